@@ -1,0 +1,17 @@
+"""minigan: a minimal, autograd-free GAN library on NumPy (CPU) and CuPy (GPU).
+
+Every layer has a handwritten forward and backward pass (``minigan.functional``),
+wrapped in stateful modules (``minigan.nn``); images are NHWC.
+"""
+
+from . import backend, functional, gradcheck, init, losses, nn, optim
+from .errors import (
+    BackendError,
+    ConfigError,
+    DTypeError,
+    MiniganError,
+    ShapeError,
+    StateError,
+)
+
+__version__ = "0.1.0"

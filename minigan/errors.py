@@ -1,0 +1,25 @@
+"""The library's own exceptions: each message names what was wrong and what was expected."""
+
+
+class MiniganError(Exception):
+    """Base class of every error minigan raises on purpose."""
+
+
+class BackendError(MiniganError, RuntimeError):
+    """The requested array backend cannot be used (CuPy missing, no GPU, unknown name)."""
+
+
+class ShapeError(MiniganError, ValueError):
+    """An array has the wrong number of dimensions, shape or channel count."""
+
+
+class DTypeError(MiniganError, TypeError):
+    """An array has a dtype the layer cannot use (integer images, mismatched float widths)."""
+
+
+class ConfigError(MiniganError, ValueError):
+    """A constructor argument or hyperparameter is invalid (kernel 0, negative lr, ...)."""
+
+
+class StateError(MiniganError, RuntimeError):
+    """An operation was called out of order (backward before forward) or state does not match."""

@@ -1,0 +1,32 @@
+"""The functional core: pure forward/backward pairs, one file per family.
+
+Each ``*_forward`` returns ``(output, cache)``; each ``*_backward`` takes the
+upstream gradient and the cache and returns the gradients. Nothing here holds
+state. Shapes use N (batch), H, W (height, width), C (channels), KH, KW (kernel),
+OH, OW (output height, width); images are NHWC.
+"""
+
+from .activations import (
+    leaky_relu_backward,
+    leaky_relu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from .batchnorm import (
+    batch_norm_backward,
+    batch_norm_eval_forward,
+    batch_norm_forward,
+    update_running_stats,
+)
+from .bce import bce_with_logits_backward, bce_with_logits_forward
+from .conv import conv2d_backward, conv2d_forward, conv_output_size
+from .conv_transpose import (
+    conv_transpose2d_backward,
+    conv_transpose2d_forward,
+    conv_transpose_output_size,
+)
+from .dense import dense_backward, dense_forward

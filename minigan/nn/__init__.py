@@ -1,0 +1,15 @@
+"""Layers: thin stateful modules over the functional core (images are NHWC)."""
+
+from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .conv import Conv2d
+from .conv_transpose import ConvTranspose2d
+from .dense import Dense
+from .module import Module
+from .parameter import Parameter
+from .sequential import Sequential
+from .shape import Flatten, Reshape
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dense", "Flatten",
+           "LeakyReLU", "Module", "Parameter", "ReLU", "Reshape", "Sequential", "Sigmoid",
+           "Tanh"]

@@ -1,0 +1,162 @@
+"""Module: the stateful shell around a forward/backward pair of the functional core.
+
+A module holds parameters (``Parameter`` attributes), buffers (arrays named in
+``_buffer_names``, e.g. BatchNorm's running statistics), child modules, and the one
+cache its last forward left for backward. Parameters, buffers and children are
+found by attribute, in the order they were assigned, which fixes the order of
+``parameters()`` and the dotted keys of ``state_dict()`` ("0.weight",
+"2.running_mean"), as in PyTorch.
+"""
+
+from .. import backend
+from ..errors import ShapeError, StateError
+from .parameter import Parameter
+
+
+class Module:
+    _buffer_names = ()
+
+    def __init__(self):
+        self.training = True
+        self._cache = None
+
+    # -- computation --------------------------------------------------------
+    def __call__(self, x):
+        return self.forward(x)
+
+    def forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward")
+
+    def backward(self, gy, need_input_grad=True):
+        """Return dL/dx from gy = dL/dy and add dL/dparam into each ``p.grad``.
+
+        With ``need_input_grad=False`` the input gradient is skipped and None is
+        returned (used for a network's first layer). Parameters with
+        ``requires_grad=False`` get no gradient computed.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define backward")
+
+    def _remember(self, y, cache):
+        """Keep what backward needs, and the output shape to check gy against; return y."""
+        self._cache = cache
+        self._output_shape = tuple(y.shape)
+        return y
+
+    def _take_cache(self, gy):
+        """The cache of the last forward (consumed) after checking gy's shape."""
+        if self._cache is None:
+            raise StateError(f"{self!r}: backward called without a preceding forward "
+                             "(or twice for one forward)")
+        if tuple(gy.shape) != self._output_shape:
+            raise ShapeError(f"{self!r}: backward expected a gradient of shape "
+                             f"{self._output_shape} (the forward output), got {tuple(gy.shape)}")
+        cache, self._cache = self._cache, None
+        return cache
+
+    def _accumulate(self, **gradients):
+        """p.grad += g for each named parameter that exists and requires a gradient."""
+        for name, gradient in gradients.items():
+            parameter = getattr(self, name)
+            if parameter is not None and parameter.requires_grad:
+                parameter.accumulate(gradient)
+
+    def _needs_param_grads(self):
+        return any(p.requires_grad for p in self._own_parameters())
+
+    # -- structure ----------------------------------------------------------
+    def named_children(self):
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self):
+        return [child for _, child in self.named_children()]
+
+    def _own_parameters(self):
+        return [v for v in vars(self).values() if isinstance(v, Parameter)]
+
+    def named_parameters(self, prefix=""):
+        """(dotted name, Parameter) pairs, this module's first, then each child's."""
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child.named_parameters(prefix + name + ".")
+
+    def parameters(self):
+        """All trainable parameters, in a deterministic order."""
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self, prefix=""):
+        for name in self._buffer_names:
+            yield prefix + name, getattr(self, name)
+        for name, child in self.named_children():
+            yield from child.named_buffers(prefix + name + ".")
+
+    # -- modes and gradients ------------------------------------------------
+    def train(self, mode=True):
+        """Training mode (BatchNorm uses batch statistics). Returns self."""
+        self.training = mode
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode (BatchNorm uses running statistics). Returns self."""
+        return self.train(False)
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.zero_grad()
+
+    def freeze(self):
+        """Mark every parameter ``requires_grad=False``: backward still returns input
+        gradients but computes no weight gradients. Returns self."""
+        for p in self.parameters():
+            p.requires_grad = False
+        return self
+
+    def unfreeze(self):
+        for p in self.parameters():
+            p.requires_grad = True
+        return self
+
+    # -- state --------------------------------------------------------------
+    def state_dict(self):
+        """{dotted name: copy of the array} for every parameter and buffer."""
+        return {name: array.copy() for name, array in self._named_state()}
+
+    def _named_state(self, prefix=""):
+        """(dotted name, array) for parameters then buffers, module by module, as PyTorch."""
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, value.data
+        for name in self._buffer_names:
+            yield prefix + name, getattr(self, name)
+        for name, child in self.named_children():
+            yield from child._named_state(prefix + name + ".")
+
+    def load_state_dict(self, state):
+        """Copy arrays from ``state`` (NumPy or device arrays) into this module, in place.
+
+        Keys must match exactly and shapes must agree; the first mismatch is named.
+        """
+        targets = dict(self._named_state())
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in state if k not in targets]
+        if missing or unexpected:
+            raise StateError(f"{type(self).__name__}.load_state_dict: keys do not match: "
+                             f"missing {missing}, unexpected {unexpected}")
+        for name, target in targets.items():  # check everything before changing anything
+            if tuple(state[name].shape) != tuple(target.shape):
+                raise StateError(f"{type(self).__name__}.load_state_dict: '{name}' has shape "
+                                 f"{tuple(state[name].shape)}, expected {tuple(target.shape)}")
+        for name, target in targets.items():
+            value = backend.to_device(state[name])
+            backend.xp.copyto(target, value.astype(target.dtype, copy=False))
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.extra_repr()})"

@@ -1,0 +1,152 @@
+"""Optimizers over lists of Parameters, updating ``p.data`` in place.
+
+The update rules are PyTorch's (so runs can be compared step for step):
+
+SGD:   b <- momentum * b + g   (b = g on the first step);   p <- p - lr * b
+Adam:  m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2;   t <- t + 1
+       p <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+With ``weight_decay`` w, g is replaced by g + w p (L2 regularisation) in both.
+Parameters with ``requires_grad=False`` are skipped.
+"""
+
+import math
+
+from . import backend
+from .errors import ConfigError, StateError
+from .nn.parameter import Parameter
+
+
+class Optimizer:
+    def __init__(self, params, lr):
+        params = list(params)
+        name = type(self).__name__
+        if not params:
+            raise ConfigError(f"{name}: got an empty parameter list")
+        for i, p in enumerate(params):
+            if not isinstance(p, Parameter):
+                raise ConfigError(f"{name}: item {i} of params is {type(p).__name__}, "
+                                  "expected a minigan Parameter (use model.parameters())")
+        _check_number(name, "lr", lr, minimum=0.0)
+        self.params = params
+        self.lr = lr
+
+    def zero_grad(self):
+        for p in self.params:
+            p.zero_grad()
+
+    def _gradient(self, p, weight_decay):
+        return p.grad if weight_decay == 0 else p.grad + weight_decay * p.data
+
+
+def _check_number(name, arg, value, minimum=None, below=None):
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{name}: {arg} must be a finite number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name}: {arg} must be >= {minimum}, got {value!r}")
+    if below is not None and value >= below:
+        raise ConfigError(f"{name}: {arg} must be < {below}, got {value!r}")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (heavy-ball) momentum."""
+
+    def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0):
+        super().__init__(params, lr)
+        _check_number("SGD", "momentum", momentum, minimum=0.0)
+        _check_number("SGD", "weight_decay", weight_decay, minimum=0.0)
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.buffers = [None] * len(self.params)
+
+    def step(self):
+        for i, p in enumerate(self.params):
+            if not p.requires_grad:
+                continue
+            g = self._gradient(p, self.weight_decay)
+            if self.momentum:
+                if self.buffers[i] is None:
+                    self.buffers[i] = g.copy()
+                else:
+                    self.buffers[i] *= self.momentum
+                    self.buffers[i] += g
+                g = self.buffers[i]
+            p.data -= self.lr * g
+
+    def state_dict(self):
+        state = {"lr": self.lr, "momentum": self.momentum}
+        state.update({f"buffer.{i}": b.copy() for i, b in enumerate(self.buffers)
+                      if b is not None})
+        return state
+
+    def load_state_dict(self, state):
+        self.lr = float(state["lr"])
+        self.momentum = float(state["momentum"])
+        self.buffers = [None] * len(self.params)
+        for i, p in enumerate(self.params):
+            if f"buffer.{i}" in state:
+                self.buffers[i] = _matching(state, f"buffer.{i}", p)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction; DCGAN's betas (0.5, 0.999) by default."""
+
+    def __init__(self, params, lr=2e-4, betas=(0.5, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ConfigError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            _check_number("Adam", f"betas[{i}]", beta, minimum=0.0, below=1.0)
+        _check_number("Adam", "eps", eps, minimum=0.0)
+        _check_number("Adam", "weight_decay", weight_decay, minimum=0.0)
+        self.betas = tuple(betas)
+        self.eps = eps
+        self.weight_decay = weight_decay
+        xp = backend.xp
+        self.m = [xp.zeros_like(p.data) for p in self.params]
+        self.v = [xp.zeros_like(p.data) for p in self.params]
+        self.t = 0
+
+    def step(self):
+        xp = backend.xp
+        beta1, beta2 = self.betas
+        self.t += 1
+        step_size = self.lr / (1 - beta1 ** self.t)
+        root_correction = math.sqrt(1 - beta2 ** self.t)
+        for p, m, v in zip(self.params, self.m, self.v):
+            if not p.requires_grad:
+                continue
+            g = self._gradient(p, self.weight_decay)
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * (g * g)
+            denominator = xp.sqrt(v)
+            denominator /= root_correction
+            denominator += self.eps
+            update = m / denominator
+            update *= step_size
+            p.data -= update
+
+    def state_dict(self):
+        state = {"lr": self.lr, "t": self.t}
+        for i, (m, v) in enumerate(zip(self.m, self.v)):
+            state[f"m.{i}"] = m.copy()
+            state[f"v.{i}"] = v.copy()
+        return state
+
+    def load_state_dict(self, state):
+        m = [_matching(state, f"m.{i}", p) for i, p in enumerate(self.params)]
+        v = [_matching(state, f"v.{i}", p) for i, p in enumerate(self.params)]
+        self.m, self.v = m, v
+        self.lr = float(state["lr"])
+        self.t = int(state["t"])
+
+
+def _matching(state, key, p):
+    if key not in state:
+        raise StateError(f"optimizer state has no '{key}'")
+    value = backend.to_device(state[key])
+    if tuple(value.shape) != tuple(p.data.shape):
+        raise StateError(f"optimizer state '{key}' has shape {tuple(value.shape)}, "
+                         f"expected {tuple(p.data.shape)}")
+    return value.astype(p.data.dtype, copy=True)
