@@ -6,6 +6,9 @@ from .. import backend
 class Parameter:
     """A trainable array ``data`` with its gradient ``grad`` (same shape and dtype).
 
+    ``data`` is kept on the active backend (a NumPy array becomes a CuPy array under
+    ``backend.use("cupy")``).
+
     ``backward`` passes *add* into ``grad``; ``zero_grad`` resets it in place, so an
     optimizer may keep references to both arrays. ``requires_grad=False`` (set by
     ``Module.freeze``) tells layers to skip computing this gradient and optimizers
@@ -13,8 +16,8 @@ class Parameter:
     """
 
     def __init__(self, data):
-        self.data = data
-        self.grad = backend.xp.zeros_like(data)
+        self.data = backend.to_device(data)  # host arrays are copied to the active backend
+        self.grad = backend.xp.zeros_like(self.data)
         self.requires_grad = True
 
     @property
