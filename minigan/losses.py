@@ -2,6 +2,7 @@
 
 from . import backend
 from . import functional as F
+from .functional import cross_entropy as F_cross_entropy
 from .errors import ConfigError, DTypeError, ShapeError, StateError
 
 
@@ -46,3 +47,46 @@ class BCEWithLogits:
         if self._cache is None:
             raise StateError("BCEWithLogits.backward called before the loss was computed")
         return F.bce_with_logits_backward(self._cache, upstream)
+
+
+class CrossEntropy:
+    """Softmax cross-entropy on logits with integer class labels, averaged over the batch.
+
+    ``loss(logits, labels)`` returns a Python float; ``loss.backward()`` returns
+    d value / d logits, shape (N, K). ``logits`` is a floating (N, K) array, ``labels``
+    an integer (N,) array of the same backend with values in [0, K). Stable for any
+    finite logit (the row maximum is subtracted before the log-sum-exp).
+    """
+
+    def __init__(self):
+        self._cache = None
+
+    def __call__(self, logits, labels):
+        xp = backend.xp
+        if not isinstance(logits, xp.ndarray) or logits.dtype.kind != "f":
+            raise DTypeError(f"CrossEntropy: logits must be a floating {backend.name} array "
+                             f"(N, K), got {type(logits).__name__} "
+                             f"{getattr(logits, 'dtype', '')}".rstrip())
+        if logits.ndim != 2 or logits.size == 0:
+            raise ShapeError(f"CrossEntropy: logits must be a non-empty 2-d array (N, K), "
+                             f"got shape {tuple(logits.shape)}")
+        if not isinstance(labels, xp.ndarray) or labels.dtype.kind not in "iu":
+            raise DTypeError(f"CrossEntropy: labels must be an integer {backend.name} array "
+                             f"(N,) of class indices, got {type(labels).__name__} "
+                             f"{getattr(labels, 'dtype', '')}".rstrip())
+        n, k = logits.shape
+        if tuple(labels.shape) != (n,):
+            raise ShapeError(f"CrossEntropy: labels shape {tuple(labels.shape)} does not match "
+                             f"logits shape {tuple(logits.shape)}; expected ({n},)")
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= k:
+            raise ConfigError(f"CrossEntropy: labels must lie in [0, {k}) for {k} classes, "
+                              f"got values in [{low}, {high}]")
+        value, self._cache = F_cross_entropy.softmax_cross_entropy_forward(logits, labels)
+        return float(value)
+
+    def backward(self, upstream=1.0):
+        """d (upstream * value) / d logits for the last call, shape (N, K)."""
+        if self._cache is None:
+            raise StateError("CrossEntropy.backward called before the loss was computed")
+        return F_cross_entropy.softmax_cross_entropy_backward(self._cache, upstream)

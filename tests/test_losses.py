@@ -12,12 +12,17 @@ from minigan.errors import ConfigError, ShapeError, StateError
 from minigan.gradcheck import numerical_gradient, relative_error
 
 
+def log_sigmoid(z):
+    """log sigma(z) in plain floats, accurate for both signs of z."""
+    return -math.log1p(math.exp(-z)) if z >= 0 else z - math.log1p(math.exp(z))
+
+
 def reference_bce(z, y):
-    """The textbook form with log-sigmoids from math (fine for moderate logits)."""
+    """The textbook form -[y log sigma(z) + (1 - y) log(1 - sigma(z))], one element at a
+    time with math's functions (1 - sigma(z) = sigma(-z))."""
     total = 0.0
     for zi, yi in zip(np.ravel(z), np.ravel(y)):
-        p = 1 / (1 + math.exp(-zi))
-        total += -(yi * math.log(p) + (1 - yi) * math.log(1 - p))
+        total += -(yi * log_sigmoid(zi) + (1 - yi) * log_sigmoid(-zi))
     return total / np.size(z)
 
 

@@ -29,4 +29,5 @@ from .conv_transpose import (
     conv_transpose2d_forward,
     conv_transpose_output_size,
 )
+from .cross_entropy import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 from .dense import dense_backward, dense_forward
