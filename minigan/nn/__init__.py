@@ -2,6 +2,7 @@
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .concat import LabelConditioned
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .dense import Dense
@@ -11,5 +12,5 @@ from .sequential import Sequential
 from .shape import Flatten, Reshape
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dense", "Flatten",
-           "LeakyReLU", "Module", "Parameter", "ReLU", "Reshape", "Sequential", "Sigmoid",
+           "LabelConditioned", "LeakyReLU", "Module", "Parameter", "ReLU", "Reshape", "Sequential", "Sigmoid",
            "Tanh"]

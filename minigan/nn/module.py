@@ -21,8 +21,8 @@ class Module:
         self._cache = None
 
     # -- computation --------------------------------------------------------
-    def __call__(self, x):
-        return self.forward(x)
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
 
     def forward(self, x):
         raise NotImplementedError(f"{type(self).__name__} does not define forward")

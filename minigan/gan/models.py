@@ -1,0 +1,240 @@
+"""Ready-made GAN networks for 28x28x1 images (MNIST, Fashion-MNIST), images NHWC.
+
+- ``dcgan_generator`` / ``dcgan_discriminator``: the seed DCGAN of DESIGN.md
+  (Radford et al. 2016 style: strided (transposed) convolutions, BatchNorm,
+  ReLU in G, LeakyReLU(0.2) in D, tanh output, N(0, 0.02) initialisation).
+- ``mlp_generator`` / ``mlp_discriminator``: fully connected GAN (Goodfellow et al. 2014
+  style), quick to train on a CPU.
+- ``conditional_generator`` / ``conditional_discriminator``: the conditional GAN of
+  Mirza & Osindero (2014): the class label, one-hot, is concatenated to the input of
+  both networks (``minigan.nn.concat.LabelConditioned``); call them as
+  ``G(z, labels)`` and ``D(images, labels)``.
+- ``build_models(model, latent_dim)``: the (G, D) pair by name ("dcgan", "mlp",
+  "conditional").
+
+Generators map noise (N, latent_dim) to images (N, 28, 28, 1) in [-1, 1]; discriminators
+map images to raw scores (N, 1): logits for the BCE objectives, critic values for WGAN
+(see ``minigan.gan.objectives``). Every builder takes ``dtype`` (float32 by default) and
+``rng`` (a generator from ``minigan.backend.default_rng``; None uses the global one).
+"""
+
+import math
+import numbers
+
+from .. import init
+from ..errors import ConfigError
+from ..nn import (
+    BatchNorm2d,
+    Conv2d,
+    ConvTranspose2d,
+    Dense,
+    Flatten,
+    LeakyReLU,
+    ReLU,
+    Reshape,
+    Sequential,
+    Tanh,
+)
+from ..nn.concat import LabelConditioned
+
+LEAKY_SLOPE = 0.2
+MNIST_SHAPE = (28, 28, 1)
+
+
+def dcgan_generator(latent_dim=100, *, dtype=None, rng=None):
+    """The design's MNIST generator, a ``Sequential`` of exactly these layers::
+
+        0 Dense(latent_dim, 7*7*128)             z (N, latent_dim) -> (N, 6272)
+        1 Reshape(7, 7, 128)                     -> (N, 7, 7, 128)
+        2 ConvTranspose2d(128, 64, 5, stride=2, padding=2, output_padding=1)
+                                                 -> (N, 14, 14, 64)
+        3 BatchNorm2d(64)
+        4 ReLU
+        5 ConvTranspose2d(64, 1, 5, stride=2, padding=2, output_padding=1)
+                                                 -> (N, 28, 28, 1)
+        6 Tanh                                   images in [-1, 1]
+
+    (transposed conv size: (7 - 1)*2 - 2*2 + 5 + 1 = 14, (14 - 1)*2 - 4 + 5 + 1 = 28.)
+    No normalisation or activation follows the first Dense: the design lists none.
+    Weights ~ N(0, 0.02^2), biases 0, BatchNorm gamma ~ N(1, 0.02^2) (``init.dcgan_init_``).
+    """
+    latent_dim = _positive_int("dcgan_generator", "latent_dim", latent_dim)
+    model = Sequential(
+        Dense(latent_dim, 7 * 7 * 128, dtype=dtype, rng=rng),
+        Reshape(7, 7, 128),
+        ConvTranspose2d(128, 64, 5, stride=2, padding=2, output_padding=1, dtype=dtype, rng=rng),
+        BatchNorm2d(64, dtype=dtype),
+        ReLU(),
+        ConvTranspose2d(64, 1, 5, stride=2, padding=2, output_padding=1, dtype=dtype, rng=rng),
+        Tanh(),
+    )
+    return init.dcgan_init_(model, rng)
+
+
+def dcgan_discriminator(*, dtype=None, rng=None):
+    """The design's MNIST discriminator, a ``Sequential`` of exactly these layers::
+
+        0 Conv2d(1, 64, 5, stride=2, padding=2)      x (N, 28, 28, 1) -> (N, 14, 14, 64)
+        1 LeakyReLU(0.2)                             (no BatchNorm on the input layer)
+        2 Conv2d(64, 128, 5, stride=2, padding=2)    -> (N, 7, 7, 128)
+        3 BatchNorm2d(128)
+        4 LeakyReLU(0.2)
+        5 Flatten                                    -> (N, 6272)
+        6 Dense(7*7*128, 1)                          -> logits (N, 1), no sigmoid
+
+    (conv size: (28 + 4 - 5) // 2 + 1 = 14, (14 + 4 - 5) // 2 + 1 = 7.) The output is
+    a raw score: the objectives apply the sigmoid inside a stable BCE where needed.
+    Weights ~ N(0, 0.02^2), biases 0, BatchNorm gamma ~ N(1, 0.02^2).
+    """
+    model = Sequential(
+        Conv2d(1, 64, 5, stride=2, padding=2, dtype=dtype, rng=rng),
+        LeakyReLU(LEAKY_SLOPE),
+        Conv2d(64, 128, 5, stride=2, padding=2, dtype=dtype, rng=rng),
+        BatchNorm2d(128, dtype=dtype),
+        LeakyReLU(LEAKY_SLOPE),
+        Flatten(),
+        Dense(7 * 7 * 128, 1, dtype=dtype, rng=rng),
+    )
+    return init.dcgan_init_(model, rng)
+
+
+def mlp_generator(latent_dim=100, hidden=(256, 512), image_shape=MNIST_SHAPE, *,
+                  dtype=None, rng=None):
+    """A fully connected generator, a ``Sequential``::
+
+        Dense(latent_dim, hidden[0]), LeakyReLU(0.2), ..., Dense(hidden[-1], prod(image_shape)),
+        Tanh, Reshape(*image_shape)          z (N, latent_dim) -> images (N, *image_shape)
+
+    ``hidden`` may be empty (one Dense layer). Weights start Glorot-uniform, biases 0
+    (the layers' default initialisation).
+    """
+    where = "mlp_generator"
+    latent_dim = _positive_int(where, "latent_dim", latent_dim)
+    hidden = _hidden(where, hidden)
+    image_shape = _image_shape(where, image_shape)
+    return Sequential(*_mlp_generator_layers(latent_dim, hidden, image_shape, dtype, rng))
+
+
+def mlp_discriminator(image_shape=MNIST_SHAPE, hidden=(512, 256), *, dtype=None, rng=None):
+    """A fully connected discriminator, a ``Sequential``::
+
+        Flatten, Dense(prod(image_shape), hidden[0]), LeakyReLU(0.2), ..., Dense(hidden[-1], 1)
+                                             images (N, *image_shape) -> logits (N, 1)
+
+    Weights start Glorot-uniform, biases 0.
+    """
+    where = "mlp_discriminator"
+    image_shape = _image_shape(where, image_shape)
+    hidden = _hidden(where, hidden)
+    return Sequential(Flatten(), *_mlp_stack(math.prod(image_shape), hidden, 1, dtype, rng))
+
+
+def conditional_generator(latent_dim=100, num_classes=10, hidden=(256, 512),
+                          image_shape=MNIST_SHAPE, *, dtype=None, rng=None):
+    """Conditional GAN generator (Mirza & Osindero 2014): ``G(z, labels)``.
+
+    A ``LabelConditioned`` module: z (N, latent_dim) and labels (N,) int in
+    [0, num_classes) -> [z, onehot(labels)] (N, latent_dim + num_classes) -> the MLP
+    generator stack (Dense / LeakyReLU(0.2) ..., Dense, Tanh, Reshape) -> images
+    (N, *image_shape) in [-1, 1]. ``G.backward(gy)`` returns dL/dz only.
+    state_dict keys: "net.0.weight", ...
+    """
+    where = "conditional_generator"
+    latent_dim = _positive_int(where, "latent_dim", latent_dim)
+    num_classes = _num_classes(where, num_classes)
+    hidden = _hidden(where, hidden)
+    image_shape = _image_shape(where, image_shape)
+    inner = Sequential(*_mlp_generator_layers(latent_dim + num_classes, hidden, image_shape,
+                                              dtype, rng))
+    return LabelConditioned(inner, num_classes, input_shape=(latent_dim,))
+
+
+def conditional_discriminator(num_classes=10, image_shape=MNIST_SHAPE, hidden=(512, 256), *,
+                              dtype=None, rng=None):
+    """Conditional GAN discriminator (Mirza & Osindero 2014): ``D(images, labels)``.
+
+    A ``LabelConditioned`` module: images (N, *image_shape) and labels (N,) ->
+    [flatten(images), onehot(labels)] (N, prod(image_shape) + num_classes) ->
+    Dense / LeakyReLU(0.2) ..., Dense(hidden[-1], 1) -> logits (N, 1).
+    ``D.backward(gy)`` returns dL/dimages only (shape (N, *image_shape)).
+    """
+    where = "conditional_discriminator"
+    num_classes = _num_classes(where, num_classes)
+    image_shape = _image_shape(where, image_shape)
+    hidden = _hidden(where, hidden)
+    inner = Sequential(*_mlp_stack(math.prod(image_shape) + num_classes, hidden, 1, dtype, rng))
+    return LabelConditioned(inner, num_classes, input_shape=image_shape)
+
+
+MODELS = ("dcgan", "mlp", "conditional")
+"""The names ``build_models`` (and the CLI's ``--model``) accept."""
+
+
+def build_models(model="dcgan", latent_dim=100, *, num_classes=10, dtype=None, rng=None):
+    """(G, D) for ``model``: "dcgan" (``dcgan_generator`` / ``dcgan_discriminator``),
+    "mlp" (``mlp_generator`` / ``mlp_discriminator``) or "conditional"
+    (``conditional_generator`` / ``conditional_discriminator``, called with labels;
+    both have a ``num_classes`` attribute), with the builders' default sizes."""
+    if model == "dcgan":
+        return (dcgan_generator(latent_dim, dtype=dtype, rng=rng),
+                dcgan_discriminator(dtype=dtype, rng=rng))
+    if model == "mlp":
+        return (mlp_generator(latent_dim, dtype=dtype, rng=rng),
+                mlp_discriminator(dtype=dtype, rng=rng))
+    if model == "conditional":
+        return (conditional_generator(latent_dim, num_classes, dtype=dtype, rng=rng),
+                conditional_discriminator(num_classes, dtype=dtype, rng=rng))
+    raise ConfigError(f"build_models: unknown model {model!r}: expected one of "
+                      f"{', '.join(repr(m) for m in MODELS)}")
+
+
+# -- building blocks ------------------------------------------------------------------------
+
+def _mlp_stack(in_features, hidden, out_features, dtype, rng):
+    """Dense, LeakyReLU(0.2) for each hidden width, then a last Dense (no activation)."""
+    layers = []
+    for width in hidden:
+        layers += [Dense(in_features, width, dtype=dtype, rng=rng), LeakyReLU(LEAKY_SLOPE)]
+        in_features = width
+    layers.append(Dense(in_features, out_features, dtype=dtype, rng=rng))
+    return layers
+
+
+def _mlp_generator_layers(in_features, hidden, image_shape, dtype, rng):
+    return _mlp_stack(in_features, hidden, math.prod(image_shape), dtype, rng) + [
+        Tanh(), Reshape(*image_shape)]
+
+
+# -- validation -----------------------------------------------------------------------------
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _positive_int(where, name, value):
+    if not _is_int(value) or value < 1:
+        raise ConfigError(f"{where}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _num_classes(where, value):
+    if not _is_int(value) or value < 2:
+        raise ConfigError(f"{where}: num_classes must be an int >= 2, got {value!r}")
+    return int(value)
+
+
+def _hidden(where, value):
+    if _is_int(value):
+        value = (value,)
+    if not isinstance(value, (tuple, list)) or not all(_is_int(w) and w > 0 for w in value):
+        raise ConfigError(f"{where}: hidden must be a tuple of positive ints (layer widths), "
+                          f"got {value!r}")
+    return tuple(int(w) for w in value)
+
+
+def _image_shape(where, value):
+    if (not isinstance(value, (tuple, list)) or not value
+            or not all(_is_int(d) and d > 0 for d in value)):
+        raise ConfigError(f"{where}: image_shape must be a tuple of positive ints "
+                          f"(H, W, C), got {value!r}")
+    return tuple(int(d) for d in value)
