@@ -49,8 +49,8 @@ def check_all_layers(mode="elementwise", seed=0):
         x = rng.standard_normal(shape)
         # keep ReLU-family inputs off the kink at 0, where the derivative jumps
         x += 0.01 * ((x >= 0) * 2 - 1)
-        mode_name = "train" if layer.training else "eval"
-        results.append((f"{layer!r} [{mode_name}] x{shape}",
+        mode_name = "" if layer.training else " (eval)"
+        results.append((f"{type(layer).__name__}{mode_name} x{shape}",
                         check_module(layer, x, mode=mode, seed=seed)))
     results.append(("BCEWithLogits (6, 1)", [_bce_check(rng)]))
     return results

@@ -1,47 +1,153 @@
 """The ``minigan`` command line (``python -m minigan`` is the same).
 
-    minigan check [--mode elementwise|directional] [--seed S] [--backend numpy|cupy]
-        Prove every layer's and the loss's handwritten backward pass against finite
-        differences (float64) and print the relative errors; exit status 1 if any
-        error exceeds the tolerance.
+    minigan train    [--dataset mnist|fashion-mnist] [--data DIR] [--epochs N] [--batch-size 64]
+                     [--loss non-saturating|minimax|lsgan|hinge|wgan] [--out DIR] [--seed S]
+                     [--resume CHECKPOINT] [--backend numpy|cupy] [...]
+    minigan sample   CHECKPOINT [--n 64] [--out grid.png]
+    minigan evaluate CHECKPOINT [--n 2000]
+    minigan check    [--mode elementwise|directional] [--seed S] [--backend numpy|cupy]
 """
 
 import argparse
+import dataclasses
 import sys
 
 from . import backend
-from .check_layers import TOLERANCE, check_all_layers
+
+LOSSES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan"]
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_float(text):
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def _probability(text):
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text}")
+    return value
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="minigan", description=__doc__.split("\n\n")[0])
+    from .gan.run import RunConfig
+
+    d = RunConfig()
+    parser = argparse.ArgumentParser(prog="minigan", description="minigan: GANs with "
+                                     "handwritten backprop on NumPy/CuPy.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a GAN; writes a run directory")
+    train.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=d.dataset)
+    train.add_argument("--data", metavar="DIR", help="directory holding the four IDX files")
+    train.add_argument("--model", choices=["dcgan", "mlp", "conditional"], default=d.model)
+    train.add_argument("--epochs", type=_positive_int, default=d.epochs)
+    train.add_argument("--batch-size", type=_positive_int, default=d.batch_size)
+    train.add_argument("--loss", choices=LOSSES, default=d.loss)
+    train.add_argument("--lr-d", type=_non_negative_float, default=d.lr_d)
+    train.add_argument("--lr-g", type=_non_negative_float, default=d.lr_g)
+    train.add_argument("--beta1", type=_probability, default=d.beta1)
+    train.add_argument("--real-label", type=_probability, default=d.real_label,
+                       help="BCE target for real images (0.9: one-sided label smoothing)")
+    train.add_argument("--d-steps", type=_positive_int, default=d.d_steps,
+                       help="discriminator updates per generator update")
+    train.add_argument("--latent-dim", type=_positive_int, default=d.latent_dim)
+    train.add_argument("--out", metavar="DIR", default=d.out, help="run directory")
+    train.add_argument("--seed", type=int, default=d.seed)
+    train.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint")
+    train.add_argument("--backend", choices=["numpy", "cupy"], default=d.backend)
+    train.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every,
+                       metavar="EPOCHS", help="keep a numbered checkpoint every N epochs")
+    train.add_argument("--max-steps", type=_positive_int, default=None,
+                       help="stop after this many generator steps")
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    sample = commands.add_parser("sample", help="write a grid of samples from a checkpoint")
+    sample.add_argument("checkpoint")
+    sample.add_argument("--n", type=_positive_int, default=64)
+    sample.add_argument("--out", default="grid.png")
+    sample.add_argument("--seed", type=int, default=0)
+
+    evaluate = commands.add_parser("evaluate", help="quality numbers of a checkpoint")
+    evaluate.add_argument("checkpoint")
+    evaluate.add_argument("--n", type=_positive_int, default=2000,
+                          help="number of generated samples to score")
+    evaluate.add_argument("--seed", type=int, default=0)
+
     check = commands.add_parser(
         "check", help="check every layer's backward pass against finite differences")
-    check.add_argument("--mode", choices=["elementwise", "directional"], default="elementwise",
-                       help="compare every gradient element, or random directional "
-                            "derivatives (default: elementwise)")
-    check.add_argument("--seed", type=int, default=0, help="seed for inputs and weights")
+    check.add_argument("--mode", choices=["elementwise", "directional"], default="elementwise")
+    check.add_argument("--seed", type=int, default=0)
     check.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
     return parser
 
 
+def command_train(args):
+    from .gan.run import RunConfig, train
+
+    fields = {f.name for f in dataclasses.fields(RunConfig)}
+    values = {k: v for k, v in vars(args).items() if k in fields}
+    values["progress"] = not args.no_progress
+    train(RunConfig(**values), resume=args.resume)
+    return 0
+
+
+def command_sample(args):
+    from .gan.run import load_trainer
+    from .plots import save_image_grid
+
+    trainer, _ = load_trainer(args.checkpoint)
+    z = backend.default_rng(args.seed).standard_normal(
+        (args.n, trainer.latent_dim), dtype=trainer.G.parameters()[0].dtype)
+    labels = backend.xp.arange(args.n) % trainer.G.num_classes if hasattr(
+        trainer.G, "num_classes") else None
+    save_image_grid(trainer.sample(args.n, z=z, labels=labels), args.out)
+    print(f"wrote {args.n} samples to {args.out}")
+    return 0
+
+
+def command_evaluate(args):
+    from .gan.evaluate import evaluate_checkpoint
+    from .metrics import format_report
+
+    print(format_report(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed)))
+    return 0
+
+
+def command_check(args):
+    from .check_layers import TOLERANCE, check_all_layers
+
+    backend.use(args.backend)
+    worst = 0.0
+    print(f"{'layer':<40} {'gradient':<10} {'max rel. error':>14}")
+    for layer, errors in check_all_layers(mode=args.mode, seed=args.seed):
+        for error in errors:
+            worst = max(worst, error.max_rel_error)
+            print(f"{layer:<40} {error.name:<10} {error.max_rel_error:>14.2e}")
+    passed = worst <= TOLERANCE
+    print(f"{'PASS' if passed else 'FAIL'}: worst relative error {worst:.2e} (tolerance "
+          f"{TOLERANCE:.0e}, float64, central differences, random upstream gradient)")
+    return 0 if passed else 1
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.command == "check":
-        backend.use(args.backend)
-        results = check_all_layers(mode=args.mode, seed=args.seed)
-        worst = 0.0
-        print(f"{'layer':<58} {'gradient':<18} {'max rel. error':>14}")
-        for layer, errors in results:
-            for error in errors:
-                worst = max(worst, error.max_rel_error)
-                print(f"{layer:<58} {error.name:<18} {error.max_rel_error:>14.2e}")
-        verdict = "PASS" if worst <= TOLERANCE else "FAIL"
-        print(f"{verdict}: worst relative error {worst:.2e} (tolerance {TOLERANCE:.0e}, "
-              f"float64, central differences, random upstream gradient)")
-        return 0 if worst <= TOLERANCE else 1
-    return 2
+    command = {"train": command_train, "sample": command_sample,
+               "evaluate": command_evaluate, "check": command_check}[args.command]
+    try:
+        return command(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,32 @@
+"""``minigan evaluate``: the quality numbers of a trained generator."""
+
+import numpy
+
+from .. import backend
+from ..data import load_dataset, to_unit_range
+from ..metrics import evaluate_samples
+from .run import load_trainer, sample_labels
+
+
+def generate(trainer, n, seed=0, chunk=500):
+    """n generated images as a host array (n, 28, 28, 1), made in chunks of ``chunk``."""
+    dtype = trainer.G.parameters()[0].dtype
+    rng = backend.default_rng(seed)
+    pieces = []
+    for start in range(0, n, chunk):
+        size = min(chunk, n - start)
+        z = rng.standard_normal((size, trainer.latent_dim), dtype=dtype)
+        pieces.append(backend.to_numpy(trainer.sample(size, z=z,
+                                                      labels=sample_labels(trainer, size))))
+    return numpy.concatenate(pieces)
+
+
+def evaluate_checkpoint(path, n=2000, seed=0):
+    """Fréchet distance in the MNIST classifier's feature space, class histogram, mode
+    coverage and confidence of ``n`` samples from the checkpoint's generator, against
+    the real test images of its dataset (the embedded sample when none are found)."""
+    trainer, config = load_trainer(path)
+    images, _ = load_dataset(config.dataset, "test", config.data, embedded_fallback=True)
+    result = evaluate_samples(generate(trainer, n, seed), to_unit_range(images))
+    result.update({"checkpoint": path, "step": trainer.step_count, "dataset": config.dataset})
+    return result

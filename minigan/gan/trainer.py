@@ -1,0 +1,256 @@
+"""The GAN training loop, with every gradient path visible.
+
+One ``Trainer.step(real)``:
+
+    D step (d_steps times):  x_fake = G(z)                       (no G backward)
+                             loss_D = L_real(D(x_real)) + L_fake(D(x_fake))
+                             backward through D only (one pass per batch, since
+                             BatchNorm sees real and fake batches separately);
+                             D optimizer step
+    G step:                  x_fake = G(z')
+                             loss_G = L_G(D(x_fake))
+                             g_x = D.backward(dL_G/dD)   <- the gradient reaches G
+                                                           *through* D, which is frozen:
+                                                           no D weight gradients computed
+                             G.backward(g_x); G optimizer step
+
+D stays in training mode during the G step ("frozen" never means eval mode).
+
+Techniques (each off unless stated): one-sided label smoothing (``real_label=0.9``,
+on by default), two-sided smoothing (``fake_label > 0``), instance noise with a
+linearly decaying standard deviation, feature matching as the generator objective,
+an experience-replay buffer of past fakes, historical averaging, WGAN weight clipping
+(switched on by the "wgan" objective).
+"""
+
+import math
+
+from .. import backend
+from ..errors import ConfigError
+from ..optim import Adam
+from .objectives import get_objective
+from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
+
+# noise streams: each use of randomness in a step draws from its own generator
+_G_NOISE, _G_LABELS, _G_INSTANCE_NOISE, _SAMPLE = 1, 2, 3, 4
+_D_STREAMS = 16  # D step k uses streams 16 + 8k + (0: z, 1: labels, 2: replay, 3-4: noise)
+
+
+class Trainer:
+    """Alternating D and G updates with Adam (separate learning rates: two time-scale).
+
+    G, D: modules; D returns one logit (or critic score) per sample, (N, 1).
+    loss: "non-saturating" (default), "minimax", "lsgan", "hinge" or "wgan".
+    real_label / fake_label: BCE targets (one-sided smoothing 0.9 by default; a
+        fake_label > 0 is two-sided smoothing); LSGAN uses them as its targets.
+    d_steps: D updates per G update (k in Goodfellow et al.).
+    instance_noise: initial std of Gaussian noise added to every image D sees,
+        decaying linearly to 0 over ``instance_noise_steps`` generator steps.
+    feature_matching: None, or the index of a layer of the Sequential D; G then
+        minimises ||mean f(G(z)) - mean f(x)||^2 of that layer's output f.
+    replay_size / replay_fraction: keep up to replay_size past fakes and replace
+        that fraction of each D step's fake batch by samples from them.
+    historical_averaging: weight l of l * ||theta - mean of past theta||^2, added to
+        both players' losses.
+    seed: fixes all noise; a run is reproducible from (seed, step).
+    """
+
+    def __init__(self, G, D, loss="non-saturating", lr_d=2e-4, lr_g=2e-4,
+                 betas=(0.5, 0.999), real_label=0.9, d_steps=1, seed=0, *,
+                 latent_dim=None, fake_label=0.0, instance_noise=0.0,
+                 instance_noise_steps=5000, feature_matching=None, replay_size=0,
+                 replay_fraction=0.5, historical_averaging=0.0):
+        self.G, self.D = G, D
+        self.objective = get_objective(loss) if isinstance(loss, str) else loss
+        _check_label("real_label", real_label)
+        _check_label("fake_label", fake_label)
+        if not isinstance(d_steps, int) or d_steps < 1:
+            raise ConfigError(f"Trainer: d_steps must be a positive int, got {d_steps!r}")
+        if instance_noise < 0 or historical_averaging < 0:
+            raise ConfigError("Trainer: instance_noise and historical_averaging must be >= 0")
+        self.real_label, self.fake_label, self.d_steps = real_label, fake_label, d_steps
+        self.seed = int(seed)
+        self.latent_dim = latent_dim or _infer_latent_dim(G)
+        self.instance_noise, self.instance_noise_steps = instance_noise, instance_noise_steps
+        self.feature_matching = feature_matching
+        self.opt_d = Adam(D.parameters(), lr=lr_d, betas=betas)
+        self.opt_g = Adam(G.parameters(), lr=lr_g, betas=betas)
+        self.replay = ReplayBuffer(replay_size, replay_fraction) if replay_size else None
+        self.averages = ([HistoricalAverage(D.parameters()), HistoricalAverage(G.parameters())]
+                         if historical_averaging else None)
+        self.historical_averaging = historical_averaging
+        self.step_count = 0
+
+    # -- noise --------------------------------------------------------------
+    def _rng(self, stream):
+        """A generator for (seed, step, stream): noise is reproducible after a resume
+        without saving generator state (CuPy's cannot be serialised). The hash of a
+        tuple of ints is the same in every Python process."""
+        return backend.default_rng(hash((self.seed, self.step_count, stream)) & (2**63 - 1))
+
+    def noise(self, n, stream=0):
+        """z ~ N(0, I), (n, latent_dim), in the generator's dtype."""
+        dtype = self.G.parameters()[0].dtype
+        return self._rng(stream).standard_normal((n, self.latent_dim), dtype=dtype)
+
+    def _random_labels(self, n, stream):
+        return self._rng(stream).integers(0, self.G.num_classes, size=n)
+
+    def _with_instance_noise(self, images, stream):
+        std = instance_noise_std(self.instance_noise, self.step_count, self.instance_noise_steps)
+        if std == 0:
+            return images
+        return images + std * self._rng(stream).standard_normal(images.shape,
+                                                                  dtype=images.dtype)
+
+    # -- one training step --------------------------------------------------
+    def step(self, real, labels=None):
+        """One G update after ``d_steps`` D updates on the batch ``real`` (N, 28, 28, 1).
+
+        labels: class labels (N,) for conditional models, else None.
+        Returns floats: loss_d, loss_d_real, loss_d_fake, loss_g, d_real, d_fake
+        (mean D output as a probability for BCE objectives, raw score otherwise),
+        grad_norm_d, grad_norm_g, instance_noise, step.
+        """
+        n = real.shape[0]
+        for k in range(self.d_steps):
+            d_stats = self._d_step(real, labels, stream=_D_STREAMS + 8 * k)
+        g_stats = self._g_step(real, labels, n)
+        self.step_count += 1
+        return {**d_stats, **g_stats, "step": self.step_count,
+                "instance_noise": instance_noise_std(self.instance_noise, self.step_count - 1,
+                                                     self.instance_noise_steps)}
+
+    def _d_step(self, real, labels, stream):
+        n = real.shape[0]
+        fake_labels = None if labels is None else self._random_labels(n, stream + 1)
+        fake = self._generate(self.noise(n, stream), fake_labels)  # G's cache is not used
+        if self.replay is not None:
+            fake, fake_labels = self.replay.mix(fake, fake_labels, self._rng(stream + 2))
+        self.D.zero_grad()
+        # real and fake go through D separately, each backward right after its forward
+        out_real = self._discriminate(self._with_instance_noise(real, stream + 3), labels)
+        loss_real, grad_real = self.objective.d_real(out_real, self.real_label)
+        self.D.backward(grad_real, need_input_grad=False)  # D's first layer: no input grad
+        out_fake = self._discriminate(self._with_instance_noise(fake, stream + 4), fake_labels)
+        loss_fake, grad_fake = self.objective.d_fake(out_fake, self.fake_label)
+        self.D.backward(grad_fake, need_input_grad=False)
+        if self.averages:
+            self.averages[0].add_penalty_gradient(self.historical_averaging)
+        grad_norm = _grad_norm(self.D.parameters())
+        self.opt_d.step()
+        if self.objective.clip_value is not None:  # WGAN: keep the critic Lipschitz
+            for p in self.D.parameters():
+                backend.xp.clip(p.data, -self.objective.clip_value, self.objective.clip_value,
+                                out=p.data)
+        if self.averages:
+            self.averages[0].update()
+        return {"loss_d": loss_real + loss_fake, "loss_d_real": loss_real,
+                "loss_d_fake": loss_fake, "d_real": self.objective.mean_output(out_real),
+                "d_fake": self.objective.mean_output(out_fake), "grad_norm_d": grad_norm}
+
+    def _g_step(self, real, labels, n):
+        fake_labels = None if labels is None else self._random_labels(n, _G_LABELS)
+        fake = self._generate(self.noise(n, _G_NOISE), fake_labels)
+        self.D.freeze()  # D's weights get no gradient: only dL/dx is propagated
+        try:
+            if self.feature_matching is None:
+                out = self._discriminate(self._with_instance_noise(fake, _G_INSTANCE_NOISE),
+                                         fake_labels)
+                result = self.objective.g_loss(out)
+                loss_g = result["loss"]
+                grad_fake = self.D.backward(result["grad_fake"])  # dL_G/dx_fake through D
+            else:
+                loss_g, grad_fake = self._feature_matching_gradient(real, fake)
+        finally:
+            self.D.unfreeze()
+        self.G.zero_grad()
+        self.G.backward(grad_fake, need_input_grad=False)  # dL/dz is never needed
+        if self.averages:
+            self.averages[1].add_penalty_gradient(self.historical_averaging)
+        grad_norm = _grad_norm(self.G.parameters())
+        self.opt_g.step()
+        if self.averages:
+            self.averages[1].update()
+        return {"loss_g": loss_g, "grad_norm_g": grad_norm}
+
+    def _feature_matching_gradient(self, real, fake):
+        """G's loss ||mean_n f(G(z)) - mean_n f(x)||^2 on the output f of layer
+        ``feature_matching`` of D, and its gradient w.r.t. the fake images."""
+        head = self.D[: self.feature_matching + 1]
+        target = head(real).mean(axis=0)  # the real features' mean is a constant for G
+        features = head(fake)
+        difference = features.mean(axis=0) - target
+        # d/df_n ||mean f - t||^2 = 2 (mean f - t) / N for every sample n
+        grad = backend.xp.broadcast_to(2 * difference / features.shape[0], features.shape)
+        return float((difference * difference).sum()), head.backward(grad.copy())
+
+    def _generate(self, z, labels):
+        return self.G(z) if labels is None else self.G(z, labels)
+
+    def _discriminate(self, images, labels):
+        return self.D(images) if labels is None else self.D(images, labels)
+
+    # -- sampling -----------------------------------------------------------
+    def sample(self, n, z=None, labels=None):
+        """n images (n, 28, 28, 1) in [-1, 1] from G in eval mode (BatchNorm uses its
+        running statistics); G's mode is restored afterwards. ``z`` fixes the noise."""
+        z = self.noise(n, _SAMPLE) if z is None else z
+        was_training = self.G.training
+        self.G.eval()
+        try:
+            return self._generate(z, labels)
+        finally:
+            self.G.train(was_training)
+
+    # -- state for checkpoints -----------------------------------------------
+    def state_dict(self):
+        """Everything a resumed run needs, as {name: array or number}, flat."""
+        state = {"step_count": self.step_count, "seed": self.seed}
+        for prefix, source in [("G.", self.G), ("D.", self.D), ("opt_g.", self.opt_g),
+                               ("opt_d.", self.opt_d)]:
+            state.update({prefix + k: v for k, v in source.state_dict().items()})
+        if self.replay is not None:
+            state.update({"replay." + k: v for k, v in self.replay.state_dict().items()})
+        if self.averages:
+            for prefix, average in zip(["avg_d.", "avg_g."], self.averages):
+                state.update({prefix + k: v for k, v in average.state_dict().items()})
+        return state
+
+    def load_state_dict(self, state):
+        def part(prefix):
+            return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+        self.G.load_state_dict(part("G."))
+        self.D.load_state_dict(part("D."))
+        self.opt_g.load_state_dict(part("opt_g."))
+        self.opt_d.load_state_dict(part("opt_d."))
+        if self.replay is not None:
+            self.replay.load_state_dict(part("replay."))
+        if self.averages:
+            for prefix, average in zip(["avg_d.", "avg_g."], self.averages):
+                average.load_state_dict(part(prefix))
+        self.step_count = int(state["step_count"])
+        self.seed = int(state["seed"])
+
+
+def _grad_norm(parameters):
+    """The Euclidean norm of all gradients together (one host sync)."""
+    total = sum((p.grad * p.grad).sum() for p in parameters)
+    return math.sqrt(float(total))
+
+
+def _infer_latent_dim(G):
+    """The generator's ``latent_dim`` attribute, or its first Dense layer's input size."""
+    if hasattr(G, "latent_dim"):
+        return G.latent_dim
+    first = G.layers[0] if hasattr(G, "layers") else None
+    if not hasattr(first, "in_features"):
+        raise ConfigError("Trainer: cannot infer latent_dim from the generator; "
+                          "pass latent_dim=")
+    return first.in_features
+
+
+def _check_label(name, value):
+    if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+        raise ConfigError(f"Trainer: {name} must be a number in [0, 1], got {value!r}")

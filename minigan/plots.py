@@ -1,0 +1,86 @@
+"""Pictures of a run: sample grids and training curves (matplotlib, headless).
+
+Arrays are brought to the host here (``backend.to_numpy``): plots are an edge of
+the library, like data loading and checkpoints.
+"""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: no display needed, also on a server
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy  # noqa: E402
+
+from . import backend  # noqa: E402
+
+
+def image_grid(images, columns=None, padding=2):
+    """Tile images (N, H, W, 1) or (N, H, W) in [-1, 1] into one (rows*H, cols*W) array in
+    [0, 1], with ``padding`` pixels of background between tiles."""
+    images = backend.to_numpy(images).astype(numpy.float32)
+    if images.ndim == 4:
+        images = images[..., 0]
+    n, h, w = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    grid = numpy.ones((rows * (h + padding) + padding, columns * (w + padding) + padding),
+                      dtype=numpy.float32)
+    for i, image in enumerate(images):  # a loop over tiles (<= a few hundred), not pixels
+        r, c = divmod(i, columns)
+        top, left = padding + r * (h + padding), padding + c * (w + padding)
+        grid[top:top + h, left:left + w] = (numpy.clip(image, -1, 1) + 1) / 2
+    return grid
+
+
+def save_image_grid(images, path, columns=None, title=None):
+    """Write a PNG grid of images in [-1, 1] (white = +1) to ``path``."""
+    grid = image_grid(images, columns)
+    figure = plt.figure(figsize=(grid.shape[1] / 40, grid.shape[0] / 40 + (0.4 if title else 0)),
+                        dpi=100)
+    axes = figure.add_axes([0, 0, 1, 1 if not title else 1 - 0.4 / figure.get_figheight()])
+    axes.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    axes.axis("off")
+    if title:
+        figure.suptitle(title, fontsize=9, y=0.995)
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+def _smooth(values, window):
+    if len(values) < window or window < 2:
+        return numpy.asarray(values, dtype=float)
+    kernel = numpy.ones(window) / window
+    return numpy.convolve(values, kernel, mode="valid")
+
+
+def plot_training_curves(records, path, smooth=None):
+    """Plot losses (D, D real/fake parts, G) and mean D outputs per step to a PNG.
+
+    records: list of dicts as returned by ``Trainer.step`` (with "step").
+    """
+    steps = numpy.array([r["step"] for r in records])
+    smooth = smooth or max(1, len(records) // 100)
+    figure, (losses, outputs) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
+    for key, label in [("loss_d", "loss D"), ("loss_d_real", "loss D (real)"),
+                       ("loss_d_fake", "loss D (fake)"), ("loss_g", "loss G")]:
+        values = _smooth([r[key] for r in records], smooth)
+        losses.plot(steps[len(steps) - len(values):], values, label=label,
+                    linewidth=1.6 if key in ("loss_d", "loss_g") else 0.8)
+    losses.set_ylabel("loss")
+    losses.legend(loc="upper right", fontsize=8)
+    losses.grid(alpha=0.3)
+    for key, label in [("d_real", "D(x), real"), ("d_fake", "D(G(z)), fake")]:
+        values = _smooth([r[key] for r in records], smooth)
+        outputs.plot(steps[len(steps) - len(values):], values, label=label)
+    outputs.set_ylabel("mean D output")
+    outputs.set_xlabel("generator step")
+    outputs.legend(loc="upper right", fontsize=8)
+    outputs.grid(alpha=0.3)
+    title = "training curves" + (f" (moving average over {smooth} steps)" if smooth > 1 else "")
+    losses.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

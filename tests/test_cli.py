@@ -1,0 +1,73 @@
+"""The command line: train writes a run directory, resume continues exactly, sample and
+evaluate read checkpoints, bad flags exit 2."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from minigan.checkpoint import load_checkpoint
+from minigan.cli import main
+
+QUICK = ["--batch-size", "16", "--no-progress", "--seed", "3"]
+
+
+def train(out, *extra):
+    assert main(["train", "--out", str(out), *QUICK, *extra]) == 0
+
+
+def weights(checkpoint):
+    arrays, _ = load_checkpoint(str(checkpoint))
+    return {k: v for k, v in arrays.items() if k.startswith("trainer.G.")}
+
+
+def test_train_writes_a_complete_run_directory(tmp_path, capsys):
+    out = tmp_path / "run"
+    train(out, "--epochs", "2", "--max-steps", "5", "--model", "mlp")
+    names = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert {"config.json", "metrics.jsonl", "curves.png", "samples/epoch_001.png",
+            "checkpoints/last.npz"} <= names
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [1, 2, 3, 4, 5]
+    assert "EMBEDDED SAMPLE" in capsys.readouterr().err
+
+
+def test_resume_continues_exactly_where_it_stopped(tmp_path):
+    straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
+    train(straight, "--epochs", "1", "--max-steps", "8", "--model", "mlp")
+    train(interrupted, "--epochs", "1", "--max-steps", "5", "--model", "mlp")
+    train(interrupted, "--epochs", "1", "--max-steps", "8", "--model", "mlp",
+          "--resume", str(interrupted / "checkpoints" / "last.npz"))
+    a, b = weights(straight / "checkpoints/last.npz"), weights(interrupted / "checkpoints/last.npz")
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    steps = [json.loads(line)["step"] for line in
+             (interrupted / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 9))
+
+
+def test_sample_and_evaluate_read_a_checkpoint(tmp_path, capsys):
+    out = tmp_path / "run"
+    train(out, "--epochs", "1", "--max-steps", "3")
+    grid = tmp_path / "grid.png"
+    assert main(["sample", str(out / "checkpoints/last.npz"), "--n", "9",
+                 "--out", str(grid)]) == 0
+    assert grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["evaluate", str(out / "checkpoints/last.npz"), "--n", "200"]) == 0
+    report = capsys.readouterr().out
+    assert "Frechet distance" in report and "Classes present" in report
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--epochs", "0"], ["train", "--loss", "bogus"], ["train", "--batch-size", "x"],
+    ["train", "--real-label", "1.5"], ["sample"], ["fly"],
+])
+def test_invalid_flags_exit_with_status_2_and_usage(argv):
+    result = subprocess.run([sys.executable, "-m", "minigan", *argv], capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert result.returncode == 2
+    assert "usage: minigan" in result.stderr

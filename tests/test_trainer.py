@@ -1,0 +1,220 @@
+"""The Trainer: the frozen-D G step, k D steps, each technique changing what it should,
+reproducibility and exact resumption, and a short real training run."""
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan.data import Batches, load_embedded_mnist
+from minigan.gan import HistoricalAverage, ReplayBuffer, Trainer, instance_noise_std
+
+
+def mlp_trainer(seed=0, **options):
+    """A small float64 MLP GAN on 8x8 images: fast, and exact enough to compare."""
+    rng = mg.backend.default_rng(seed)
+    G = mg.gan.mlp_generator(8, hidden=(16,), image_shape=(8, 8, 1), dtype="float64", rng=rng)
+    D = mg.gan.mlp_discriminator(image_shape=(8, 8, 1), hidden=(16,), dtype="float64", rng=rng)
+    return Trainer(G, D, seed=seed, **options)
+
+
+def real_batch(n=6, seed=1):
+    return mg.backend.default_rng(seed).uniform(-1, 1, (n, 8, 8, 1))
+
+
+def parameters_of(trainer):
+    return [mg.backend.to_numpy(p.data).copy()
+            for p in trainer.G.parameters() + trainer.D.parameters()]
+
+
+def test_step_reports_every_number():
+    stats = mlp_trainer().step(real_batch())
+    for key in ["loss_d", "loss_d_real", "loss_d_fake", "loss_g", "d_real", "d_fake",
+                "grad_norm_d", "grad_norm_g"]:
+        assert isinstance(stats[key], float) and np.isfinite(stats[key]), key
+    assert stats["loss_d"] == pytest.approx(stats["loss_d_real"] + stats["loss_d_fake"])
+    assert 0 < stats["d_real"] < 1 and 0 < stats["d_fake"] < 1
+    assert stats["step"] == 1
+
+
+@pytest.mark.parametrize("d_steps", [1, 3])
+def test_the_g_step_computes_no_discriminator_weight_gradients(d_steps):
+    trainer = mlp_trainer(d_steps=d_steps)
+    calls = []
+    for p in trainer.D.parameters():
+        original = p.accumulate
+        p.accumulate = lambda g, original=original: (calls.append(1), original(g))
+    trainer.step(real_batch())
+    # each D step accumulates once per parameter for the real and once for the fake
+    # batch; the G step, through the frozen D, adds nothing
+    assert len(calls) == 2 * len(trainer.D.parameters()) * d_steps
+    assert all(p.requires_grad for p in trainer.D.parameters())  # unfrozen afterwards
+    assert trainer.opt_d.t == d_steps and trainer.opt_g.t == 1
+
+
+def test_the_generator_gradient_flows_through_the_discriminator():
+    """G's weight gradient equals the one obtained by hand: D's input gradient of the
+    non-saturating loss, pushed through G."""
+    trainer = mlp_trainer()
+    trainer.step(real_batch())
+    expected_trainer = mlp_trainer()
+    expected_trainer.step(real_batch())  # same seed: identical state after one step
+    t = expected_trainer
+    z = t.noise(6, stream=1)
+    fake = t.G(z)
+    result = t.objective.g_loss(t.D(fake))
+    t.G.zero_grad()
+    t.G.backward(t.D.backward(result["grad_fake"]))
+    trainer._g_step(real_batch(), None, 6)
+    # _g_step zeroes G's grads, back-propagates and steps: compare the gradients it used
+    for mine, theirs in zip(trainer.G.parameters(), t.G.parameters()):
+        np.testing.assert_allclose(mine.grad, theirs.grad, rtol=1e-12, atol=1e-15)
+
+
+def test_label_smoothing_changes_only_its_own_term():
+    plain = mlp_trainer(real_label=1.0).step(real_batch())
+    one_sided = mlp_trainer(real_label=0.9).step(real_batch())
+    two_sided = mlp_trainer(real_label=0.9, fake_label=0.1).step(real_batch())
+    assert one_sided["loss_d_real"] != pytest.approx(plain["loss_d_real"])
+    assert one_sided["loss_d_fake"] == pytest.approx(plain["loss_d_fake"], rel=1e-12)
+    assert two_sided["loss_d_fake"] != pytest.approx(one_sided["loss_d_fake"])
+    assert two_sided["loss_d_real"] == pytest.approx(one_sided["loss_d_real"], rel=1e-12)
+
+
+def test_instance_noise_decays_linearly_and_reaches_the_discriminator():
+    assert [instance_noise_std(0.5, t, 4) for t in range(6)] == [0.5, 0.375, 0.25, 0.125, 0, 0]
+    quiet = mlp_trainer().step(real_batch())
+    noisy_trainer = mlp_trainer(instance_noise=0.5, instance_noise_steps=4)
+    noisy = noisy_trainer.step(real_batch())
+    assert noisy["instance_noise"] == 0.5
+    assert noisy["d_real"] != pytest.approx(quiet["d_real"])
+    assert [noisy_trainer.step(real_batch())["instance_noise"] for _ in range(4)] == \
+        [0.375, 0.25, 0.125, 0.0]
+
+
+def test_feature_matching_gradient_matches_finite_differences():
+    trainer = mlp_trainer(feature_matching=2)  # D[0..2]: Flatten, Dense, LeakyReLU
+    real = real_batch()
+    fake = mg.backend.default_rng(3).uniform(-1, 1, (6, 8, 8, 1))
+
+    def loss():
+        head = trainer.D[:3]
+        difference = head(fake).mean(axis=0) - head(real).mean(axis=0)
+        return float((difference * difference).sum())
+
+    value, grad = trainer._feature_matching_gradient(real, fake)
+    assert value == pytest.approx(loss(), rel=1e-12)
+    numeric = mg.gradcheck.numerical_gradient(loss, fake)
+    assert mg.gradcheck.relative_error(grad, numeric) < 1e-6
+    plain, matched = mlp_trainer().step(real), trainer.step(real)
+    assert matched["loss_g"] != pytest.approx(plain["loss_g"])
+
+
+def test_replay_buffer_mixes_in_stored_fakes():
+    buffer = ReplayBuffer(capacity=8, fraction=0.5)
+    rng = mg.backend.default_rng(0)
+    first = np.full((4, 2, 2, 1), 1.0)
+    assert buffer.mix(first, None, rng)[0] is first  # nothing stored yet
+    second = np.full((4, 2, 2, 1), 2.0)
+    mixed, _ = buffer.mix(second, None, rng)
+    assert mixed[:2].tolist() == first[:2].tolist() and (mixed[2:] == 2.0).all()
+    assert buffer.size == 8 and (second == 2.0).all()  # the caller's batch is not modified
+    buffer.mix(np.full((4, 2, 2, 1), 3.0), None, rng)
+    assert sorted(set(buffer.images.ravel().tolist())) == [2.0, 3.0]  # ring: oldest replaced
+    with_replay = mlp_trainer(replay_size=12)
+    with_replay.step(real_batch())
+    assert with_replay.replay.size == 6
+
+
+def test_historical_averaging_pulls_toward_the_past():
+    p = mg.nn.Parameter(np.array([1.0, 2.0]))
+    average = HistoricalAverage([p])
+    p.data[...] = [3.0, 2.0]
+    average.add_penalty_gradient(0.5)
+    assert p.grad.tolist() == [2.0, 0.0]  # 2 * 0.5 * (theta - average)
+    average.update()
+    assert average.averages[0].tolist() == [2.0, 2.0]
+    plain, averaged = mlp_trainer(), mlp_trainer(historical_averaging=1.0)
+    for _ in range(3):
+        plain.step(real_batch()), averaged.step(real_batch())
+    assert not all(np.array_equal(a, b)
+                   for a, b in zip(parameters_of(plain), parameters_of(averaged)))
+
+
+def test_wgan_clips_the_critic():
+    trainer = mlp_trainer(loss="wgan")
+    trainer.step(real_batch())
+    for p in trainer.D.parameters():
+        assert float(abs(p.data).max()) <= 0.01
+
+
+@pytest.mark.parametrize("loss", ["non-saturating", "minimax", "lsgan", "hinge", "wgan"])
+def test_every_objective_trains(loss):
+    trainer = mlp_trainer(loss=loss)
+    names = [f"G.{n}" for n, _ in trainer.G.named_parameters()] + \
+        [f"D.{n}" for n, _ in trainer.D.named_parameters()]
+    before = parameters_of(trainer)
+    stats = trainer.step(real_batch())
+    assert np.isfinite(stats["loss_d"]) and np.isfinite(stats["loss_g"])
+    unchanged = [name for name, a, b in zip(names, before, parameters_of(trainer))
+                 if np.array_equal(a, b)]
+    # the critic's output bias gets d/db [mean(f) - mean(r)] = 1 - 1 = 0 under WGAN
+    assert unchanged == (["D.3.bias"] if loss == "wgan" else [])
+
+
+def test_reproducible_and_exactly_resumable():
+    straight = mlp_trainer(seed=5, replay_size=10, historical_averaging=0.1)
+    for _ in range(4):
+        straight.step(real_batch())
+    first = mlp_trainer(seed=5, replay_size=10, historical_averaging=0.1)
+    for _ in range(2):
+        first.step(real_batch())
+    state = {k: mg.backend.to_numpy(v) if hasattr(v, "shape") else v
+             for k, v in first.state_dict().items()}
+    resumed = mlp_trainer(seed=99, replay_size=10, historical_averaging=0.1)  # other init
+    resumed.load_state_dict(state)
+    for _ in range(2):
+        resumed.step(real_batch())
+    for a, b in zip(parameters_of(straight), parameters_of(resumed)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sample_uses_eval_mode_and_restores_train_mode():
+    trainer = Trainer(mg.gan.dcgan_generator(), mg.gan.dcgan_discriminator())
+    z = trainer.noise(5)
+    images = trainer.sample(5, z=z)
+    assert images.shape == (5, 28, 28, 1) and float(abs(images).max()) <= 1
+    assert trainer.G.training
+    np.testing.assert_array_equal(images, trainer.sample(5, z=z))
+
+
+def test_conditional_gan_step_on_the_strict_backend(array_backend):
+    rng = mg.backend.default_rng(0)
+    G = mg.gan.conditional_generator(8, 10, hidden=(16,), image_shape=(8, 8, 1), rng=rng)
+    D = mg.gan.conditional_discriminator(10, image_shape=(8, 8, 1), hidden=(16,), rng=rng)
+    trainer = Trainer(G, D, latent_dim=8)
+    real = mg.backend.default_rng(1).uniform(-1, 1, (6, 8, 8, 1)).astype("float32")
+    stats = trainer.step(real, labels=array_backend.arange(6) % 10)
+    assert np.isfinite(stats["loss_g"])
+    assert trainer.sample(4, labels=array_backend.arange(4)).shape == (4, 8, 8, 1)
+
+
+def test_dcgan_trains_on_real_digits_for_a_few_dozen_steps(array_backend):
+    """The CI version of the long run: losses move and the fixed-noise samples change."""
+    images, _ = load_embedded_mnist(quiet=True)
+    batches = Batches(images[::10], batch_size=32, seed=0)
+    trainer = Trainer(mg.gan.dcgan_generator(rng=mg.backend.default_rng(0)),
+                      mg.gan.dcgan_discriminator(rng=mg.backend.default_rng(1)), seed=0)
+    z = trainer.noise(8)
+    before = mg.backend.to_numpy(trainer.sample(8, z=z))
+    records = []
+    while len(records) < 30:
+        for x, _ in batches:
+            records.append(trainer.step(x))
+            if len(records) == 30:
+                break
+    after = mg.backend.to_numpy(trainer.sample(8, z=z))
+    loss_d = [r["loss_d"] for r in records]
+    loss_g = [r["loss_g"] for r in records]
+    assert np.std(loss_d) > 0.01 and np.std(loss_g) > 0.01
+    assert abs(np.mean(loss_d[-5:]) - np.mean(loss_d[:5])) > 0.05
+    assert np.abs(after - before).mean() > 0.05
