@@ -69,6 +69,8 @@ def build_parser():
                        metavar="EPOCHS", help="keep a numbered checkpoint every N epochs")
     train.add_argument("--max-steps", type=_positive_int, default=None,
                        help="stop after this many generator steps")
+    train.add_argument("--evaluate", type=int, default=d.evaluate, metavar="N",
+                       help="score N samples at the end of the run (0: skip)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     sample = commands.add_parser("sample", help="write a grid of samples from a checkpoint")

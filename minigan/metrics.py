@@ -103,12 +103,6 @@ def heldout_split(labels, per_class=50, seed=0):
     return train, heldout
 
 
-def uint8_to_images(images):
-    """uint8 digits (N, 28, 28) in [0, 255] -> float32 NHWC (N, 28, 28, 1) in [-1, 1] (host)."""
-    images = numpy.asarray(images)
-    return (images.astype(numpy.float32) / 127.5 - 1.0).reshape(images.shape[:3] + (1,))
-
-
 def weights_path():
     """Where the shipped classifier weights live (inside the installed package)."""
     return importlib.resources.files("minigan").joinpath("data", WEIGHTS_FILE)
@@ -149,7 +143,7 @@ def classifier_outputs(images, batch_size=500, model=None):
                          f"[-1, 1], got shape {tuple(images.shape)}")
     if images.dtype.kind != "f":
         raise ConfigError(f"classifier_outputs: expected floating images in [-1, 1], got "
-                          f"dtype {images.dtype} (uint8 digits: use uint8_to_images)")
+                          f"dtype {images.dtype} (uint8 digits: use minigan.data.to_unit_range)")
     model = load_classifier() if model is None else model
     xp = backend.xp
     features, probabilities = [], []
@@ -265,9 +259,9 @@ def evaluate_samples(fake_images, real_images=None, batch_size=500,
     kl_to_uniform, mean_confidence (all of the fake images), n_fake, n_real.
     """
     if real_images is None:
-        from .data import load_embedded_mnist
+        from .data import load_embedded_mnist, to_unit_range
 
-        real_images = uint8_to_images(load_embedded_mnist(quiet=True)[0])
+        real_images = to_unit_range(load_embedded_mnist(quiet=True)[0])
     fake_features, fake_probabilities = classifier_outputs(fake_images, batch_size)
     real_features, _ = classifier_outputs(real_images, batch_size)
     present, kl = mode_coverage(fake_probabilities, min_fraction)

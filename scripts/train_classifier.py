@@ -30,6 +30,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 import minigan as mg  # noqa: E402
 from minigan import backend, metrics  # noqa: E402
+from minigan.data import to_unit_range  # noqa: E402
 from minigan.losses import CrossEntropy  # noqa: E402
 
 DEFAULT_OUT = pathlib.Path(metrics.__file__).parent / "data" / metrics.WEIGHTS_FILE
@@ -113,7 +114,7 @@ def main(argv=None):
     from minigan.data import load_embedded_mnist
 
     digits, labels = load_embedded_mnist(quiet=True)
-    images = metrics.uint8_to_images(digits)
+    images = to_unit_range(digits)
     labels = numpy.asarray(labels, dtype=numpy.int64)
     train_index, heldout_index = metrics.heldout_split(labels)
     print(f"{len(train_index)} training digits, {len(heldout_index)} held out; "

@@ -12,7 +12,7 @@ import pytest
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
 
-QUICK = ["--batch-size", "16", "--no-progress", "--seed", "3"]
+QUICK = ["--batch-size", "16", "--no-progress", "--seed", "3", "--evaluate", "0"]
 
 
 def train(out, *extra):
@@ -26,10 +26,12 @@ def weights(checkpoint):
 
 def test_train_writes_a_complete_run_directory(tmp_path, capsys):
     out = tmp_path / "run"
-    train(out, "--epochs", "2", "--max-steps", "5", "--model", "mlp")
+    train(out, "--epochs", "2", "--max-steps", "5", "--model", "mlp", "--evaluate", "100")
     names = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert {"config.json", "metrics.jsonl", "curves.png", "samples/epoch_001.png",
-            "checkpoints/last.npz"} <= names
+            "checkpoints/last.npz", "summary.json"} <= names
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_fake"] == 100 and summary["step"] == 5 and summary["frechet_distance"] > 0
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [1, 2, 3, 4, 5]
     assert "EMBEDDED SAMPLE" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import minigan as mg
 from minigan import metrics
+from minigan.data import to_unit_range
 from minigan.errors import ConfigError, ShapeError
 
 
@@ -128,7 +129,7 @@ def embedded():
     from minigan.data import load_embedded_mnist
 
     digits, labels = load_embedded_mnist(quiet=True)
-    return metrics.uint8_to_images(digits), labels.astype(np.int64)
+    return to_unit_range(digits), labels.astype(np.int64)
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +186,7 @@ def test_classifier_outputs_takes_device_arrays(array_backend, embedded):
     assert isinstance(features, np.ndarray) and isinstance(probabilities, np.ndarray)
     with pytest.raises(ShapeError, match=r"\(N, 28, 28, 1\)"):
         metrics.classifier_outputs(array_backend.zeros((2, 32, 32, 1), dtype="float32"))
-    with pytest.raises(ConfigError, match="uint8_to_images"):
+    with pytest.raises(ConfigError, match="to_unit_range"):
         metrics.classifier_outputs(array_backend.zeros((2, 28, 28, 1), dtype="uint8"))
 
 

@@ -21,12 +21,19 @@ def generate(trainer, n, seed=0, chunk=500):
     return numpy.concatenate(pieces)
 
 
-def evaluate_checkpoint(path, n=2000, seed=0):
+def evaluate_trainer(trainer, config, n=2000, seed=0):
     """Fréchet distance in the MNIST classifier's feature space, class histogram, mode
-    coverage and confidence of ``n`` samples from the checkpoint's generator, against
-    the real test images of its dataset (the embedded sample when none are found)."""
-    trainer, config = load_trainer(path)
+    coverage and confidence of ``n`` samples from the trainer's generator, against the
+    real test images of the run's dataset (the embedded sample when none are found)."""
     images, _ = load_dataset(config.dataset, "test", config.data, embedded_fallback=True)
     result = evaluate_samples(generate(trainer, n, seed), to_unit_range(images))
-    result.update({"checkpoint": path, "step": trainer.step_count, "dataset": config.dataset})
+    result.update({"step": trainer.step_count, "dataset": config.dataset})
+    return result
+
+
+def evaluate_checkpoint(path, n=2000, seed=0):
+    """``evaluate_trainer`` for the generator saved in a checkpoint."""
+    trainer, config = load_trainer(path)
+    result = evaluate_trainer(trainer, config, n, seed)
+    result["checkpoint"] = path
     return result

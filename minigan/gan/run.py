@@ -8,6 +8,7 @@ A run directory holds:
     curves.png             losses and mean D outputs over the run
     checkpoints/last.npz   the latest checkpoint (every epoch, atomically replaced)
     checkpoints/epoch_NNN.npz  periodic copies (--checkpoint-every)
+    summary.json           the quality numbers of ``minigan evaluate`` at the end
 
 ``--resume CHECKPOINT`` restores the networks, optimizers, data order and step
 count, drops metrics lines logged after that checkpoint, and continues: the
@@ -50,6 +51,7 @@ class RunConfig:
     checkpoint_every: int = 5
     max_steps: int = None
     sample_count: int = 64
+    evaluate: int = 2000  # samples scored at the end of the run (0: skip)
     backend: str = "numpy"
     progress: bool = True
 
@@ -124,9 +126,23 @@ def train(config, resume=None, log=print):
             bar.close()
             metrics_file.flush()
             _end_of_epoch(trainer, batches, config, epoch, z_fixed, y_fixed, records, run_dir)
-    log(f"trained {trainer.step_count} steps in {time.time() - started:.0f} s; "
-        f"run directory: {run_dir}")
+    seconds = time.time() - started
+    log(f"trained {trainer.step_count} steps in {seconds:.0f} s; run directory: {run_dir}")
+    if config.evaluate:
+        _final_report(trainer, config, seconds, run_dir, log)
     return run_dir
+
+
+def _final_report(trainer, config, seconds, run_dir, log):
+    """The quality numbers at the end of a run, printed and kept in summary.json."""
+    from .evaluate import evaluate_trainer  # evaluate imports this module
+    from ..metrics import format_report
+
+    result = evaluate_trainer(trainer, config, n=config.evaluate)
+    result["train_seconds_this_session"] = round(seconds, 1)
+    with open(os.path.join(run_dir, "summary.json"), "w") as file:
+        json.dump(result, file, indent=2)
+    log(format_report(result))
 
 
 def _done(trainer, config):
