@@ -14,6 +14,13 @@ Two tools, both in float64:
   parameters at once: (L(theta + eps d) - L(theta - eps d)) / (2 eps) against
   <grad L, d>, which costs 2 forwards per direction whatever the size.
 
+Round-off: L is a sum of float64 products, so each evaluation carries an error of
+about 2^-52 * sum |y * gy|, and a central difference divides that by eps. Differences
+below this floor (``roundoff_floor``) cannot be measured: ``GradientError.within``
+does not count them against the tolerance; everything above it is. This matters only where a true gradient is
+itself that small (e.g. BatchNorm's input gradient when gy nearly lies in the span of
+1 and xhat).
+
 The module's state (parameters, running statistics, gradients) is the same after
 the check as before it.
 """
@@ -30,8 +37,14 @@ class GradientError:
     """How far an analytic gradient is from the finite-difference one."""
 
     name: str               # "input", a parameter's dotted name, or "directional[k]"
-    max_abs_error: float
-    max_rel_error: float    # max |a - n| / max(max |n|, tiny), or per direction
+    max_abs_error: float    # max |analytic - numeric|
+    max_rel_error: float    # max_abs_error / scale
+    scale: float            # max |numeric| (per direction: the larger derivative)
+    roundoff_floor: float   # the smallest difference a central difference can measure
+
+    def within(self, tolerance):
+        """True when the error above the round-off floor is at most tolerance * scale."""
+        return max(self.max_abs_error - self.roundoff_floor, 0.0) <= tolerance * self.scale
 
 
 def relative_error(analytic, numeric):
@@ -81,6 +94,7 @@ def check_module(module, x, mode="elementwise", eps=1e-6, directions=3, seed=0):
 
     y = module(x)
     gy = rng.standard_normal(y.shape)
+    floor = roundoff_floor(y, gy, eps)
 
     def loss():
         restore_buffers()
@@ -99,9 +113,11 @@ def check_module(module, x, mode="elementwise", eps=1e-6, directions=3, seed=0):
         for name, array in values.items():
             numeric = numerical_gradient(loss, array, eps)
             error = float(xp.abs(grads[name] - numeric).max())
-            results.append(GradientError(name, error, relative_error(grads[name], numeric)))
+            scale = max(float(xp.abs(numeric).max()), 1e-30)
+            results.append(GradientError(name, error, error / scale, scale, floor))
     elif mode == "directional":
-        results = [_directional(k, values, grads, loss, rng, eps) for k in range(directions)]
+        results = [_directional(k, values, grads, loss, rng, eps, floor)
+                   for k in range(directions)]
     else:
         raise ValueError(f"check_module: mode must be 'elementwise' or 'directional', got {mode!r}")
 
@@ -111,7 +127,14 @@ def check_module(module, x, mode="elementwise", eps=1e-6, directions=3, seed=0):
     return results
 
 
-def _directional(k, values, grads, loss, rng, eps):
+def roundoff_floor(y, gy, eps):
+    """The round-off level of a central difference of L = sum(y * gy): 8 ulp of the
+    summed magnitudes, divided by eps (the factor 8 covers the 2 evaluations and the
+    rounding of the products and of the sum)."""
+    return 8 * 2.0**-52 * float(backend.xp.abs(y * gy).sum()) / eps
+
+
+def _directional(k, values, grads, loss, rng, eps, floor):
     directions = {name: rng.standard_normal(a.shape) for name, a in values.items()}
     predicted = sum(float((grads[name] * d).sum()) for name, d in directions.items())
     originals = {name: a.copy() for name, a in values.items()}
@@ -125,8 +148,8 @@ def _directional(k, values, grads, loss, rng, eps):
     for name, a in values.items():
         backend.xp.copyto(a, originals[name])
     error = abs(predicted - measured)
-    return GradientError(f"directional[{k}]", error,
-                         error / max(abs(measured), abs(predicted), 1e-30))
+    scale = max(abs(measured), abs(predicted), 1e-30)
+    return GradientError(f"directional[{k}]", error, error / scale, scale, floor)
 
 
 def _require_float64(a, where):

@@ -73,3 +73,12 @@ def test_invalid_flags_exit_with_status_2_and_usage(argv):
                             text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
     assert result.returncode == 2
     assert "usage: minigan" in result.stderr
+
+
+def test_check_proves_every_layer(capsys):
+    assert main(["check", "--mode", "directional"]) == 0
+    out = capsys.readouterr().out
+    for layer in ["Dense", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d (eval)",
+                  "LeakyReLU", "ReLU", "Tanh", "Sigmoid", "BCEWithLogits"]:
+        assert layer in out
+    assert "PASS: worst relative error" in out
