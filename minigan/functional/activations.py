@@ -37,10 +37,14 @@ def leaky_relu_forward(x, negative_slope=0.2):
 
 def leaky_relu_backward(gy, cache):
     # dy/dx = 1 where x > 0 else negative_slope (the slope at exactly 0, as PyTorch)
-    xp = backend.xp
     x, negative_slope = cache
-    gx = gy * negative_slope
-    xp.copyto(gx, gy, where=x > 0)
+    # gx = gy * [x > 0] + negative_slope * gy * [x <= 0]: every element gets exactly one
+    # non-zero term, so this is exact; mask products are several times faster than
+    # copyto(where=) on large arrays (measured: benchmarks/bench_discriminator.py)
+    gx = gy * (x > 0)
+    negative_part = gy * (x <= 0)
+    negative_part *= negative_slope
+    gx += negative_part
     return gx
 
 

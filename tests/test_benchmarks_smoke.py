@@ -1,0 +1,75 @@
+"""Smoke test: the discriminator benchmark still runs (tiny batch, 2 steps).
+
+It proves the script works end to end -- with torch when installed, and in its
+minigan-only mode (``--no-torch``) everywhere -- not that any timing is good.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, "benchmarks", "bench_discriminator.py")
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def run_bench(*extra):
+    env = dict(os.environ)
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(name, None)
+    return subprocess.run([sys.executable, SCRIPT, "--smoke", "--threads", "1", *extra],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def median_lines(stdout):
+    return [line for line in stdout.splitlines() if "median" in line]
+
+
+def test_smoke_minigan_only(tmp_path):
+    out = tmp_path / "result.json"
+    proc = run_bench("--no-torch", "--per-layer", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert median_lines(proc.stdout), proc.stdout
+    assert "minigan" in proc.stdout and "BLAS" in proc.stdout
+    result = json.loads(out.read_text())
+    assert result["args"]["batch"] == 4
+    assert set(result["stats"]) == {"minigan D step", "minigan G step"}
+    assert all(s["median"] > 0 for s in result["stats"].values())
+    assert result["ratios"] == {}
+
+
+def test_smoke_writes_nothing_without_json(tmp_path):
+    before = set(os.listdir(ROOT))
+    proc = run_bench("--no-torch")
+    assert proc.returncode == 0, proc.stderr
+    assert set(os.listdir(ROOT)) == before
+
+
+@pytest.mark.torch
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
+def test_smoke_with_torch():
+    proc = run_bench("--per-layer")
+    assert proc.returncode == 0, proc.stderr
+    assert median_lines(proc.stdout), proc.stdout
+    assert "ratio minigan/torch" in proc.stdout
+
+
+def test_blas_env_warning_names_the_rerun_command(monkeypatch):
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import common
+    finally:
+        sys.path.pop(0)
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    assert common.blas_env_warning(["benchmarks/bench_discriminator.py"]) is None
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    message = common.blas_env_warning(["benchmarks/bench_discriminator.py", "--threads", "2"])
+    assert "OPENBLAS_CORETYPE=Haswell" in message
+    assert ("env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python"
+            in message.replace(os.path.basename(sys.executable), "python"))
+    assert message.rstrip().endswith("benchmarks/bench_discriminator.py --threads 2")
