@@ -2,11 +2,27 @@
 
 from . import backend
 from . import functional as F
-from .functional import cross_entropy as F_cross_entropy
 from .errors import ConfigError, DTypeError, ShapeError, StateError
+from .nn.checks import check_floating
 
 
-class BCEWithLogits:
+class _Loss:
+    """A loss keeps its last call's cache; ``backward`` turns it into d value / d input."""
+
+    _backward = None  # the functional backward: (cache, upstream) -> gradient
+
+    def __init__(self):
+        self._cache = None
+
+    def backward(self, upstream=1.0):
+        """d (upstream * value) / d logits for the last call."""
+        if self._cache is None:
+            raise StateError(f"{type(self).__name__}.backward called before the loss was "
+                             "computed")
+        return type(self)._backward(self._cache, upstream)
+
+
+class BCEWithLogits(_Loss):
     """Binary cross-entropy on logits, averaged over all elements.
 
     ``loss(logits, targets)`` returns a Python float; ``loss.backward()`` returns
@@ -15,17 +31,11 @@ class BCEWithLogits:
     must lie in [0, 1]. Stable for any finite logit (exact at +-1e4).
     """
 
-    def __init__(self):
-        self._cache = None
+    _backward = F.bce_with_logits_backward
 
     def __call__(self, logits, targets):
         xp = backend.xp
-        if not isinstance(logits, xp.ndarray) or logits.dtype.kind != "f":
-            raise DTypeError(f"BCEWithLogits: logits must be a floating {backend.name} array, "
-                             f"got {type(logits).__name__} "
-                             f"{getattr(logits, 'dtype', '')}".rstrip())
-        if logits.size == 0:
-            raise ShapeError(f"BCEWithLogits: got empty logits, shape {tuple(logits.shape)}")
+        check_floating("BCEWithLogits", "logits", logits)
         if isinstance(targets, (int, float)):
             targets = xp.full(logits.shape, targets, dtype=logits.dtype)
         elif not isinstance(targets, xp.ndarray):
@@ -42,14 +52,8 @@ class BCEWithLogits:
                                                                               copy=False))
         return float(value)
 
-    def backward(self, upstream=1.0):
-        """d (upstream * value) / d logits for the last call."""
-        if self._cache is None:
-            raise StateError("BCEWithLogits.backward called before the loss was computed")
-        return F.bce_with_logits_backward(self._cache, upstream)
 
-
-class CrossEntropy:
+class CrossEntropy(_Loss):
     """Softmax cross-entropy on logits with integer class labels, averaged over the batch.
 
     ``loss(logits, labels)`` returns a Python float; ``loss.backward()`` returns
@@ -58,16 +62,12 @@ class CrossEntropy:
     finite logit (the row maximum is subtracted before the log-sum-exp).
     """
 
-    def __init__(self):
-        self._cache = None
+    _backward = F.softmax_cross_entropy_backward
 
     def __call__(self, logits, labels):
         xp = backend.xp
-        if not isinstance(logits, xp.ndarray) or logits.dtype.kind != "f":
-            raise DTypeError(f"CrossEntropy: logits must be a floating {backend.name} array "
-                             f"(N, K), got {type(logits).__name__} "
-                             f"{getattr(logits, 'dtype', '')}".rstrip())
-        if logits.ndim != 2 or logits.size == 0:
+        check_floating("CrossEntropy", "logits", logits, "(N, K)")
+        if logits.ndim != 2:
             raise ShapeError(f"CrossEntropy: logits must be a non-empty 2-d array (N, K), "
                              f"got shape {tuple(logits.shape)}")
         if not isinstance(labels, xp.ndarray) or labels.dtype.kind not in "iu":
@@ -82,11 +82,5 @@ class CrossEntropy:
         if low < 0 or high >= k:
             raise ConfigError(f"CrossEntropy: labels must lie in [0, {k}) for {k} classes, "
                               f"got values in [{low}, {high}]")
-        value, self._cache = F_cross_entropy.softmax_cross_entropy_forward(logits, labels)
+        value, self._cache = F.softmax_cross_entropy_forward(logits, labels)
         return float(value)
-
-    def backward(self, upstream=1.0):
-        """d (upstream * value) / d logits for the last call, shape (N, K)."""
-        if self._cache is None:
-            raise StateError("CrossEntropy.backward called before the loss was computed")
-        return F_cross_entropy.softmax_cross_entropy_backward(self._cache, upstream)

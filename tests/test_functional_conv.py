@@ -13,6 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from minigan import backend
+from minigan.gradcheck import numerical_gradient
 from minigan.functional.conv import conv2d_backward, conv2d_forward, conv_output_size
 from minigan.functional.conv_transpose import (
     conv_transpose2d_backward,
@@ -103,21 +104,6 @@ def naive_conv_transpose2d(x, w, b, stride, padding, output_padding):
     return y if b is None else y + b
 
 
-def numerical_grad(loss, a, eps=1e-6):
-    """Central differences of the scalar loss() w.r.t. every element of a (contiguous)."""
-    grad = np.zeros_like(a)
-    flat, gflat = a.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        up = loss()
-        flat[i] = old - eps
-        down = loss()
-        flat[i] = old
-        gflat[i] = (up - down) / (2 * eps)
-    return grad
-
-
 def rel_err(a, b):
     return np.abs(a - b).max() / max(np.abs(b).max(), 1e-300)
 
@@ -178,12 +164,12 @@ def check_grads_by_finite_differences(cfg, transpose):
     def loss():  # L = sum(y * gy): its gradient is backward(gy)
         return float((run_forward(cfg, transpose)[0] * gy).sum())
 
-    assert rel_err(gx, numerical_grad(loss, x)) < 1e-6
-    assert rel_err(gw, numerical_grad(loss, w)) < 1e-6
+    assert rel_err(gx, numerical_gradient(loss, x)) < 1e-6
+    assert rel_err(gw, numerical_gradient(loss, w)) < 1e-6
     if b is None:
         assert gb is None
     else:
-        assert rel_err(gb, numerical_grad(loss, b)) < 1e-6
+        assert rel_err(gb, numerical_gradient(loss, b)) < 1e-6
 
 
 @SLOW

@@ -39,7 +39,8 @@ import numbers
 
 from .. import backend
 from .. import functional as F
-from ..errors import ConfigError, DTypeError, ShapeError
+from ..errors import ConfigError
+from ..nn.checks import check_floating
 
 
 class Objective:
@@ -309,10 +310,4 @@ def _constant_like(out, value):
 
 
 def _check_output(objective, name, out):
-    xp = backend.xp
-    if not isinstance(out, xp.ndarray) or out.dtype.kind != "f":
-        raise DTypeError(f"{objective!r}: {name} must be a floating {backend.name} array of "
-                         f"D's outputs (N, 1), got {type(out).__name__} "
-                         f"{getattr(out, 'dtype', '')}".rstrip())
-    if out.size == 0:
-        raise ShapeError(f"{objective!r}: {name} is empty, shape {tuple(out.shape)}")
+    check_floating(repr(objective), name, out, "of D's outputs (N, 1)")

@@ -23,6 +23,18 @@ def check_array(layer, x, ndim, layout):
         raise ShapeError(f"{layer!r}: got an empty batch, shape {tuple(x.shape)}")
 
 
+def check_floating(where, name, value, layout=""):
+    """``value`` must be a non-empty floating array of the active backend; ``where``
+    names the caller (a loss, an objective) in the message."""
+    if not isinstance(value, backend.xp.ndarray) or value.dtype.kind != "f":
+        got = f"{type(value).__name__} {getattr(value, 'dtype', '')}".rstrip()
+        layout = f" {layout}" if layout else ""
+        raise DTypeError(f"{where}: {name} must be a floating {backend.name} array{layout}, "
+                         f"got {got}")
+    if value.size == 0:
+        raise ShapeError(f"{where}: {name} is empty, shape {tuple(value.shape)}")
+
+
 def check_features(layer, x, expected, layout):
     """The last axis of x must hold ``expected`` features/channels."""
     if x.shape[-1] != expected:
