@@ -291,6 +291,9 @@ def format_report(result):
         f"Mean classifier confidence: {result['mean_confidence']:.4f}",
         "Predicted class histogram:",
     ]
+    if result.get("dataset", "mnist") != "mnist":
+        lines.insert(0, f"Note: scored with the MNIST digit classifier; for {result['dataset']} "
+                        "these numbers only compare runs with each other.")
     for digit, count in enumerate(counts):
         lines.append(f"  {digit}: {count:6d} ({100 * count / n:5.1f}%) "
                      f"{'#' * int(round(count / bar_unit))}")
