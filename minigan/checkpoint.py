@@ -13,12 +13,12 @@ leaves either the old checkpoint or the new one, never half of one.
 
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy
 
 from . import backend
+from .atomic import atomic_write
 from .errors import MiniganError
 
 META_KEY = "__meta__"
@@ -36,19 +36,9 @@ def save_checkpoint(path, arrays, meta=None):
             raise CheckpointError(f"save_checkpoint: '{name}' is an object array; "
                                   "checkpoints hold plain numeric arrays only")
     host[META_KEY] = numpy.array(json.dumps(meta or {}, sort_keys=True))
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as file:  # a file object: savez must not append ".npz"
-            numpy.savez(file, **host)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_write(path) as file:  # a file object: savez must not append ".npz"
+        numpy.savez(file, **host)
     return path
 
 

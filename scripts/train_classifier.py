@@ -18,10 +18,8 @@ import datetime
 import hashlib
 import io
 import json
-import os
 import pathlib
 import sys
-import tempfile
 import time
 
 import numpy
@@ -31,6 +29,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 import minigan as mg  # noqa: E402
 from minigan import backend, metrics  # noqa: E402
 from minigan.data import to_unit_range  # noqa: E402
+from minigan.atomic import atomic_write  # noqa: E402
 from minigan.losses import CrossEntropy  # noqa: E402
 
 DEFAULT_OUT = pathlib.Path(metrics.__file__).parent / "data" / metrics.WEIGHTS_FILE
@@ -85,24 +84,6 @@ def train(images, labels, epochs, seed, batch_size=64, lr=1e-3, log=print):
     return model.eval()
 
 
-def write_atomically(path, payload):
-    """Write bytes to path through a temporary file in the same folder and os.replace."""
-    path = pathlib.Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; package data is world-readable
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=24)
@@ -131,7 +112,8 @@ def main(argv=None):
     buffer = io.BytesIO()
     numpy.savez_compressed(buffer, **state)
     payload = buffer.getvalue()
-    write_atomically(args.out, payload)
+    with atomic_write(args.out) as f:
+        f.write(payload)
     model.load_state_dict(state)
     heldout_accuracy = accuracy(model, images[heldout_index], labels[heldout_index])
     print(f"held-out accuracy (float16 weights as shipped): {heldout_accuracy:.4f}")
@@ -170,7 +152,8 @@ def main(argv=None):
                             + (argv if argv is not None else sys.argv[1:])),
     }
     json_path = args.out.with_suffix(".json")
-    write_atomically(json_path, (json.dumps(info, indent=2) + "\n").encode())
+    with atomic_write(json_path, "w") as f:
+        f.write(json.dumps(info, indent=2) + "\n")
     print(f"wrote {args.out} ({len(payload) / 1024:.0f} KB) and {json_path}; "
           f"training took {seconds:.0f} s")
     return 0

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import minigan  # noqa: E402
 from minigan import backend  # noqa: E402
 
 settings.register_profile(

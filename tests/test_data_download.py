@@ -19,7 +19,8 @@ import threading
 import pytest
 
 from minigan.data import DownloadError
-from minigan.data.download import atomic_write, download, sha256_of
+from minigan.atomic import atomic_write
+from minigan.data.download import download, sha256_of
 from minigan.errors import MiniganError
 
 

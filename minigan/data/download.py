@@ -14,13 +14,13 @@ import contextlib
 import hashlib
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 
+from ..atomic import atomic_write
 from ..errors import MiniganError
 
-__all__ = ["DownloadError", "atomic_write", "download", "sha256_of"]
+__all__ = ["DownloadError", "download", "sha256_of"]
 
 USER_AGENT = "minigan-data/0.1 (Python urllib)"
 """Sent with every request (some hosts refuse urllib's default agent)."""
@@ -43,30 +43,6 @@ class DownloadError(MiniganError, OSError):
 
     def __str__(self):
         return self.args[0]
-
-
-@contextlib.contextmanager
-def atomic_write(path):
-    """Open a temporary file next to ``path`` for binary writing; on success rename it over
-    ``path`` (after flush and fsync), on any error delete it and leave ``path`` untouched.
-
-    Yields the open file object: pass it (not a name) to ``np.savez``/``np.save``, which
-    would otherwise append ``.npz``/``.npy`` to a temporary name.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def sha256_of(path):

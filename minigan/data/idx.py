@@ -25,6 +25,7 @@ import zlib
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..errors import MiniganError
 
 __all__ = ["IDXFormatError", "read_idx", "write_idx", "IDX_TYPES"]
@@ -174,8 +175,6 @@ def write_idx(path, array, compress=None):
     (uint8, int8, int16, int32, float32, float64); data is written big-endian, and the
     gzip header carries no timestamp, so the same array gives the same bytes.
     """
-    from .download import atomic_write  # the atomic-write helper lives with the downloader
-
     path = os.fspath(path)
     array = np.asarray(array)
     key = array.dtype.newbyteorder("<").str[1:]

@@ -23,6 +23,7 @@ import time
 from tqdm import tqdm
 
 from .. import backend
+from ..atomic import atomic_write
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import Batches, load_dataset
 from ..plots import plot_training_curves, save_image_grid
@@ -184,11 +185,9 @@ def _read_metrics(path, up_to_step):
 
 
 def _write_metrics(path, records):
-    temporary = path + ".tmp"
-    with open(temporary, "w") as file:
+    with atomic_write(path, "w") as file:
         for record in records:
             file.write(json.dumps(record) + "\n")
-    os.replace(temporary, path)
 
 
 def load_trainer(checkpoint_path):
