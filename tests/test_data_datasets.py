@@ -61,6 +61,7 @@ def test_search_order(tmp_path, monkeypatch):
     assert loaded_fill("fashion-mnist") == 5
     make_split(given, 3, 1)
     assert loaded_fill("fashion-mnist", path=given) == 1  # the directory given comes first
+    (tmp_path / "empty").mkdir()  # an existing directory without the files: search on
     assert loaded_fill("fashion-mnist", path=str(tmp_path / "empty")) == 5  # then the rest
 
 
@@ -87,6 +88,7 @@ def test_files_of_a_split_are_not_mixed_across_directories(tmp_path):
 def test_not_found_lists_places_searched(tmp_path, monkeypatch):
     monkeypatch.setenv("MINIGAN_DATA", str(tmp_path / "env"))
     with pytest.raises(DataNotFoundError) as info:
+        (tmp_path / "given").mkdir(exist_ok=True)
         data.load_mnist(path=tmp_path / "given", download=False)
     err = info.value
     assert isinstance(err, FileNotFoundError) and isinstance(err, MiniganError)
@@ -185,3 +187,10 @@ def test_debian_fashion_mnist(monkeypatch):
     images, labels = data.load_fashion_mnist("test", download=False)
     assert images.shape == (10000, 28, 28) and labels.shape == (10000,)
     assert np.bincount(labels).tolist() == [1000] * 10
+
+
+def test_a_data_directory_that_does_not_exist_is_an_error_not_a_fallback(tmp_path):
+    missing = tmp_path / "no-such-dir"
+    with pytest.raises(DataNotFoundError, match=r"no-such-dir does not exist or is not a "
+                                                r"directory .*train-images-idx3-ubyte.gz"):
+        datasets.load_dataset("mnist", "train", str(missing), embedded_fallback=True)

@@ -193,6 +193,11 @@ def load_dataset(name, split="train", path=None, download=True, embedded_fallbac
     Raises ``IDXFormatError`` if a file found is malformed.
     """
     _check(name, split)
+    if path is not None and not Path(os.path.expanduser(path)).is_dir():
+        raise DataNotFoundError(f"{DATASETS[name]['title']}: the data directory {path} does "
+                                "not exist or is not a directory (expected a directory "
+                                f"holding {', '.join(s + '.gz' for s in SPLITS[split])})",
+                                searched=[Path(path)], reason="no such directory")
     found, searched = find_split(name, split, path)
     if found is not None:
         return read_pair(*found)
