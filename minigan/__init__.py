@@ -10,6 +10,7 @@ from .errors import (
     ConfigError,
     DTypeError,
     MiniganError,
+    NonFiniteError,
     ShapeError,
     StateError,
 )

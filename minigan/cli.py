@@ -13,6 +13,7 @@ import dataclasses
 import sys
 
 from . import backend
+from .gan.run import TrainingInterrupted
 
 LOSSES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan"]
 
@@ -147,8 +148,10 @@ def main(argv=None):
                "evaluate": command_evaluate, "check": command_check}[args.command]
     try:
         return command(args)
+    except TrainingInterrupted:  # the checkpoint is saved and the way to resume printed
+        return 130
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("minigan: interrupted", file=sys.stderr)
         return 130
 
 

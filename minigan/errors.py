@@ -23,3 +23,7 @@ class ConfigError(MiniganError, ValueError):
 
 class StateError(MiniganError, RuntimeError):
     """An operation was called out of order (backward before forward) or state does not match."""
+
+
+class NonFiniteError(MiniganError, FloatingPointError):
+    """Training produced a NaN or an infinity (a loss or a gradient norm)."""

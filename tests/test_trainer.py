@@ -218,3 +218,15 @@ def test_dcgan_trains_on_real_digits_for_a_few_dozen_steps(array_backend):
     assert np.std(loss_d) > 0.01 and np.std(loss_g) > 0.01
     assert abs(np.mean(loss_d[-5:]) - np.mean(loss_d[:5])) > 0.05
     assert np.abs(after - before).mean() > 0.05
+
+
+def test_a_non_finite_loss_stops_before_any_update():
+    trainer = mlp_trainer()
+    before = parameters_of(trainer)
+    real = real_batch()
+    real[0, 0, 0, 0] = np.nan
+    with pytest.raises(mg.NonFiniteError, match=r"step 1: the discriminator's loss_real = nan"
+                                                r".*the update was not applied"):
+        trainer.step(real)
+    for a, b in zip(before, parameters_of(trainer)):
+        np.testing.assert_array_equal(a, b)

@@ -18,6 +18,8 @@ parameters then match an uninterrupted run with the same seed.
 import dataclasses
 import json
 import os
+import signal
+import threading
 import time
 
 from tqdm import tqdm
@@ -109,7 +111,7 @@ def train(config, resume=None, log=print):
     z_fixed = fixed_noise(trainer, config.sample_count)
     y_fixed = sample_labels(trainer, config.sample_count)
     started = time.time()
-    with open(metrics_path, "a") as metrics_file:
+    with open(metrics_path, "a") as metrics_file, _CtrlC() as ctrl_c:
         while batches.epoch < config.epochs and not _done(trainer, config):
             epoch = batches.epoch
             bar = tqdm(total=len(batches), initial=batches.position,
@@ -122,10 +124,15 @@ def train(config, resume=None, log=print):
                 bar.update(1)
                 bar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}",
                                 d_real=f"{stats['d_real']:.2f}", d_fake=f"{stats['d_fake']:.2f}")
-                if _done(trainer, config):
+                if _done(trainer, config) or ctrl_c.pressed:
                     break
             bar.close()
             metrics_file.flush()
+            if ctrl_c.pressed:  # between two steps: the state is consistent, save it
+                path = _save_checkpoints(trainer, batches, config, epoch, run_dir)
+                log(f"interrupted at step {trainer.step_count}: saved {path}; continue with: "
+                    f"minigan train --resume {path} (and the same flags as this run)")
+                raise TrainingInterrupted(path)
             _end_of_epoch(trainer, batches, config, epoch, z_fixed, y_fixed, records, run_dir)
     seconds = time.time() - started
     log(f"trained {trainer.step_count} steps in {seconds:.0f} s; run directory: {run_dir}")
@@ -146,6 +153,33 @@ def _final_report(trainer, config, seconds, run_dir, log):
     log(format_report(result))
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run after its checkpoint was saved (``args[0]``: its path)."""
+
+
+class _CtrlC:
+    """Turns Ctrl-C (SIGINT) into a flag that the loop checks between two steps, so no
+    step is cut in half and the checkpoint saved on the way out is consistent. A second
+    Ctrl-C stops at once."""
+
+    def __enter__(self):
+        self.pressed = False
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():  # signals: main thread only
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
 def _done(trainer, config):
     return config.max_steps is not None and trainer.step_count >= config.max_steps
 
@@ -157,13 +191,21 @@ def _end_of_epoch(trainer, batches, config, epoch, z_fixed, y_fixed, records, ru
                     title=f"epoch {epoch + 1}, step {trainer.step_count}")
     if records:
         plot_training_curves(records, os.path.join(run_dir, "curves.png"))
+    _save_checkpoints(trainer, batches, config, epoch, run_dir)
+
+
+def _save_checkpoints(trainer, batches, config, epoch, run_dir):
+    """checkpoints/last.npz, and a numbered copy every ``checkpoint_every`` epochs."""
     arrays = {"trainer." + k: v for k, v in trainer.state_dict().items()}
     meta = {"config": dataclasses.asdict(config), "batches": batches.state_dict(),
             "step": trainer.step_count, "epoch": batches.epoch}
-    save_checkpoint(os.path.join(run_dir, "checkpoints", "last.npz"), arrays, meta)
-    if config.checkpoint_every and (epoch + 1) % config.checkpoint_every == 0:
+    last = os.path.join(run_dir, "checkpoints", "last.npz")
+    save_checkpoint(last, arrays, meta)
+    epoch_done = batches.state_dict()["position"] == 0
+    if epoch_done and config.checkpoint_every and (epoch + 1) % config.checkpoint_every == 0:
         save_checkpoint(os.path.join(run_dir, "checkpoints", f"epoch_{epoch + 1:03d}.npz"),
                         arrays, meta)
+    return last
 
 
 def _read_metrics(path, up_to_step):

@@ -26,7 +26,7 @@ an experience-replay buffer of past fakes, historical averaging, WGAN weight cli
 import math
 
 from .. import backend
-from ..errors import ConfigError
+from ..errors import ConfigError, NonFiniteError
 from ..optim import Adam
 from .objectives import get_objective
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
@@ -138,6 +138,8 @@ class Trainer:
         if self.averages:
             self.averages[0].add_penalty_gradient(self.historical_averaging)
         grad_norm = _grad_norm(self.D.parameters())
+        _require_finite(self.step_count + 1, "discriminator", loss_real=loss_real,
+                        loss_fake=loss_fake, gradient_norm=grad_norm)  # before any update
         self.opt_d.step()
         if self.objective.clip_value is not None:  # WGAN: keep the critic Lipschitz
             for p in self.D.parameters():
@@ -169,6 +171,7 @@ class Trainer:
         if self.averages:
             self.averages[1].add_penalty_gradient(self.historical_averaging)
         grad_norm = _grad_norm(self.G.parameters())
+        _require_finite(self.step_count + 1, "generator", loss=loss_g, gradient_norm=grad_norm)
         self.opt_g.step()
         if self.averages:
             self.averages[1].update()
@@ -232,6 +235,16 @@ class Trainer:
                 average.load_state_dict(part(prefix))
         self.step_count = int(state["step_count"])
         self.seed = int(state["seed"])
+
+
+def _require_finite(step, network, **values):
+    """Stop with a clear error, before the optimizer step, on a NaN or infinite value."""
+    bad = {name: value for name, value in values.items() if not math.isfinite(value)}
+    if bad:
+        found = ", ".join(f"{name} = {value}" for name, value in bad.items())
+        raise NonFiniteError(f"step {step}: the {network}'s {found}; the update was not "
+                             "applied (lower the learning rate, check the data for NaN/Inf, "
+                             "or resume from the last checkpoint)")
 
 
 def _grad_norm(parameters):
