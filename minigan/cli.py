@@ -13,6 +13,7 @@ import dataclasses
 import sys
 
 from . import backend
+from .errors import MiniganError
 from .gan.run import TrainingInterrupted
 
 LOSSES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan"]
@@ -150,6 +151,9 @@ def main(argv=None):
         return command(args)
     except TrainingInterrupted:  # the checkpoint is saved and the way to resume printed
         return 130
+    except MiniganError as error:  # the library's own errors already say what was wrong
+        print(f"minigan {args.command}: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("minigan: interrupted", file=sys.stderr)
         return 130

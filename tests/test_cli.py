@@ -108,3 +108,14 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
     train(out, "--epochs", "1", "--model", "mlp", "--max-steps", str(meta["step"] + 2),
           "--resume", str(out / "checkpoints" / "last.npz"))
     assert len(metrics.read_text().splitlines()) == meta["step"] + 2
+
+
+def test_library_errors_end_in_a_message_not_a_traceback(tmp_path, capsys):
+    assert main(["train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r"),
+                 *QUICK]) == 1
+    err = capsys.readouterr().err
+    assert "minigan train: error: MNIST: the data directory" in err and "nowhere" in err
+    assert "Traceback" not in err
+    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    assert main(["evaluate", str(tmp_path / "broken.npz")]) == 1
+    assert "not a readable minigan checkpoint" in capsys.readouterr().err
