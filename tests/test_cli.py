@@ -119,3 +119,14 @@ def test_library_errors_end_in_a_message_not_a_traceback(tmp_path, capsys):
     (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not really a zip")
     assert main(["evaluate", str(tmp_path / "broken.npz")]) == 1
     assert "not a readable minigan checkpoint" in capsys.readouterr().err
+
+
+def test_resuming_into_another_architecture_names_the_mismatching_key(tmp_path, capsys):
+    out = tmp_path / "run"
+    train(out, "--epochs", "1", "--max-steps", "2", "--model", "mlp")
+    checkpoint = str(out / "checkpoints" / "last.npz")
+    assert main(["train", "--out", str(tmp_path / "other"), "--model", "dcgan", *QUICK,
+                 "--resume", checkpoint]) == 1
+    err = capsys.readouterr().err
+    assert "minigan train: error: Sequential.load_state_dict: keys do not match" in err
+    assert "missing ['3.weight', '3.bias', '3.running_mean'" in err  # the DCGAN G's BatchNorm
