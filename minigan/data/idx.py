@@ -13,9 +13,12 @@ Layout (all integers big-endian)::
 array (a corrupt header claiming 2^32 x 2^32 items is refused, not allocated), then
 reads the data straight into a preallocated array: ``readinto`` from the file, or from
 the decompressing stream for ``.gz`` (whose trailer, ISIZE, gives the decompressed
-size mod 2^32). No full-size intermediate ``bytes`` copy is made, so the 47 MB MNIST
-training images need 47 MB of memory. Multi-byte types are byte-swapped in place to
-the native order.
+size mod 2^32). A gzip file's header and trailer can both lie (and agree), so for
+``.gz`` the buffer starts at most a few times the compressed size and grows in place
+(``realloc``) only as decompressed data really arrives: memory stays proportional to
+the data, never to what a corrupt header claims. No full-size intermediate ``bytes``
+copy is made, so the 47 MB MNIST training images need 47 MB of memory. Multi-byte
+types are byte-swapped in place to the native order.
 """
 
 import gzip
@@ -37,6 +40,8 @@ _CODES = {np.dtype(v).newbyteorder("<").str[1:]: k for k, v in IDX_TYPES.items()
 _GZIP_MAGIC = b"\x1f\x8b"
 _MAX_DEFLATE_RATIO = 1032  # deflate cannot expand data by more than ~1032:1
 _CHUNK = 1 << 18  # bytes per readinto: bounds the decompression buffers
+_GZIP_FIRST = 8  # a .gz buffer starts at up to 8x the compressed size (MNIST: ~4.7x)...
+_GZIP_FIRST_MIN = 1 << 16  # ...or 64 KiB, and doubles only as decompressed data arrives
 
 
 class IDXFormatError(MiniganError, ValueError):
@@ -99,6 +104,26 @@ def _readinto_exact(path, stream, out, dims, dtype, offset, kind):
     return got
 
 
+def _readinto_growing(path, stream, dims, dtype, offset, first):
+    """Read exactly the header's data bytes from ``stream`` (a decompressing stream) into
+    a buffer of at most ``first`` bytes that doubles in place only when it is full, so a
+    header claiming more than the stream holds costs memory for what it holds, not more."""
+    expected = _data_bytes(dims, dtype)
+    buffer = np.empty(min(expected, first), dtype=np.uint8)
+    got = 0
+    while True:
+        with memoryview(buffer) as view:  # released before any resize
+            while got < len(buffer):
+                n = stream.readinto(view[got:got + _CHUNK])
+                if not n:
+                    _size_error(path, dims, dtype, offset, expected, got,
+                                "decompressed stream holds")
+                got += n
+        if got == expected:
+            return buffer.view(dtype).reshape(dims)
+        buffer.resize(min(expected, 2 * len(buffer)), refcheck=False)  # realloc, in place
+
+
 def _to_native(array):
     """Byte-swap a big-endian array in place and view it in native byte order."""
     if array.dtype.itemsize > 1 and not array.dtype.isnative:
@@ -137,8 +162,8 @@ def _read_gzip(path, f, file_size):
                             f"offset {offset}, {total} bytes in all), but the gzip trailer says "
                             f"the file decompresses to {isize} bytes (mod 2^32): truncated, "
                             f"padded or not a single-member gzip file")
-            out = np.empty(dims, dtype=dtype)
-            _readinto_exact(path, z, out, dims, dtype, offset, "decompressed stream holds")
+            out = _readinto_growing(path, z, dims, dtype, offset,
+                                    max(_GZIP_FIRST_MIN, _GZIP_FIRST * file_size))
             extra = z.read(1)  # reaches the end of the stream, which checks the CRC
             if extra:
                 extra = 1 + len(z.read(1 << 16))
