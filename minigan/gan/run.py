@@ -89,6 +89,7 @@ def train(config, resume=None, log=print):
     run_dir = config.out
     for sub in ("samples", "checkpoints"):
         os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
+    _remove_unfinished_writes(os.path.join(run_dir, "checkpoints"))
     images, labels = load_dataset(config.dataset, "train", config.data, embedded_fallback=True)
     trainer = build_trainer(config)
     conditional = hasattr(trainer.G, "num_classes")
@@ -199,13 +200,23 @@ def _save_checkpoints(trainer, batches, config, epoch, run_dir):
     arrays = {"trainer." + k: v for k, v in trainer.state_dict().items()}
     meta = {"config": dataclasses.asdict(config), "batches": batches.state_dict(),
             "step": trainer.step_count, "epoch": batches.epoch}
-    last = os.path.join(run_dir, "checkpoints", "last.npz")
-    save_checkpoint(last, arrays, meta)
     epoch_done = batches.state_dict()["position"] == 0
     if epoch_done and config.checkpoint_every and (epoch + 1) % config.checkpoint_every == 0:
+        # the numbered copy first: a kill before last.npz is replaced resumes from the
+        # previous one and writes this copy again, so no copy is ever skipped
         save_checkpoint(os.path.join(run_dir, "checkpoints", f"epoch_{epoch + 1:03d}.npz"),
                         arrays, meta)
+    last = os.path.join(run_dir, "checkpoints", "last.npz")
+    save_checkpoint(last, arrays, meta)
     return last
+
+
+def _remove_unfinished_writes(directory):
+    """Delete temporary files that a killed run left half-written (``.NAME.XXXX.part``
+    from ``atomic_write``); finished files are never named like that."""
+    for name in os.listdir(directory):
+        if name.startswith(".") and name.endswith(".part"):
+            os.unlink(os.path.join(directory, name))
 
 
 def _read_metrics(path, up_to_step):
