@@ -18,8 +18,12 @@ from .nn.parameter import Parameter
 
 class Optimizer:
     def __init__(self, params, lr):
-        params = list(params)
         name = type(self).__name__
+        try:
+            params = list(params)
+        except TypeError:
+            raise ConfigError(f"{name}: params must be a list of Parameters (use "
+                              f"model.parameters()), got {type(params).__name__}") from None
         if not params:
             raise ConfigError(f"{name}: got an empty parameter list")
         for i, p in enumerate(params):
@@ -39,7 +43,8 @@ class Optimizer:
 
 
 def _check_number(name, arg, value, minimum=None, below=None):
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
+    if (not isinstance(value, (int, float)) or isinstance(value, bool)
+            or not math.isfinite(value)):
         raise ConfigError(f"{name}: {arg} must be a finite number, got {value!r}")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{name}: {arg} must be >= {minimum}, got {value!r}")

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import backend
 from ..errors import ConfigError, DTypeError, ShapeError, StateError
+from ..nn.checks import SUPPORTED_FLOATS, check_finite, is_int
 
 __all__ = ["Batches", "to_unit_range"]
 
@@ -71,7 +72,8 @@ class Batches:
     ----------
     images : uint8 array (N, H, W) or (N, H, W, C)
         Raw pixels; converted once with ``to_unit_range`` to float32 NHWC in [-1, 1].
-        (A floating NHWC array is taken as already scaled and kept in its dtype.)
+        (A float32 or float64 NHWC array is taken as already scaled and kept in its
+        dtype; it must be finite.)
     labels : array (N,) or None
         Carried along: each batch's labels match its images.
     batch_size : int
@@ -92,17 +94,17 @@ class Batches:
         images = backend.to_numpy(images)
         if images.dtype == np.uint8:
             data = to_unit_range(images)
-        elif np.issubdtype(images.dtype, np.floating) and images.ndim == 4:
+        elif images.dtype.name in SUPPORTED_FLOATS and images.ndim == 4:
             data = images
         else:
-            raise DTypeError(f"Batches: expected uint8 images (N, H, W[, C]) or float NHWC, "
-                             f"got {images.dtype} of shape {images.shape}")
+            raise DTypeError(f"Batches: expected uint8 images (N, H, W[, C]) or float32/float64 "
+                             f"NHWC, got {images.dtype} of shape {images.shape}")
         n = len(data)
         if labels is not None:
             labels = backend.to_numpy(labels)
             if labels.shape[:1] != (n,):
                 raise ShapeError(f"Batches: {n} images but labels of shape {labels.shape}")
-        if int(batch_size) != batch_size or batch_size < 1:
+        if not is_int(batch_size) or batch_size < 1:
             raise ConfigError(f"Batches: batch_size must be a positive integer, got "
                               f"{batch_size!r}")
         self.batch_size = int(batch_size)
@@ -110,11 +112,13 @@ class Batches:
         self.num_samples = n
         if len(self) == 0:
             raise ConfigError(f"Batches: {n} samples with batch_size {batch_size} and "
-                              f"drop_last=True give no batch at all")
+                              f"drop_last={self.drop_last} give no batch at all")
         self.seed = seed
         self._host = (data, labels)
         self._xp = None
         self._move_to_backend()
+        if data is images:  # given as floats (converted uint8 pixels are finite anyway)
+            check_finite("Batches", "images", self._data)  # once, over the whole dataset
         self._rng = np.random.default_rng(seed)
         self._epoch_state = None  # generator state at the start of the current epoch
         self._perm = None  # the current epoch's permutation, None between epochs

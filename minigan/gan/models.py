@@ -35,6 +35,7 @@ from ..nn import (
     Sequential,
     Tanh,
 )
+from ..nn.checks import float_dtype
 from ..nn.concat import LabelConditioned
 
 LEAKY_SLOPE = 0.2
@@ -59,6 +60,7 @@ def dcgan_generator(latent_dim=100, *, dtype=None, rng=None):
     Weights ~ N(0, 0.02^2), biases 0, BatchNorm gamma ~ N(1, 0.02^2) (``init.dcgan_init_``).
     """
     latent_dim = _positive_int("dcgan_generator", "latent_dim", latent_dim)
+    dtype = float_dtype("dcgan_generator", dtype)
     model = Sequential(
         Dense(latent_dim, 7 * 7 * 128, dtype=dtype, rng=rng),
         Reshape(7, 7, 128),
@@ -86,6 +88,7 @@ def dcgan_discriminator(*, dtype=None, rng=None):
     a raw score: the objectives apply the sigmoid inside a stable BCE where needed.
     Weights ~ N(0, 0.02^2), biases 0, BatchNorm gamma ~ N(1, 0.02^2).
     """
+    dtype = float_dtype("dcgan_discriminator", dtype)
     model = Sequential(
         Conv2d(1, 64, 5, stride=2, padding=2, dtype=dtype, rng=rng),
         LeakyReLU(LEAKY_SLOPE),
@@ -112,6 +115,7 @@ def mlp_generator(latent_dim=100, hidden=(256, 512), image_shape=MNIST_SHAPE, *,
     latent_dim = _positive_int(where, "latent_dim", latent_dim)
     hidden = _hidden(where, hidden)
     image_shape = _image_shape(where, image_shape)
+    dtype = float_dtype(where, dtype)
     return Sequential(*_mlp_generator_layers(latent_dim, hidden, image_shape, dtype, rng))
 
 
@@ -126,6 +130,7 @@ def mlp_discriminator(image_shape=MNIST_SHAPE, hidden=(512, 256), *, dtype=None,
     where = "mlp_discriminator"
     image_shape = _image_shape(where, image_shape)
     hidden = _hidden(where, hidden)
+    dtype = float_dtype(where, dtype)
     return Sequential(Flatten(), *_mlp_stack(math.prod(image_shape), hidden, 1, dtype, rng))
 
 
@@ -144,6 +149,7 @@ def conditional_generator(latent_dim=100, num_classes=10, hidden=(256, 512),
     num_classes = _num_classes(where, num_classes)
     hidden = _hidden(where, hidden)
     image_shape = _image_shape(where, image_shape)
+    dtype = float_dtype(where, dtype)
     inner = Sequential(*_mlp_generator_layers(latent_dim + num_classes, hidden, image_shape,
                                               dtype, rng))
     return LabelConditioned(inner, num_classes, input_shape=(latent_dim,))
@@ -162,6 +168,7 @@ def conditional_discriminator(num_classes=10, image_shape=MNIST_SHAPE, hidden=(5
     num_classes = _num_classes(where, num_classes)
     image_shape = _image_shape(where, image_shape)
     hidden = _hidden(where, hidden)
+    dtype = float_dtype(where, dtype)
     inner = Sequential(*_mlp_stack(math.prod(image_shape) + num_classes, hidden, 1, dtype, rng))
     return LabelConditioned(inner, num_classes, input_shape=image_shape)
 

@@ -279,13 +279,14 @@ def get_objective(name, **options):
     valid = ", ".join(repr(n) for n in OBJECTIVES)
     key = name.strip().lower().replace("_", "-") if isinstance(name, str) else None
     if key not in OBJECTIVES:
-        raise ConfigError(f"unknown GAN objective {name!r}: expected one of {valid}")
+        raise ConfigError(f"get_objective: unknown GAN objective {name!r}: expected one of "
+                          f"{valid}")
     cls = OBJECTIVES[key]
     accepted = [p for p in inspect.signature(cls).parameters]
     unknown = [k for k in options if k not in accepted]
     if unknown:
-        raise ConfigError(f"objective {key!r} takes no option(s) {unknown}; it accepts "
-                          f"{accepted or 'no options'}")
+        raise ConfigError(f"get_objective: objective {key!r} takes no option(s) {unknown}; "
+                          f"it accepts {accepted or 'no options'}")
     return cls(**options)
 
 

@@ -26,7 +26,9 @@ an experience-replay buffer of past fakes, historical averaging, WGAN weight cli
 import math
 
 from .. import backend
-from ..errors import ConfigError, NonFiniteError
+from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
+from ..nn.checks import check_finite, check_floating, finite_number, is_int, positive_int
+from ..nn.module import Module
 from ..optim import Adam
 from .objectives import get_objective
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
@@ -53,6 +55,10 @@ class Trainer:
     historical_averaging: weight l of l * ||theta - mean of past theta||^2, added to
         both players' losses.
     seed: fixes all noise; a run is reproducible from (seed, step).
+
+    Every argument is checked here (a ``ConfigError`` naming ``Trainer`` and the
+    argument); ``step`` checks the real batch once (floating NHWC, non-empty, finite)
+    and then runs G and D through their unchecked ``forward``.
     """
 
     def __init__(self, G, D, loss="non-saturating", lr_d=2e-4, lr_g=2e-4,
@@ -60,19 +66,33 @@ class Trainer:
                  latent_dim=None, fake_label=0.0, instance_noise=0.0,
                  instance_noise_steps=5000, feature_matching=None, replay_size=0,
                  replay_fraction=0.5, historical_averaging=0.0):
+        _check_models(G, D)
         self.G, self.D = G, D
-        self.objective = get_objective(loss) if isinstance(loss, str) else loss
-        _check_label("real_label", real_label)
-        _check_label("fake_label", fake_label)
-        if not isinstance(d_steps, int) or d_steps < 1:
-            raise ConfigError(f"Trainer: d_steps must be a positive int, got {d_steps!r}")
-        if instance_noise < 0 or historical_averaging < 0:
-            raise ConfigError("Trainer: instance_noise and historical_averaging must be >= 0")
-        self.real_label, self.fake_label, self.d_steps = real_label, fake_label, d_steps
+        self.objective = _objective(loss)
+        lr_d = finite_number("Trainer", "lr_d", lr_d, minimum=0)
+        lr_g = finite_number("Trainer", "lr_g", lr_g, minimum=0)
+        betas = _check_betas(betas)
+        real_label = finite_number("Trainer", "real_label", real_label, minimum=0, maximum=1)
+        fake_label = finite_number("Trainer", "fake_label", fake_label, minimum=0, maximum=1)
+        self.real_label, self.fake_label = real_label, fake_label
+        self.d_steps = positive_int("Trainer", "d_steps", d_steps)
+        if not is_int(seed):
+            raise ConfigError(f"Trainer: seed must be an int, got {seed!r}")
         self.seed = int(seed)
-        self.latent_dim = latent_dim or _infer_latent_dim(G)
-        self.instance_noise, self.instance_noise_steps = instance_noise, instance_noise_steps
-        self.feature_matching = feature_matching
+        self.latent_dim = (_infer_latent_dim(G) if latent_dim is None
+                           else positive_int("Trainer", "latent_dim", latent_dim))
+        self.instance_noise = finite_number("Trainer", "instance_noise", instance_noise,
+                                            minimum=0)
+        self.instance_noise_steps = positive_int("Trainer", "instance_noise_steps",
+                                                 instance_noise_steps)
+        self.feature_matching = _check_feature_matching(feature_matching, D)
+        if not is_int(replay_size) or replay_size < 0:
+            raise ConfigError(f"Trainer: replay_size must be an int >= 0 (0: no replay), "
+                              f"got {replay_size!r}")
+        replay_fraction = finite_number("Trainer", "replay_fraction", replay_fraction,
+                                        minimum=0, maximum=1)
+        historical_averaging = finite_number("Trainer", "historical_averaging",
+                                             historical_averaging, minimum=0)
         self.opt_d = Adam(D.parameters(), lr=lr_d, betas=betas)
         self.opt_g = Adam(G.parameters(), lr=lr_g, betas=betas)
         self.replay = ReplayBuffer(replay_size, replay_fraction) if replay_size else None
@@ -112,6 +132,7 @@ class Trainer:
         (mean D output as a probability for BCE objectives, raw score otherwise),
         grad_norm_d, grad_norm_g, instance_noise, step.
         """
+        labels = self._check_batch(real, labels)
         n = real.shape[0]
         for k in range(self.d_steps):
             d_stats = self._d_step(real, labels, stream=_D_STREAMS + 8 * k)
@@ -120,6 +141,35 @@ class Trainer:
         return {**d_stats, **g_stats, "step": self.step_count,
                 "instance_noise": instance_noise_std(self.instance_noise, self.step_count - 1,
                                                      self.instance_noise_steps)}
+
+    def _check_batch(self, real, labels):
+        """The real batch: floating NHWC, non-empty, finite (one pass, one host sync);
+        labels (N,) integers exactly when the models are conditional. Returns the labels
+        on the active backend."""
+        where = "Trainer.step"
+        check_floating(where, "real", real, "(N, H, W, C) NHWC")
+        if real.ndim != 4:
+            raise ShapeError(f"{where}: real must be a 4-d batch of images (N, H, W, C) NHWC, "
+                             f"got shape {tuple(real.shape)}")
+        check_finite(where, "real", real, "finite pixel values (in [-1, 1])")
+        conditional = hasattr(self.G, "num_classes")
+        if labels is None:
+            if conditional:
+                raise ConfigError(f"{where}: the models are conditional and need labels "
+                                  f"({real.shape[0]},), got None")
+            return None
+        if not conditional:
+            raise ConfigError(f"{where}: labels were given but the models are not conditional "
+                              "(use conditional_generator / conditional_discriminator)")
+        if not isinstance(labels, backend.xp.ndarray):
+            labels = backend.to_device(labels)
+        if labels.dtype.kind not in "iu":
+            raise DTypeError(f"{where}: labels must be integer class indices (N,), got dtype "
+                             f"{labels.dtype}")
+        if tuple(labels.shape) != (real.shape[0],):
+            raise ShapeError(f"{where}: labels must have shape ({real.shape[0]},) to match "
+                             f"real {tuple(real.shape)}, got {tuple(labels.shape)}")
+        return labels
 
     def _d_step(self, real, labels, stream):
         n = real.shape[0]
@@ -181,24 +231,31 @@ class Trainer:
         """G's loss ||mean_n f(G(z)) - mean_n f(x)||^2 on the output f of layer
         ``feature_matching`` of D, and its gradient w.r.t. the fake images."""
         head = self.D[: self.feature_matching + 1]
-        target = head(real).mean(axis=0)  # the real features' mean is a constant for G
-        features = head(fake)
+        target = head.forward(real).mean(axis=0)  # the real features' mean: a constant for G
+        features = head.forward(fake)
         difference = features.mean(axis=0) - target
         # d/df_n ||mean f - t||^2 = 2 (mean f - t) / N for every sample n
         grad = backend.xp.broadcast_to(2 * difference / features.shape[0], features.shape)
         return float((difference * difference).sum()), head.backward(grad.copy())
 
+    # the networks' unchecked forward: step() has checked the real batch once, and a NaN
+    # arising inside G or D is caught by the loss and gradient-norm checks
     def _generate(self, z, labels):
-        return self.G(z) if labels is None else self.G(z, labels)
+        return self.G.forward(z) if labels is None else self.G.forward(z, labels)
 
     def _discriminate(self, images, labels):
-        return self.D(images) if labels is None else self.D(images, labels)
+        return self.D.forward(images) if labels is None else self.D.forward(images, labels)
 
     # -- sampling -----------------------------------------------------------
     def sample(self, n, z=None, labels=None):
         """n images (n, 28, 28, 1) in [-1, 1] from G in eval mode (BatchNorm uses its
         running statistics); G's mode is restored afterwards. ``z`` fixes the noise."""
-        z = self.noise(n, _SAMPLE) if z is None else z
+        n = positive_int("Trainer.sample", "n", n)
+        if z is None:
+            z = self.noise(n, _SAMPLE)
+        else:
+            check_floating("Trainer.sample", "z", z, f"(n, {self.latent_dim})")
+            check_finite("Trainer.sample", "z", z)
         was_training = self.G.training
         self.G.eval()
         try:
@@ -254,9 +311,12 @@ def _grad_norm(parameters):
 
 
 def _infer_latent_dim(G):
-    """The generator's ``latent_dim`` attribute, or its first Dense layer's input size."""
+    """The generator's ``latent_dim`` attribute, a conditional generator's input shape
+    (latent_dim,), or its first Dense layer's input size."""
     if hasattr(G, "latent_dim"):
         return G.latent_dim
+    if len(getattr(G, "input_shape", None) or ()) == 1:  # LabelConditioned
+        return G.input_shape[0]
     first = G.layers[0] if hasattr(G, "layers") else None
     if not hasattr(first, "in_features"):
         raise ConfigError("Trainer: cannot infer latent_dim from the generator; "
@@ -264,6 +324,40 @@ def _infer_latent_dim(G):
     return first.in_features
 
 
-def _check_label(name, value):
-    if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
-        raise ConfigError(f"Trainer: {name} must be a number in [0, 1], got {value!r}")
+# -- argument checks -----------------------------------------------------------------------
+
+def _check_models(G, D):
+    for name, model in (("G", G), ("D", D)):
+        if not isinstance(model, Module):
+            raise ConfigError(f"Trainer: {name} must be a minigan Module, "
+                              f"got {type(model).__name__}")
+    if hasattr(G, "num_classes") != hasattr(D, "num_classes"):
+        raise ConfigError("Trainer: G and D must both be conditional (LabelConditioned) or "
+                          f"neither, got G {type(G).__name__} and D {type(D).__name__}")
+
+
+def _objective(loss):
+    try:
+        return get_objective(loss)
+    except ConfigError as error:
+        raise ConfigError(f"Trainer: loss={loss!r}: {error}") from None
+
+
+def _check_betas(betas):
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ConfigError(f"Trainer: betas must be a pair (beta1, beta2), got {betas!r}")
+    return tuple(finite_number("Trainer", f"betas[{i}]", beta, minimum=0, below=1)
+                 for i, beta in enumerate(betas))
+
+
+def _check_feature_matching(index, D):
+    """None, or the index of a layer of the Sequential D."""
+    if index is None:
+        return None
+    if not (hasattr(D, "layers") and hasattr(D, "__getitem__")):
+        raise ConfigError(f"Trainer: feature_matching needs a Sequential discriminator, "
+                          f"got {type(D).__name__}")
+    if not is_int(index) or not 0 <= index < len(D.layers):
+        raise ConfigError(f"Trainer: feature_matching must be a layer index of D, an int in "
+                          f"[0, {len(D.layers) - 1}], got {index!r}")
+    return int(index)

@@ -1,10 +1,7 @@
 """Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid (any input shape, dtype kept)."""
 
-import math
-
 from .. import functional as F
-from ..errors import ConfigError
-from .checks import check_array
+from .checks import check_array, finite_number
 from .module import Module
 
 
@@ -47,10 +44,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope=0.2):
         super().__init__()
-        if not isinstance(negative_slope, (int, float)) or not math.isfinite(negative_slope):
-            raise ConfigError(f"LeakyReLU: negative_slope must be a finite number, "
-                              f"got {negative_slope!r}")
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = finite_number("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x):
         check_array(self, x, None, "(any shape)")

@@ -10,7 +10,8 @@ batch variance in ``running_var``. Eval: normalise with the running statistics.
 from .. import functional as F
 from .. import init
 from ..errors import ConfigError, ShapeError
-from .checks import check_array, check_dtype_matches, check_features, positive_int
+from .checks import (check_array, check_dtype_matches, check_features, finite_number,
+                     float_dtype, positive_int)
 from .module import Module
 from .parameter import Parameter
 
@@ -24,12 +25,11 @@ class _BatchNorm(Module):
         super().__init__()
         name = type(self).__name__
         self.num_features = positive_int(name, "num_features", num_features)
-        if not eps > 0:
-            raise ConfigError(f"{name}: eps must be > 0, got {eps!r}")
+        self.eps = finite_number(name, "eps", eps, above=0)
+        self.momentum = finite_number(name, "momentum", momentum)
         if not 0 <= momentum <= 1:
             raise ConfigError(f"{name}: momentum must be in [0, 1], got {momentum!r}")
-        self.eps = eps
-        self.momentum = momentum
+        dtype = float_dtype(name, dtype)
         self.weight = Parameter(init.ones((num_features,), dtype))
         self.bias = Parameter(init.zeros((num_features,), dtype))
         self.running_mean = init.zeros((num_features,), dtype)

@@ -3,7 +3,8 @@
 from .. import functional as F
 from .. import init
 from ..errors import ShapeError
-from .checks import check_array, check_dtype_matches, check_features, pair, positive_int
+from .checks import (check_array, check_dtype_matches, check_features, float_dtype, pair,
+                     positive_int)
 from .module import Module
 from .parameter import Parameter
 
@@ -32,6 +33,7 @@ class Conv2d(Module):
         super().__init__()
         self.in_channels = positive_int("Conv2d", "in_channels", in_channels)
         self.out_channels = positive_int("Conv2d", "out_channels", out_channels)
+        dtype = float_dtype("Conv2d", dtype)
         self.kernel_size = pair("Conv2d", "kernel_size", kernel_size, 1)
         self.stride = pair("Conv2d", "stride", stride, 1)
         if padding == "same":

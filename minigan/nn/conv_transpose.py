@@ -3,7 +3,8 @@
 from .. import functional as F
 from .. import init
 from ..errors import ConfigError, ShapeError
-from .checks import check_array, check_dtype_matches, check_features, pair, positive_int
+from .checks import (check_array, check_dtype_matches, check_features, float_dtype, pair,
+                     positive_int)
 from .module import Module
 from .parameter import Parameter
 
@@ -24,6 +25,7 @@ class ConvTranspose2d(Module):
         super().__init__()
         self.in_channels = positive_int("ConvTranspose2d", "in_channels", in_channels)
         self.out_channels = positive_int("ConvTranspose2d", "out_channels", out_channels)
+        dtype = float_dtype("ConvTranspose2d", dtype)
         self.kernel_size = pair("ConvTranspose2d", "kernel_size", kernel_size, 1)
         self.stride = pair("ConvTranspose2d", "stride", stride, 1)
         self.padding = pair("ConvTranspose2d", "padding", padding, 0)

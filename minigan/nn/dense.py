@@ -2,7 +2,7 @@
 
 from .. import functional as F
 from .. import init
-from .checks import check_array, check_dtype_matches, check_features, positive_int
+from .checks import check_array, check_dtype_matches, check_features, float_dtype, positive_int
 from .module import Module
 from .parameter import Parameter
 
@@ -21,6 +21,7 @@ class Dense(Module):
         super().__init__()
         self.in_features = positive_int("Dense", "in_features", in_features)
         self.out_features = positive_int("Dense", "out_features", out_features)
+        dtype = float_dtype("Dense", dtype)
         shape = (in_features, out_features)
         self.weight = Parameter(init.glorot_uniform(shape, in_features, out_features, rng, dtype))
         self.bias = Parameter(init.zeros((out_features,), dtype)) if bias else None

@@ -6,10 +6,24 @@ cache its last forward left for backward. Parameters, buffers and children are
 found by attribute, in the order they were assigned, which fixes the order of
 ``parameters()`` and the dotted keys of ``state_dict()`` ("0.weight",
 "2.running_mean"), as in PyTorch.
+
+Two ways to run a module:
+
+- ``layer(x)`` (``__call__``) -- the user-level call: it checks that every floating
+  array argument is finite (no NaN, no infinity; one pass over the input and one host
+  sync) and raises ``NonFiniteError`` naming the module, then runs ``forward``.
+- ``layer.forward(x)`` -- the unchecked fast path. Containers (``Sequential``,
+  ``LabelConditioned``) and the ``Trainer`` call their children's ``forward``, so
+  the inputs of a network are checked once at the top, not once per layer; a NaN
+  produced *inside* a network (e.g. by a NaN weight) is not reported by the layers
+  (the trainer's loss and gradient-norm checks catch it before any update).
+
+Both validate types, dtypes (float32 or float64), shapes and empty batches.
 """
 
 from .. import backend
 from ..errors import ShapeError, StateError
+from .checks import all_finite, dtype_problem, non_finite_error
 from .parameter import Parameter
 
 
@@ -22,6 +36,15 @@ class Module:
 
     # -- computation --------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        """``forward(*args, **kwargs)`` after checking every floating array argument
+        is finite (see the module docstring; ``forward`` is the unchecked path)."""
+        xp = backend.xp
+        named = [("the input" if i == 0 else f"argument {i}", a) for i, a in enumerate(args)]
+        for name, value in named + [(f"argument {k}", v) for k, v in kwargs.items()]:
+            # float32/float64 only: forward refuses other dtypes with a DTypeError
+            if (isinstance(value, xp.ndarray) and dtype_problem(value.dtype) is None
+                    and not all_finite(value)):
+                raise non_finite_error(self._where(), name, value)
         return self.forward(*args, **kwargs)
 
     def forward(self, x):
@@ -157,6 +180,10 @@ class Module:
 
     def extra_repr(self):
         return ""
+
+    def _where(self):
+        """The module's name in error messages (one line)."""
+        return repr(self)
 
     def __repr__(self):
         return f"{type(self).__name__}({self.extra_repr()})"

@@ -44,6 +44,10 @@ class Sequential(Module):
             gy = _with_position(i, layer, layer.backward, gy, need_input_grad or i > 0)
         return gy
 
+    def _where(self):
+        """One line for error messages (``repr`` lists every layer)."""
+        return f"Sequential({len(self.layers)} layers)"
+
     def __repr__(self):
         inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential({inner}\n)"

@@ -3,7 +3,7 @@
 import math
 
 from ..errors import ConfigError, ShapeError
-from .checks import check_array
+from .checks import check_array, is_int
 from .module import Module
 
 
@@ -26,10 +26,10 @@ class Reshape(Module):
         super().__init__()
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        if not shape or not all(isinstance(d, int) and d > 0 for d in shape):
+        if not shape or not all(is_int(d) and d > 0 for d in shape):
             raise ConfigError(f"Reshape: shape must be positive ints (batch axis excluded), "
                               f"got {shape!r}")
-        self.shape = tuple(shape)
+        self.shape = tuple(int(d) for d in shape)
 
     def forward(self, x):
         check_array(self, x, None, "(N, ...)")
