@@ -130,3 +130,26 @@ def test_resuming_into_another_architecture_names_the_mismatching_key(tmp_path, 
     err = capsys.readouterr().err
     assert "minigan train: error: Sequential.load_state_dict: keys do not match" in err
     assert "missing ['3.weight', '3.bias', '3.running_mean'" in err  # the DCGAN G's BatchNorm
+
+
+def test_a_nan_mid_run_stops_with_a_message_and_keeps_the_last_good_checkpoint(
+        tmp_path, capsys, monkeypatch):
+    from minigan.errors import NonFiniteError
+    from minigan.gan import Trainer
+
+    real_step = Trainer.step
+
+    def step_that_diverges(self, real, labels=None):
+        if self.step_count == 22:  # two steps into the second epoch (20 steps per epoch)
+            raise NonFiniteError("step 23: the discriminator's loss_real = nan; the update "
+                                 "was not applied")
+        return real_step(self, real, labels)
+
+    monkeypatch.setattr(Trainer, "step", step_that_diverges)
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--model", "mlp", "--epochs", "3",
+                 "--batch-size", "250", "--no-progress", "--evaluate", "0"]) == 1
+    assert "minigan train: error: step 23: the discriminator's loss_real = nan" in \
+        capsys.readouterr().err
+    arrays, meta = load_checkpoint(str(out / "checkpoints" / "last.npz"))
+    assert meta["step"] == 20 and int(arrays["trainer.step_count"]) == 20
