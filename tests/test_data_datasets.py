@@ -194,3 +194,16 @@ def test_a_data_directory_that_does_not_exist_is_an_error_not_a_fallback(tmp_pat
     with pytest.raises(DataNotFoundError, match=r"no-such-dir does not exist or is not a "
                                                 r"directory .*train-images-idx3-ubyte.gz"):
         datasets.load_dataset("mnist", "train", str(missing), embedded_fallback=True)
+
+
+def test_an_unreadable_data_file_is_a_clear_error(tmp_path, monkeypatch):
+    for stem in datasets.SPLITS["train"]:
+        (tmp_path / (stem + ".gz")).write_bytes(b"")
+
+    def denied(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(datasets, "read_idx", denied)
+    with pytest.raises(DataNotFoundError, match=r"cannot read the data file .*"
+                                                r"train-images-idx3-ubyte.gz: Permission denied"):
+        datasets.load_dataset("mnist", "train", str(tmp_path))

@@ -150,7 +150,12 @@ def find_split(name, split="train", path=None):
 
 def read_pair(images_path, labels_path):
     """Read and cross-check an images file and a labels file; return (images, labels)."""
-    images, labels = read_idx(images_path), read_idx(labels_path)
+    try:
+        images, labels = read_idx(images_path), read_idx(labels_path)
+    except OSError as error:  # e.g. permission denied, a disk error
+        raise DataNotFoundError(f"cannot read the data file {error.filename or images_path}: "
+                                f"{error.strerror or error}", searched=[Path(images_path).parent],
+                                reason=str(error)) from None
     if images.ndim != 3 or images.dtype.name != "uint8":
         raise IDXFormatError(f"{Path(images_path).name}: expected uint8 images (N, H, W), "
                              f"got {images.dtype.name} of shape {images.shape}")
