@@ -13,6 +13,7 @@ import math
 
 from . import backend
 from .errors import ConfigError, StateError
+from .nn.checks import finite_number
 from .nn.parameter import Parameter
 
 
@@ -30,7 +31,7 @@ class Optimizer:
             if not isinstance(p, Parameter):
                 raise ConfigError(f"{name}: item {i} of params is {type(p).__name__}, "
                                   "expected a minigan Parameter (use model.parameters())")
-        _check_number(name, "lr", lr, minimum=0.0)
+        finite_number(name, "lr", lr, minimum=0.0)
         self.params = params
         self.lr = lr
 
@@ -42,23 +43,13 @@ class Optimizer:
         return p.grad if weight_decay == 0 else p.grad + weight_decay * p.data
 
 
-def _check_number(name, arg, value, minimum=None, below=None):
-    if (not isinstance(value, (int, float)) or isinstance(value, bool)
-            or not math.isfinite(value)):
-        raise ConfigError(f"{name}: {arg} must be a finite number, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{name}: {arg} must be >= {minimum}, got {value!r}")
-    if below is not None and value >= below:
-        raise ConfigError(f"{name}: {arg} must be < {below}, got {value!r}")
-
-
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (heavy-ball) momentum."""
 
     def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr)
-        _check_number("SGD", "momentum", momentum, minimum=0.0)
-        _check_number("SGD", "weight_decay", weight_decay, minimum=0.0)
+        finite_number("SGD", "momentum", momentum, minimum=0.0)
+        finite_number("SGD", "weight_decay", weight_decay, minimum=0.0)
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.buffers = [None] * len(self.params)
@@ -100,9 +91,9 @@ class Adam(Optimizer):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ConfigError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         for i, beta in enumerate(betas):
-            _check_number("Adam", f"betas[{i}]", beta, minimum=0.0, below=1.0)
-        _check_number("Adam", "eps", eps, minimum=0.0)
-        _check_number("Adam", "weight_decay", weight_decay, minimum=0.0)
+            finite_number("Adam", f"betas[{i}]", beta, minimum=0.0, below=1.0)
+        finite_number("Adam", "eps", eps, minimum=0.0)
+        finite_number("Adam", "weight_decay", weight_decay, minimum=0.0)
         self.betas = tuple(betas)
         self.eps = eps
         self.weight_decay = weight_decay

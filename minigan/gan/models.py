@@ -19,7 +19,6 @@ map images to raw scores (N, 1): logits for the BCE objectives, critic values fo
 """
 
 import math
-import numbers
 
 from .. import init
 from ..errors import ConfigError
@@ -36,6 +35,7 @@ from ..nn import (
     Tanh,
 )
 from ..nn.checks import float_dtype
+from ..nn.checks import is_int, positive_int
 from ..nn.concat import LabelConditioned
 
 LEAKY_SLOPE = 0.2
@@ -59,7 +59,7 @@ def dcgan_generator(latent_dim=100, *, dtype=None, rng=None):
     No normalisation or activation follows the first Dense: the design lists none.
     Weights ~ N(0, 0.02^2), biases 0, BatchNorm gamma ~ N(1, 0.02^2) (``init.dcgan_init_``).
     """
-    latent_dim = _positive_int("dcgan_generator", "latent_dim", latent_dim)
+    latent_dim = positive_int("dcgan_generator", "latent_dim", latent_dim)
     dtype = float_dtype("dcgan_generator", dtype)
     model = Sequential(
         Dense(latent_dim, 7 * 7 * 128, dtype=dtype, rng=rng),
@@ -112,7 +112,7 @@ def mlp_generator(latent_dim=100, hidden=(256, 512), image_shape=MNIST_SHAPE, *,
     (the layers' default initialisation).
     """
     where = "mlp_generator"
-    latent_dim = _positive_int(where, "latent_dim", latent_dim)
+    latent_dim = positive_int(where, "latent_dim", latent_dim)
     hidden = _hidden(where, hidden)
     image_shape = _image_shape(where, image_shape)
     dtype = float_dtype(where, dtype)
@@ -145,7 +145,7 @@ def conditional_generator(latent_dim=100, num_classes=10, hidden=(256, 512),
     state_dict keys: "net.0.weight", ...
     """
     where = "conditional_generator"
-    latent_dim = _positive_int(where, "latent_dim", latent_dim)
+    latent_dim = positive_int(where, "latent_dim", latent_dim)
     num_classes = _num_classes(where, num_classes)
     hidden = _hidden(where, hidden)
     image_shape = _image_shape(where, image_shape)
@@ -214,26 +214,16 @@ def _mlp_generator_layers(in_features, hidden, image_shape, dtype, rng):
 
 # -- validation -----------------------------------------------------------------------------
 
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _positive_int(where, name, value):
-    if not _is_int(value) or value < 1:
-        raise ConfigError(f"{where}: {name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 def _num_classes(where, value):
-    if not _is_int(value) or value < 2:
+    if not is_int(value) or value < 2:
         raise ConfigError(f"{where}: num_classes must be an int >= 2, got {value!r}")
     return int(value)
 
 
 def _hidden(where, value):
-    if _is_int(value):
+    if is_int(value):
         value = (value,)
-    if not isinstance(value, (tuple, list)) or not all(_is_int(w) and w > 0 for w in value):
+    if not isinstance(value, (tuple, list)) or not all(is_int(w) and w > 0 for w in value):
         raise ConfigError(f"{where}: hidden must be a tuple of positive ints (layer widths), "
                           f"got {value!r}")
     return tuple(int(w) for w in value)
@@ -241,7 +231,7 @@ def _hidden(where, value):
 
 def _image_shape(where, value):
     if (not isinstance(value, (tuple, list)) or not value
-            or not all(_is_int(d) and d > 0 for d in value)):
+            or not all(is_int(d) and d > 0 for d in value)):
         raise ConfigError(f"{where}: image_shape must be a tuple of positive ints "
                           f"(H, W, C), got {value!r}")
     return tuple(int(d) for d in value)

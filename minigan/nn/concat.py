@@ -12,11 +12,10 @@ on the class y: the generator sees [z, onehot(y)], the discriminator [x, onehot(
 """
 
 import math
-import numbers
 
 from .. import backend
 from ..errors import ConfigError, DTypeError, ShapeError, StateError
-from .checks import check_array
+from .checks import check_array, is_int
 from .module import Module
 
 
@@ -46,14 +45,12 @@ class LabelConditioned(Module):
         if not isinstance(inner, Module):
             raise ConfigError(f"LabelConditioned: inner must be a minigan Module, "
                               f"got {type(inner).__name__}")
-        if (not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool)
-                or num_classes < 2):
+        if not is_int(num_classes) or num_classes < 2:
             raise ConfigError(f"LabelConditioned: num_classes must be an int >= 2, "
                               f"got {num_classes!r}")
         if input_shape is not None:
             input_shape = tuple(input_shape)
-            if not input_shape or not all(isinstance(d, numbers.Integral) and d > 0
-                                          for d in input_shape):
+            if not input_shape or not all(is_int(d) and d > 0 for d in input_shape):
                 raise ConfigError(f"LabelConditioned: input_shape must be positive ints "
                                   f"(batch axis excluded), got {input_shape!r}")
         self.num_classes = int(num_classes)
