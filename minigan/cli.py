@@ -65,7 +65,9 @@ def build_parser():
     train.add_argument("--latent-dim", type=_positive_int, default=d.latent_dim)
     train.add_argument("--out", metavar="DIR", default=d.out, help="run directory")
     train.add_argument("--seed", type=int, default=d.seed)
-    train.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint")
+    train.add_argument("--resume", metavar="CHECKPOINT",
+                       help="continue exactly from a checkpoint: its weights, optimizer "
+                            "states (learning rates included) and data order are restored")
     train.add_argument("--backend", choices=["numpy", "cupy"], default=d.backend)
     train.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every,
                        metavar="EPOCHS", help="keep a numbered checkpoint every N epochs")
