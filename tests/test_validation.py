@@ -342,8 +342,8 @@ CASES = [
     ("step-list", lambda: step([[0.0]]), DTypeError,
      r"Trainer.step: real must be a floating numpy array .*got list"),
     ("step-3d", lambda: step(real(4, 8, 8)), ShapeError,
-     r"Trainer.step: real must be a 4-d batch of images \(N, H, W, C\) NHWC, got shape "
-     r"\(4, 8, 8\)"),
+     r"Trainer.step: real must be a 4-d batch of images \(N, H, W, C\) NHWC or a 2-d batch "
+     r"of vectors \(N, F\), got shape \(4, 8, 8\)"),
     ("step-empty", lambda: step(real(0, 8, 8, 1)), ShapeError,
      r"Trainer.step: real is empty, shape \(0, 8, 8, 1\); expected at least one element"),
     ("step-nan", lambda: step(with_bad(4, 8, 8, 1, nan=3, dtype="float64")), NonFiniteError,

@@ -125,7 +125,8 @@ class Trainer:
 
     # -- one training step --------------------------------------------------
     def step(self, real, labels=None):
-        """One G update after ``d_steps`` D updates on the batch ``real`` (N, 28, 28, 1).
+        """One G update after ``d_steps`` D updates on the batch ``real``: images
+        (N, H, W, C) such as MNIST's (N, 28, 28, 1), or vectors (N, F) such as the 1-D lab's.
 
         labels: class labels (N,) for conditional models, else None.
         Returns floats: loss_d, loss_d_real, loss_d_fake, loss_g, d_real, d_fake
@@ -148,9 +149,9 @@ class Trainer:
         on the active backend."""
         where = "Trainer.step"
         check_floating(where, "real", real, "(N, H, W, C) NHWC")
-        if real.ndim != 4:
-            raise ShapeError(f"{where}: real must be a 4-d batch of images (N, H, W, C) NHWC, "
-                             f"got shape {tuple(real.shape)}")
+        if real.ndim not in (2, 4):  # images, or feature vectors such as the 1-D lab's (N, 1)
+            raise ShapeError(f"{where}: real must be a 4-d batch of images (N, H, W, C) NHWC "
+                             f"or a 2-d batch of vectors (N, F), got shape {tuple(real.shape)}")
         check_finite(where, "real", real, "finite pixel values (in [-1, 1])")
         conditional = hasattr(self.G, "num_classes")
         if labels is None:
