@@ -170,7 +170,7 @@ class Trainer:
         if tuple(labels.shape) != (real.shape[0],):
             raise ShapeError(f"{where}: labels must have shape ({real.shape[0]},) to match "
                              f"real {tuple(real.shape)}, got {tuple(labels.shape)}")
-        return labels
+        return self.D.check_labels(labels)  # the range: once per step; the passes skip it
 
     def _d_step(self, real, labels, stream):
         n = real.shape[0]
@@ -257,6 +257,8 @@ class Trainer:
         else:
             check_floating("Trainer.sample", "z", z, f"(n, {self.latent_dim})")
             check_finite("Trainer.sample", "z", z)
+        if labels is not None and hasattr(self.G, "num_classes"):
+            labels = self.G.check_labels(labels, n)
         was_training = self.G.training
         self.G.eval()
         try:

@@ -36,8 +36,11 @@ class LabelConditioned(Module):
 
     ``labels`` may be a backend array, a NumPy array or a list (copied to the device
     with ``backend.to_device``); they must be integers of shape (N,) in
-    [0, num_classes) -- checked here, because CuPy wraps out-of-range indices around
-    instead of raising. The range check costs one device->host sync per forward.
+    [0, num_classes). The range is checked by the user-level call ``layer(x, labels)``
+    (``check_labels``: one device->host sync), because CuPy wraps out-of-range
+    indices around instead of raising; ``forward`` -- the path containers and the
+    Trainer take, with labels they made or checked once -- checks dtype and shape only,
+    so a training step does not pay one sync per network pass.
     """
 
     def __init__(self, inner, num_classes, input_shape=None):
@@ -57,6 +60,11 @@ class LabelConditioned(Module):
         self.input_shape = input_shape
         self.net = inner
 
+    def __call__(self, x, labels):
+        """The checked call: labels in range (one sync), x finite, then ``forward``."""
+        n = x.shape[0] if isinstance(x, backend.xp.ndarray) and x.ndim else None
+        return super().__call__(x, self.check_labels(labels, n))
+
     def forward(self, x, labels):
         xp = backend.xp
         check_array(_Name(self._where()), x, None, "(N, ...)")
@@ -64,7 +72,7 @@ class LabelConditioned(Module):
             expected = ", ".join(str(d) for d in ("N",) + self.input_shape)
             raise ShapeError(f"{self._where()}: expected inputs of shape ({expected}), "
                              f"got {tuple(x.shape)}")
-        labels = self._check_labels(labels, x.shape[0])
+        labels = self._label_array(labels, x.shape[0])  # dtype and shape: no sync
         n = x.shape[0]
         features = math.prod(x.shape[1:])
         onehot = xp.eye(self.num_classes, dtype=x.dtype)[labels]          # (N, K)
@@ -86,7 +94,8 @@ class LabelConditioned(Module):
             return None
         return gh[:, :features].reshape(x_shape)
 
-    def _check_labels(self, labels, n):
+    def _label_array(self, labels, n):
+        """labels as an integer device array (n,) -- dtype and shape checked, no sync."""
         xp = backend.xp
         if not isinstance(labels, xp.ndarray):
             try:
@@ -97,10 +106,17 @@ class LabelConditioned(Module):
         if labels.dtype.kind not in "iu":
             raise DTypeError(f"{self._where()}: labels must be integers (class indices), got dtype "
                              f"{labels.dtype} (convert with labels.astype('int64'))")
-        if labels.ndim != 1 or labels.shape[0] != n:
+        if labels.ndim != 1 or (n is not None and labels.shape[0] != n):
             raise ShapeError(f"{self._where()}: labels must have shape ({n},) to match the batch, "
                              f"got {tuple(labels.shape)}")
-        if bool(((labels < 0) | (labels >= self.num_classes)).any()):  # one sync
+        return labels
+
+    def check_labels(self, labels, n=None):
+        """labels as an integer device array (n,) with every value in [0, num_classes), or
+        a clear error. One device->host sync (the range): called once per user-level
+        call, not per forward."""
+        labels = self._label_array(labels, n)
+        if labels.size and bool(((labels < 0) | (labels >= self.num_classes)).any()):
             raise ConfigError(f"{self._where()}: labels must lie in [0, {self.num_classes}), got "
                               f"values in [{int(labels.min())}, {int(labels.max())}]")
         return labels
