@@ -25,6 +25,8 @@ def _layers():
         (nn.ReLU(), (3, 7)),
         (nn.Tanh(), (3, 7)),
         (nn.Sigmoid(), (3, 7)),
+        (nn.MinibatchStdDev(), (4, 5)),
+        (nn.MinibatchStdDev(group_size=2), (4, 3, 2, 2)),
     ]
 
 

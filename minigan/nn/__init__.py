@@ -6,11 +6,13 @@ from .concat import LabelConditioned
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .dense import Dense
+from .minibatch_stddev import MinibatchStdDev
 from .module import Module
 from .parameter import Parameter
 from .sequential import Sequential
 from .shape import Flatten, Reshape
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dense", "Flatten",
-           "LabelConditioned", "LeakyReLU", "Module", "Parameter", "ReLU", "Reshape", "Sequential", "Sigmoid",
+           "LabelConditioned", "LeakyReLU", "MinibatchStdDev", "Module", "Parameter", "ReLU",
+           "Reshape", "Sequential", "Sigmoid",
            "Tanh"]
