@@ -27,6 +27,9 @@ def _layers():
         (nn.Sigmoid(), (3, 7)),
         (nn.MinibatchStdDev(), (4, 5)),
         (nn.MinibatchStdDev(group_size=2), (4, 3, 2, 2)),
+        # eval: u held fixed, so finite differences see the same sigma formula as backward
+        (nn.SpectralNorm(nn.Dense(5, 3, **f64)).eval(), (4, 5)),
+        (nn.SpectralNorm(nn.Conv2d(2, 3, 3, stride=2, padding=1, **f64)).eval(), (2, 7, 6, 2)),
     ]
 
 

@@ -11,8 +11,8 @@ from .module import Module
 from .parameter import Parameter
 from .sequential import Sequential
 from .shape import Flatten, Reshape
+from .spectral_norm import SpectralNorm, spectral_norm
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dense", "Flatten",
            "LabelConditioned", "LeakyReLU", "MinibatchStdDev", "Module", "Parameter", "ReLU",
-           "Reshape", "Sequential", "Sigmoid",
-           "Tanh"]
+           "Reshape", "Sequential", "Sigmoid", "SpectralNorm", "Tanh", "spectral_norm"]
