@@ -269,3 +269,44 @@ def test_build_models_by_name():
     assert (G.num_classes, D.num_classes, G.net[0].in_features) == (4, 4, 12)
     with pytest.raises(ConfigError, match=r"unknown model 'vae': expected one of 'dcgan', "):
         build_models("vae")
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+@pytest.mark.parametrize("minibatch_stddev", [False, True])
+def test_discriminator_cures_change_the_network_as_documented(array_backend, spectral_norm,
+                                                               minibatch_stddev):
+    """spectral_norm wraps every Conv2d/Dense; minibatch_stddev adds one channel before
+    the flattening; the gradients of a whole network with them match finite differences."""
+    xp = array_backend
+    rng = mg.backend.default_rng(0)
+    D = dcgan_discriminator(spectral_norm=spectral_norm, minibatch_stddev=minibatch_stddev,
+                            dtype="float64", rng=rng)
+    kinds = [type(layer).__name__ for layer in D]
+    expected = ["Conv2d", "LeakyReLU", "Conv2d", "BatchNorm2d", "LeakyReLU"]
+    expected += ["MinibatchStdDev"] * minibatch_stddev + ["Flatten", "Dense"]
+    if spectral_norm:
+        expected = ["SpectralNorm" if k in ("Conv2d", "Dense") else k for k in expected]
+        assert all(layer.u.shape == (layer.layer.weight.shape[-1],)
+                   for layer in D if isinstance(layer, nn.SpectralNorm))
+        assert "0.u" in D.state_dict() and "0.layer.weight" in D.state_dict()
+    assert kinds == expected
+    assert count(D) == D_PARAMETERS + 7 * 7 * minibatch_stddev
+    x = mg.backend.default_rng(1).uniform(-1, 1, (3, 28, 28, 1))
+    assert D(x).shape == (3, 1) and D.backward(xp.ones((3, 1))).shape == x.shape
+
+    # finite differences on a small MLP (the DCGAN's 40k LeakyReLU inputs, ~0.01 in size,
+    # put some within a 1e-6 step of the kink); eval: spectral norm's u held fixed
+    M = mlp_discriminator((4, 4, 1), (6, 5), spectral_norm=spectral_norm,
+                          minibatch_stddev=minibatch_stddev, dtype="float64", rng=rng).eval()
+    assert M(xp.zeros((2, 4, 4, 1))).shape == (2, 1)
+    for error in check_module(M, mg.backend.default_rng(2).uniform(-1, 1, (3, 4, 4, 1))):
+        assert error.within(1e-6), error
+
+
+def test_discriminator_cure_flags_must_be_booleans():
+    with pytest.raises(ConfigError, match=r"dcgan_discriminator: spectral_norm must be True or "
+                                          r"False, got 'yes'"):
+        dcgan_discriminator(spectral_norm="yes")
+    with pytest.raises(ConfigError, match=r"mlp_discriminator: minibatch_stddev must be True or "
+                                          r"False, got 1"):
+        mlp_discriminator(minibatch_stddev=1)

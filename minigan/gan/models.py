@@ -29,9 +29,11 @@ from ..nn import (
     Dense,
     Flatten,
     LeakyReLU,
+    MinibatchStdDev,
     ReLU,
     Reshape,
     Sequential,
+    SpectralNorm,
     Tanh,
 )
 from ..nn.checks import float_dtype
@@ -73,7 +75,7 @@ def dcgan_generator(latent_dim=100, *, dtype=None, rng=None):
     return init.dcgan_init_(model, rng)
 
 
-def dcgan_discriminator(*, dtype=None, rng=None):
+def dcgan_discriminator(*, spectral_norm=False, minibatch_stddev=False, dtype=None, rng=None):
     """The design's MNIST discriminator, a ``Sequential`` of exactly these layers::
 
         0 Conv2d(1, 64, 5, stride=2, padding=2)      x (N, 28, 28, 1) -> (N, 14, 14, 64)
@@ -87,18 +89,35 @@ def dcgan_discriminator(*, dtype=None, rng=None):
     (conv size: (28 + 4 - 5) // 2 + 1 = 14, (14 + 4 - 5) // 2 + 1 = 7.) The output is
     a raw score: the objectives apply the sigmoid inside a stable BCE where needed.
     Weights ~ N(0, 0.02^2), biases 0, BatchNorm gamma ~ N(1, 0.02^2).
+
+    Two cures for unstable training and mode collapse, both off by default (the design's
+    network is the default):
+
+    - ``spectral_norm=True`` wraps the two Conv2d and the Dense in ``SpectralNorm``
+      (their weights are used as W / sigma(W); keys become "0.layer.weight", "0.u");
+    - ``minibatch_stddev=True`` inserts ``MinibatchStdDev`` after layer 4: the batch's
+      mean standard deviation becomes a 129th channel, and the Dense takes 7*7*129.
     """
-    dtype = float_dtype("dcgan_discriminator", dtype)
-    model = Sequential(
+    where = "dcgan_discriminator"
+    dtype = float_dtype(where, dtype)
+    spectral_norm = _flag(where, "spectral_norm", spectral_norm)
+    minibatch_stddev = _flag(where, "minibatch_stddev", minibatch_stddev)
+    channels = 128 + minibatch_stddev
+    layers = [
         Conv2d(1, 64, 5, stride=2, padding=2, dtype=dtype, rng=rng),
         LeakyReLU(LEAKY_SLOPE),
         Conv2d(64, 128, 5, stride=2, padding=2, dtype=dtype, rng=rng),
         BatchNorm2d(128, dtype=dtype),
         LeakyReLU(LEAKY_SLOPE),
+        *([MinibatchStdDev()] if minibatch_stddev else []),
         Flatten(),
-        Dense(7 * 7 * 128, 1, dtype=dtype, rng=rng),
-    )
-    return init.dcgan_init_(model, rng)
+        Dense(7 * 7 * channels, 1, dtype=dtype, rng=rng),
+    ]
+    init.dcgan_init_(Sequential(*layers), rng)
+    if spectral_norm:
+        layers = [SpectralNorm(layer, rng=rng) if isinstance(layer, (Conv2d, Dense)) else layer
+                  for layer in layers]
+    return Sequential(*layers)
 
 
 def mlp_generator(latent_dim=100, hidden=(256, 512), image_shape=MNIST_SHAPE, *,
@@ -119,19 +138,31 @@ def mlp_generator(latent_dim=100, hidden=(256, 512), image_shape=MNIST_SHAPE, *,
     return Sequential(*_mlp_generator_layers(latent_dim, hidden, image_shape, dtype, rng))
 
 
-def mlp_discriminator(image_shape=MNIST_SHAPE, hidden=(512, 256), *, dtype=None, rng=None):
+def mlp_discriminator(image_shape=MNIST_SHAPE, hidden=(512, 256), *, spectral_norm=False,
+                      minibatch_stddev=False, dtype=None, rng=None):
     """A fully connected discriminator, a ``Sequential``::
 
         Flatten, Dense(prod(image_shape), hidden[0]), LeakyReLU(0.2), ..., Dense(hidden[-1], 1)
                                              images (N, *image_shape) -> logits (N, 1)
 
-    Weights start Glorot-uniform, biases 0.
+    Weights start Glorot-uniform, biases 0. ``spectral_norm=True`` wraps every Dense in
+    ``SpectralNorm``; ``minibatch_stddev=True`` inserts ``MinibatchStdDev`` before the last
+    Dense (one more input feature), as in ``dcgan_discriminator``.
     """
     where = "mlp_discriminator"
     image_shape = _image_shape(where, image_shape)
     hidden = _hidden(where, hidden)
     dtype = float_dtype(where, dtype)
-    return Sequential(Flatten(), *_mlp_stack(math.prod(image_shape), hidden, 1, dtype, rng))
+    spectral_norm = _flag(where, "spectral_norm", spectral_norm)
+    minibatch_stddev = _flag(where, "minibatch_stddev", minibatch_stddev)
+    layers = [Flatten(), *_mlp_stack(math.prod(image_shape), hidden, 1, dtype, rng)]
+    if minibatch_stddev:
+        last = layers.pop()
+        layers += [MinibatchStdDev(), Dense(last.weight.shape[0] + 1, 1, dtype=dtype, rng=rng)]
+    if spectral_norm:
+        layers = [SpectralNorm(layer, rng=rng) if isinstance(layer, Dense) else layer
+                  for layer in layers]
+    return Sequential(*layers)
 
 
 def conditional_generator(latent_dim=100, num_classes=10, hidden=(256, 512),
@@ -213,6 +244,12 @@ def _mlp_generator_layers(in_features, hidden, image_shape, dtype, rng):
 
 
 # -- validation -----------------------------------------------------------------------------
+
+def _flag(where, name, value):
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {name} must be True or False, got {value!r}")
+    return value
+
 
 def _num_classes(where, value):
     if not is_int(value) or value < 2:
