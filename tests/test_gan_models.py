@@ -269,6 +269,14 @@ def test_build_models_by_name():
     assert (G.num_classes, D.num_classes, G.net[0].in_features) == (4, 4, 12)
     with pytest.raises(ConfigError, match=r"unknown model 'vae': expected one of 'dcgan', "):
         build_models("vae")
+    _, D = build_models("dcgan", spectral_norm=True, minibatch_stddev=True)
+    assert [type(D[i]).__name__ for i in (0, 5, 7)] == ["SpectralNorm", "MinibatchStdDev",
+                                                         "SpectralNorm"]
+    _, D = build_models("mlp", minibatch_stddev=True)
+    assert isinstance(D[-2], nn.MinibatchStdDev)
+    with pytest.raises(ConfigError, match=r"build_models: spectral_norm and minibatch_stddev "
+                                          r"are offered for the 'dcgan' and 'mlp' models"):
+        build_models("conditional", spectral_norm=True)
 
 
 @pytest.mark.parametrize("spectral_norm", [False, True])

@@ -208,17 +208,24 @@ MODELS = ("dcgan", "mlp", "conditional")
 """The names ``build_models`` (and the CLI's ``--model``) accept."""
 
 
-def build_models(model="dcgan", latent_dim=100, *, num_classes=10, dtype=None, rng=None):
+def build_models(model="dcgan", latent_dim=100, *, num_classes=10, spectral_norm=False,
+                 minibatch_stddev=False, dtype=None, rng=None):
     """(G, D) for ``model``: "dcgan" (``dcgan_generator`` / ``dcgan_discriminator``),
     "mlp" (``mlp_generator`` / ``mlp_discriminator``) or "conditional"
     (``conditional_generator`` / ``conditional_discriminator``, called with labels;
-    both have a ``num_classes`` attribute), with the builders' default sizes."""
+    both have a ``num_classes`` attribute), with the builders' default sizes.
+    ``spectral_norm`` / ``minibatch_stddev`` are passed to the dcgan and mlp
+    discriminators (the conditional one does not offer them)."""
+    cures = {"spectral_norm": spectral_norm, "minibatch_stddev": minibatch_stddev}
     if model == "dcgan":
         return (dcgan_generator(latent_dim, dtype=dtype, rng=rng),
-                dcgan_discriminator(dtype=dtype, rng=rng))
+                dcgan_discriminator(**cures, dtype=dtype, rng=rng))
     if model == "mlp":
         return (mlp_generator(latent_dim, dtype=dtype, rng=rng),
-                mlp_discriminator(dtype=dtype, rng=rng))
+                mlp_discriminator(**cures, dtype=dtype, rng=rng))
+    if any(cures.values()) and model == "conditional":
+        raise ConfigError("build_models: spectral_norm and minibatch_stddev are offered for "
+                          "the 'dcgan' and 'mlp' models, not 'conditional'")
     if model == "conditional":
         return (conditional_generator(latent_dim, num_classes, dtype=dtype, rng=rng),
                 conditional_discriminator(num_classes, dtype=dtype, rng=rng))
