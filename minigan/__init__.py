@@ -4,7 +4,8 @@ Every layer has a handwritten forward and backward pass (``minigan.functional``)
 wrapped in stateful modules (``minigan.nn``); images are NHWC.
 """
 
-from . import backend, checkpoint, data, functional, gan, gradcheck, init, losses, metrics, nn, optim, plots
+from . import (backend, checkpoint, data, functional, gan, gradcheck, init, inspect, losses,
+               metrics, nn, optim, plots)
 from .errors import (
     BackendError,
     ConfigError,
