@@ -26,6 +26,13 @@ def _positive_int(text):
     return value
 
 
+def _non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
+    return value
+
+
 def _non_negative_float(text):
     value = float(text)
     if not value >= 0:
@@ -76,6 +83,10 @@ def build_parser():
     train.add_argument("--evaluate", type=int, default=d.evaluate, metavar="N",
                        help="score N samples at the end of the run (0: skip)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument("--inspect-every", type=_non_negative_int, default=d.inspect_every,
+                       metavar="N",
+                       help="every N steps, record the step layer by layer and write "
+                            "gradient figures and numbers to <out>/inspect/ (0: never)")
 
     sample = commands.add_parser("sample", help="write a grid of samples from a checkpoint")
     sample.add_argument("checkpoint")

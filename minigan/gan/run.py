@@ -9,6 +9,9 @@ A run directory holds:
     checkpoints/last.npz   the latest checkpoint (every epoch, atomically replaced)
     checkpoints/epoch_NNN.npz  periodic copies (--checkpoint-every)
     summary.json           the quality numbers of ``minigan evaluate`` at the end
+    inspect/step_NNNNNN_*  with --inspect-every N: every N steps, that step recorded layer
+                           by layer (minigan.inspect): gradient norms, gradient images,
+                           saliency (PNG) and the per-layer numbers (JSON)
 
 ``--resume CHECKPOINT`` restores the networks, optimizers, data order and step
 count, drops metrics lines logged after that checkpoint, and continues: the
@@ -28,6 +31,8 @@ from .. import backend
 from ..atomic import atomic_write
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import Batches, load_dataset
+from ..errors import ConfigError
+from ..nn.checks import is_int
 from ..plots import plot_training_curves, save_image_grid
 from .models import build_models
 from .trainer import Trainer
@@ -57,6 +62,7 @@ class RunConfig:
     evaluate: int = 2000  # samples scored at the end of the run (0: skip)
     backend: str = "numpy"
     progress: bool = True
+    inspect_every: int = 0  # record every N-th step with minigan.inspect (0: never)
 
 
 def build_trainer(config):
@@ -86,6 +92,9 @@ def sample_labels(trainer, n):
 def train(config, resume=None, log=print):
     """Run (or resume) training as ``config`` says; returns the run directory."""
     backend.use(config.backend)
+    if not is_int(config.inspect_every) or config.inspect_every < 0:
+        raise ConfigError(f"RunConfig: inspect_every must be an int >= 0 (0: never), got "
+                          f"{config.inspect_every!r}")
     run_dir = config.out
     for sub in ("samples", "checkpoints"):
         os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
@@ -119,7 +128,7 @@ def train(config, resume=None, log=print):
                        desc=f"epoch {epoch + 1}/{config.epochs}", disable=not config.progress,
                        dynamic_ncols=True)
             for x, y in batches:  # the rest of this epoch
-                stats = trainer.step(x, y)
+                stats = _step(trainer, x, y, config, run_dir)
                 records.append(stats)
                 metrics_file.write(json.dumps(stats) + "\n")
                 bar.update(1)
@@ -140,6 +149,20 @@ def train(config, resume=None, log=print):
     if config.evaluate:
         _final_report(trainer, config, seconds, run_dir, log)
     return run_dir
+
+
+def _step(trainer, x, y, config, run_dir):
+    """trainer.step(x, y); every ``inspect_every``-th step runs under minigan.inspect's
+    recorder (same result) and writes its figures and numbers to <run_dir>/inspect/."""
+    if not config.inspect_every or (trainer.step_count + 1) % config.inspect_every:
+        return trainer.step(x, y)
+    from ..inspect import inspect_step
+    from ..inspect_plots import write_step_report
+
+    record = inspect_step(trainer, x, y)
+    write_step_report(record, os.path.join(run_dir, "inspect"),
+                      f"step_{trainer.step_count:06d}", real=x, D=trainer.D, labels=y)
+    return record.stats
 
 
 def _final_report(trainer, config, seconds, run_dir, log):
