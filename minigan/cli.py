@@ -3,8 +3,8 @@
     minigan train    [--dataset mnist|fashion-mnist] [--data DIR] [--epochs N] [--batch-size 64]
                      [--loss non-saturating|minimax|lsgan|hinge|wgan] [--out DIR] [--seed S]
                      [--resume CHECKPOINT] [--backend numpy|cupy] [...]
-    minigan sample   CHECKPOINT [--n 64] [--out grid.png]
-    minigan evaluate CHECKPOINT [--n 2000]
+    minigan sample   CHECKPOINT [--n 64] [--out grid.png] [--backend numpy|cupy]
+    minigan evaluate CHECKPOINT [--n 2000] [--backend numpy|cupy]
     minigan check    [--mode elementwise|directional] [--seed S] [--backend numpy|cupy]
 """
 
@@ -83,6 +83,11 @@ def build_parser():
     train.add_argument("--evaluate", type=int, default=d.evaluate, metavar="N",
                        help="score N samples at the end of the run (0: skip)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument("--spectral-norm", action="store_true",
+                       help="spectrally normalise D's Conv2d and Dense weights (dcgan, mlp)")
+    train.add_argument("--minibatch-stddev", action="store_true",
+                       help="give D the batch's standard deviation as one more channel "
+                            "(dcgan, mlp): a cure for mode collapse")
     train.add_argument("--inspect-every", type=_non_negative_int, default=d.inspect_every,
                        metavar="N",
                        help="every N steps, record the step layer by layer and write "
@@ -93,12 +98,16 @@ def build_parser():
     sample.add_argument("--n", type=_positive_int, default=64)
     sample.add_argument("--out", default="grid.png")
     sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--backend", choices=["numpy", "cupy"], default=None,
+                        help="default: the backend the checkpoint was trained on")
 
     evaluate = commands.add_parser("evaluate", help="quality numbers of a checkpoint")
     evaluate.add_argument("checkpoint")
     evaluate.add_argument("--n", type=_positive_int, default=2000,
                           help="number of generated samples to score")
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--backend", choices=["numpy", "cupy"], default=None,
+                          help="default: the backend the checkpoint was trained on")
 
     check = commands.add_parser(
         "check", help="check every layer's backward pass against finite differences")
@@ -122,7 +131,7 @@ def command_sample(args):
     from .gan.run import load_trainer
     from .plots import save_image_grid
 
-    trainer, _ = load_trainer(args.checkpoint)
+    trainer, _ = load_trainer(args.checkpoint, args.backend)
     z = backend.default_rng(args.seed).standard_normal(
         (args.n, trainer.latent_dim), dtype=trainer.G.parameters()[0].dtype)
     labels = backend.xp.arange(args.n) % trainer.G.num_classes if hasattr(
@@ -136,7 +145,8 @@ def command_evaluate(args):
     from .gan.evaluate import evaluate_checkpoint
     from .metrics import format_report
 
-    print(format_report(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed)))
+    print(format_report(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed,
+                                            backend_name=args.backend)))
     return 0
 
 

@@ -153,3 +153,21 @@ def test_a_nan_mid_run_stops_with_a_message_and_keeps_the_last_good_checkpoint(
         capsys.readouterr().err
     arrays, meta = load_checkpoint(str(out / "checkpoints" / "last.npz"))
     assert meta["step"] == 20 and int(arrays["trainer.step_count"]) == 20
+
+
+def test_the_discriminator_cures_are_reachable_from_the_command_line(tmp_path):
+    """--spectral-norm and --minibatch-stddev build D with those layers, and a run with
+    them resumes exactly (the power-iteration vectors are in the checkpoint)."""
+    straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
+    cures = ["--model", "mlp", "--spectral-norm", "--minibatch-stddev", "--epochs", "1"]
+    train(straight, *cures, "--max-steps", "4")
+    train(interrupted, *cures, "--max-steps", "2")
+    train(interrupted, *cures, "--max-steps", "4",
+          "--resume", str(interrupted / "checkpoints" / "last.npz"))
+    arrays, meta = load_checkpoint(str(straight / "checkpoints" / "last.npz"))
+    assert meta["config"]["spectral_norm"] and meta["config"]["minibatch_stddev"]
+    assert {"trainer.D.1.u", "trainer.D.1.layer.weight", "trainer.D.6.layer.weight"} <= set(arrays)
+    resumed, _ = load_checkpoint(str(interrupted / "checkpoints" / "last.npz"))
+    for key in arrays:
+        if key.startswith("trainer.D.") or key.startswith("trainer.G."):
+            np.testing.assert_array_equal(resumed[key], arrays[key], err_msg=key)

@@ -120,3 +120,12 @@ def test_the_command_line_trains_samples_and_evaluates_on_the_device_backend(
     assert backend.name == "cupy"  # the checkpoint's backend was restored
     assert main(["evaluate", str(out / "checkpoints" / "last.npz"), "--n", "20"]) == 0
     assert "Classes present" in capsys.readouterr().out
+
+    # a run trained on the GPU is sampled and scored on the CPU: --backend numpy
+    on_host = tmp_path / "host.png"
+    assert main(["sample", str(out / "checkpoints" / "last.npz"), "--n", "4",
+                 "--out", str(on_host), "--backend", "numpy"]) == 0
+    assert backend.name == "numpy" and on_host.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["evaluate", str(out / "checkpoints" / "last.npz"), "--n", "20",
+                 "--backend", "numpy"]) == 0
+    assert backend.name == "numpy" and "Classes present" in capsys.readouterr().out

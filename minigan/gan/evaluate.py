@@ -31,9 +31,10 @@ def evaluate_trainer(trainer, config, n=2000, seed=0):
     return result
 
 
-def evaluate_checkpoint(path, n=2000, seed=0):
-    """``evaluate_trainer`` for the generator saved in a checkpoint."""
-    trainer, config = load_trainer(path)
+def evaluate_checkpoint(path, n=2000, seed=0, backend_name=None):
+    """``evaluate_trainer`` for the generator saved in a checkpoint (on ``backend_name``,
+    default: the backend it was trained on)."""
+    trainer, config = load_trainer(path, backend_name)
     result = evaluate_trainer(trainer, config, n, seed)
     result["checkpoint"] = path
     return result

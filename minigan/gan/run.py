@@ -63,12 +63,16 @@ class RunConfig:
     backend: str = "numpy"
     progress: bool = True
     inspect_every: int = 0  # record every N-th step with minigan.inspect (0: never)
+    spectral_norm: bool = False  # D's Conv2d/Dense weights spectrally normalised
+    minibatch_stddev: bool = False  # D sees the batch's standard deviation as a feature
 
 
 def build_trainer(config):
     """The models and Trainer a config describes (weights seeded by config.seed)."""
     backend.seed(config.seed)
-    G, D = build_models(config.model, config.latent_dim, rng=backend.default_rng(config.seed))
+    G, D = build_models(config.model, config.latent_dim, spectral_norm=config.spectral_norm,
+                        minibatch_stddev=config.minibatch_stddev,
+                        rng=backend.default_rng(config.seed))
     trainer = Trainer(G, D, loss=config.loss, lr_d=config.lr_d, lr_g=config.lr_g,
                       betas=(config.beta1, 0.999), real_label=config.real_label,
                       d_steps=config.d_steps, seed=config.seed, latent_dim=config.latent_dim)
@@ -266,10 +270,14 @@ def _write_metrics(path, records):
             file.write(json.dumps(record) + "\n")
 
 
-def load_trainer(checkpoint_path):
-    """(trainer, config) restored from a checkpoint written by ``train``."""
+def load_trainer(checkpoint_path, backend_name=None):
+    """(trainer, config) restored from a checkpoint written by ``train``, on the backend
+    it was trained on or on ``backend_name`` ("numpy" / "cupy"): checkpoints hold
+    NumPy arrays, so a run trained on a GPU can be sampled on a laptop."""
     arrays, meta = load_checkpoint(checkpoint_path)
     config = RunConfig(**meta["config"])
+    if backend_name is not None:
+        config.backend = backend_name
     backend.use(config.backend)
     trainer = build_trainer(config)
     trainer.load_state_dict({k[len("trainer."):]: v for k, v in arrays.items()
