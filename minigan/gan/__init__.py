@@ -13,3 +13,8 @@ from .models import (
 from .objectives import OBJECTIVES, Objective, get_objective
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
 from .trainer import Trainer
+
+# the 1-D GAN lab (theory functions: minigan.gan.lab1d)
+from . import lab1d
+from .lab1d import Gaussian, GaussianMixture, mlp_1d_discriminator, mlp_1d_generator
+from .lab1d_train import train_discriminator_1d, train_gan_1d
