@@ -348,7 +348,7 @@ CASES = [
      r"Trainer.step: real is empty, shape \(0, 8, 8, 1\); expected at least one element"),
     ("step-nan", lambda: step(with_bad(4, 8, 8, 1, nan=3, dtype="float64")), NonFiniteError,
      r"Trainer.step: found 3 NaN and 0 infinite values in real \(shape \(4, 8, 8, 1\)\); "
-     r"expected finite pixel values \(in \[-1, 1\]\)"),
+     r"expected finite values \(pixels in \[-1, 1\]\)"),
     ("step-inf", lambda: step(with_bad(4, 8, 8, 1, nan=0, inf=1, dtype="float64")),
      NonFiniteError, r"Trainer.step: found 0 NaN and 1 infinite values in real"),
     ("step-labels-unconditional", lambda: step(real(), np.arange(4)), ConfigError,

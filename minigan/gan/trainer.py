@@ -57,7 +57,7 @@ class Trainer:
     seed: fixes all noise; a run is reproducible from (seed, step).
 
     Every argument is checked here (a ``ConfigError`` naming ``Trainer`` and the
-    argument); ``step`` checks the real batch once (floating NHWC, non-empty, finite)
+    argument); ``step`` checks the real batch once (floating, NHWC or (N, F), non-empty, finite)
     and then runs G and D through their unchecked ``forward``.
     """
 
@@ -144,15 +144,15 @@ class Trainer:
                                                      self.instance_noise_steps)}
 
     def _check_batch(self, real, labels):
-        """The real batch: floating NHWC, non-empty, finite (one pass, one host sync);
-        labels (N,) integers exactly when the models are conditional. Returns the labels
-        on the active backend."""
+        """The real batch: floating NHWC images or (N, F) vectors, non-empty, finite (one
+        pass, one host sync); labels (N,) integers in range exactly when the models are
+        conditional. Returns the labels on the active backend."""
         where = "Trainer.step"
         check_floating(where, "real", real, "(N, H, W, C) NHWC")
         if real.ndim not in (2, 4):  # images, or feature vectors such as the 1-D lab's (N, 1)
             raise ShapeError(f"{where}: real must be a 4-d batch of images (N, H, W, C) NHWC "
                              f"or a 2-d batch of vectors (N, F), got shape {tuple(real.shape)}")
-        check_finite(where, "real", real, "finite pixel values (in [-1, 1])")
+        check_finite(where, "real", real, "finite values (pixels in [-1, 1])")
         conditional = hasattr(self.G, "num_classes")
         if labels is None:
             if conditional:
@@ -249,7 +249,8 @@ class Trainer:
 
     # -- sampling -----------------------------------------------------------
     def sample(self, n, z=None, labels=None):
-        """n images (n, 28, 28, 1) in [-1, 1] from G in eval mode (BatchNorm uses its
+        """n samples from G in eval mode -- images (n, 28, 28, 1) in [-1, 1] for the MNIST
+        models, (n, F) for a generator of vectors such as the 1-D lab's (BatchNorm uses its
         running statistics); G's mode is restored afterwards. ``z`` fixes the noise."""
         n = positive_int("Trainer.sample", "n", n)
         if z is None:
