@@ -73,3 +73,57 @@ def test_blas_env_warning_names_the_rerun_command(monkeypatch):
     assert ("env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python"
             in message.replace(os.path.basename(sys.executable), "python"))
     assert message.rstrip().endswith("benchmarks/bench_discriminator.py --threads 2")
+
+
+# ---------------------------------------------------------------------------- full step
+
+STEP_SCRIPT = os.path.join(ROOT, "benchmarks", "bench_training_step.py")
+
+
+def run_step_bench(*extra, env_extra=None):
+    env = dict(os.environ)
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(name, None)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, STEP_SCRIPT, "--smoke", "--threads", "1", *extra],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_training_step_smoke_minigan_only(tmp_path):
+    out = tmp_path / "step.json"
+    before = set(os.listdir(ROOT))
+    proc = run_step_bench("--no-torch", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "BLAS" in proc.stdout and "median ms" in proc.stdout, proc.stdout
+    result = json.loads(out.read_text())
+    assert result["args"]["batch_sizes"] == [4]
+    batch = result["batches"]["4"]
+    assert batch["gflop_per_step"] > 0 and batch["stats"]["minigan"]["median"] > 0
+    assert set(batch["stats"]) == {"minigan"}
+    assert result["generation"]["stats"]["minigan"]["median"] > 0
+    assert result["rss"]["4"]["minigan"]["peak_rss_kib"] > 0   # the child process ran
+    assert set(os.listdir(ROOT)) == before
+
+
+def test_training_step_reexecs_without_the_openblas_variables():
+    proc = run_step_bench("--no-torch", "--no-rss",
+                          env_extra={"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert "re-executed without OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=1" in proc.stdout
+    assert "OPENBLAS_CORETYPE=(unset), OPENBLAS_L2_SIZE=(unset)" in proc.stdout
+    assert "OpenBLAS may be using a slower kernel" not in proc.stdout
+
+
+@pytest.mark.torch
+@pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
+def test_training_step_smoke_with_torch(tmp_path):
+    out = tmp_path / "step.json"
+    proc = run_step_bench("--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "step ratio minigan/torch" in proc.stdout
+    assert "generation ratio minigan/torch" in proc.stdout
+    result = json.loads(out.read_text())
+    agreement = result["batches"]["4"]["agreement"]
+    assert all(v["relative_difference"] < 1e-3 for v in agreement.values())
+    assert result["generation"]["agreement"] < 1e-4
+    assert result["rss"]["4"]["ratio"] > 0
