@@ -108,20 +108,31 @@ class Adam(Optimizer):
         self.t += 1
         step_size = self.lr / (1 - beta1 ** self.t)
         root_correction = math.sqrt(1 - beta2 ** self.t)
-        for p, m, v in zip(self.params, self.m, self.v):
+        if len(getattr(self, "_scratch", ())) != len(self.params):
+            self._scratch = [None] * len(self.params)
+        for i, (p, m, v) in enumerate(zip(self.params, self.m, self.v)):
             if not p.requires_grad:
                 continue
             g = self._gradient(p, self.weight_decay)
+            # speed: every temporary goes through one reused buffer per parameter (no
+            # allocation per step); the operations and their order are those of the
+            # plain formula, so the result is the same to the bit
+            tmp = self._scratch[i]
+            if tmp is None or tmp.shape != p.data.shape or tmp.dtype != p.data.dtype:
+                tmp = self._scratch[i] = xp.empty_like(p.data)
             m *= beta1
-            m += (1 - beta1) * g
+            xp.multiply(g, 1 - beta1, out=tmp)
+            m += tmp                                   # m = b1 m + (1 - b1) g
             v *= beta2
-            v += (1 - beta2) * (g * g)
-            denominator = xp.sqrt(v)
-            denominator /= root_correction
-            denominator += self.eps
-            update = m / denominator
-            update *= step_size
-            p.data -= update
+            xp.multiply(g, g, out=tmp)
+            tmp *= 1 - beta2
+            v += tmp                                   # v = b2 v + (1 - b2) g^2
+            xp.sqrt(v, out=tmp)
+            tmp /= root_correction
+            tmp += self.eps                            # sqrt(v_hat) + eps
+            xp.divide(m, tmp, out=tmp)
+            tmp *= step_size
+            p.data -= tmp
 
     def state_dict(self):
         state = {"lr": self.lr, "t": self.t}
