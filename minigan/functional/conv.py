@@ -16,14 +16,16 @@ How it is computed
 forward:      im2col -- every window of the padded input copied once into a matrix
               cols (N*OH*OW, KH*KW*C_in) -- then ONE GEMM ``cols @ W``.
 weight grad:  one GEMM ``cols^T @ gy`` on the same matrix (kept in the cache).
-input grad:   a transposed convolution, by *phase (sub-pixel) decomposition*
-              (``conv2d_input_grad``), which also serves as ConvTranspose2d's forward.
+input grad:   a transposed convolution (``conv2d_input_grad``), which also serves as
+              ConvTranspose2d's forward: one exact GEMM gy W^T and KH*KW shifted
+              slice-adds (col2im), or at stride 1 *phase (sub-pixel) decomposition*.
 
 Only API shared by NumPy and CuPy is used; the array module is looked up at call time.
 """
 
 from .. import backend
 from ..errors import ShapeError
+from ..workspace import scratch
 
 
 def as_pair(value):
@@ -38,15 +40,20 @@ def conv_output_size(size, kernel, stride, padding):
 
 # ---------------------------------------------------------------------------- helpers
 
-def embed(x, top, left, height, width):
+def embed(x, top, left, height, width, scratch_name=None):
     """A zero (N, height, width, C) array holding x (N, H, W, C) with x[:, 0, 0] at (top, left).
 
     Offsets may be negative and x may stick out: whatever falls outside is dropped.
     This is zero-padding (top, left >= 0) and cropping in one small function.
+    With ``scratch_name`` the array is a reused scratch buffer (``minigan.workspace``):
+    only for a temporary that the caller consumes before returning.
     """
     xp = backend.xp
     n, h, w, c = x.shape
-    out = xp.zeros((n, height, width, c), dtype=x.dtype)
+    if scratch_name is None:
+        out = xp.zeros((n, height, width, c), dtype=x.dtype)
+    else:
+        out = scratch().zeros(scratch_name, (n, height, width, c), x.dtype)
     h0, h1 = max(0, -top), min(h, height - top)  # the rows of x that land inside
     w0, w1 = max(0, -left), min(w, width - left)
     if h0 < h1 and w0 < w1:
@@ -54,12 +61,14 @@ def embed(x, top, left, height, width):
     return out
 
 
-def zero_pad(x, ph, pw):
-    """x (N, H, W, C) -> (N, H + 2*ph, W + 2*pw, C), zeros around; x itself when no padding."""
+def zero_pad(x, ph, pw, scratch_name=None):
+    """x (N, H, W, C) -> (N, H + 2*ph, W + 2*pw, C), zeros around; x itself when no padding.
+
+    ``scratch_name``: build it in a reused scratch buffer (see ``embed``)."""
     if ph == 0 and pw == 0:
         return x
     h, w = x.shape[1], x.shape[2]
-    return embed(x, ph, pw, h + 2 * ph, w + 2 * pw)
+    return embed(x, ph, pw, h + 2 * ph, w + 2 * pw, scratch_name)
 
 
 def windows(x, out_h, out_w, kh, kw, sh=1, sw=1):
@@ -75,17 +84,20 @@ def windows(x, out_h, out_w, kh, kw, sh=1, sw=1):
         strides=(sn, s_h * sh, s_w * sw, s_h, s_w, sc))
 
 
-def im2col(x, kh, kw, sh, sw, out_h, out_w):
+def im2col(x, kh, kw, sh, sw, out_h, out_w, buffer=None):
     """All windows of x (N, H, W, C) as a matrix cols (N*OH*OW, KH*KW*C), one row a window.
 
-    One copy from the strided window view into a fresh contiguous buffer: the BLAS
+    One copy from the strided window view into a contiguous buffer: the BLAS
     GEMM that follows wants a contiguous operand, and one vectorised copy is far
     cheaper than building the rows with Python loops.  Columns are ordered (kh, kw, c),
-    matching ``w.reshape(KH*KW*C, -1)``.
+    matching ``w.reshape(KH*KW*C, -1)``.  ``buffer``: a (name, Workspace) pair to
+    build it in a reused array instead of a fresh one.
     """
     xp = backend.xp
     n, c = x.shape[0], x.shape[3]
-    cols = xp.empty((n * out_h * out_w, kh * kw * c), dtype=x.dtype)
+    shape = (n * out_h * out_w, kh * kw * c)
+    cols = xp.empty(shape, dtype=x.dtype) if buffer is None else buffer[1].empty(
+        buffer[0], shape, x.dtype)
     xp.copyto(cols.reshape(n, out_h, out_w, kh, kw, c), windows(x, out_h, out_w, kh, kw, sh, sw))
     return cols
 
@@ -112,20 +124,92 @@ def phase_kernels(w, sh, sw, th, tw):
 
 # ---------------------------------------------------------------------------- input gradient
 
-def conv2d_input_grad(gy, w, stride, padding, in_size):
+def conv2d_input_grad(gy, w, stride, padding, in_size, bias=None):
     """dL/dx of y = conv2d(x, w) given gy = dL/dy: the transposed convolution of gy.
 
     gy (N, OH, OW, C_out), w (KH, KW, C_in, C_out), in_size = (H, W) -> gx (N, H, W, C_in).
+    ``bias`` (C_in,): added to every pixel of the result (ConvTranspose2d's bias, folded
+    into the last copy instead of one more pass over the output).
 
-    Phase decomposition: write a padded-input row as i = q*S + r (0 <= r < S).  Output
+    Two exact formulations of the same sum, picked by shape for speed (both are
+    checked against finite differences and PyTorch by the tests):
+
+    * ``input_grad_col2im`` -- one GEMM with exactly the minimal FLOPs, then KH*KW
+      shifted slice-adds.  Used when the stride is > 1 (the phase form below would do
+      TH*TW*S*S / (KH*KW) of the FLOPs, 36/25 for 5x5 stride 2) or when the gradient
+      is thin (KH*KW*C_in <= C_out, e.g. a 1-channel image: the phase GEMM would have
+      only S*S*C_in output columns and a large gather).
+    * ``input_grad_phase`` -- phase (sub-pixel) decomposition: one gather and one
+      GEMM, no additions at all; the plain correlation with the flipped kernel when
+      the stride is 1.
+    """
+    (sh, sw) = as_pair(stride)
+    kh, kw, c_in, c_out = w.shape
+    if sh > 1 or sw > 1 or kh * kw * c_in <= c_out:
+        return input_grad_col2im(gy, w, stride, padding, in_size, bias)
+    gx = input_grad_phase(gy, w, stride, padding, in_size)
+    if bias is not None:
+        gx += bias
+    return gx
+
+
+# A batch is processed in chunks of samples whose (N*OH*OW, KH*KW*C_in) GEMM output
+# stays near 2**20 values (4 MiB in float32): it is added back while still in cache,
+# and generating 1,000 images does not allocate a 300 MB temporary.
+COL2IM_CHUNK_VALUES = 2 ** 20
+
+
+def input_grad_col2im(gy, w, stride, padding, in_size, bias=None):
+    """conv2d_input_grad as GEMM + col2im (same arguments and result).
+
+    dcols = gy W^T (N*OH*OW, KH*KW*C_in) holds, for every output pixel, what each tap
+    of its window sends back to the input: x_pad[n, oh*S + kh, ow*S + kw] receives
+    dcols[n, oh, ow, kh, kw].  So for each tap (kh, kw) one strided slice-add of an
+    (N, OH, OW, C_in) block puts it in place -- KH*KW vectorised additions, no scatter
+    (``add.at``), every FLOP of the GEMM is needed.  The padding is cropped at the end.
+    """
+    xp = backend.xp
+    (sh, sw), (ph, pw), (h, wd) = as_pair(stride), as_pair(padding), in_size
+    n, oh, ow, c_out = gy.shape
+    kh, kw, c_in, _ = w.shape
+    # the padded input rows the windows touch, and at least those gx needs
+    hp, wp = max((oh - 1) * sh + kh, ph + h), max((ow - 1) * sw + kw, pw + wd)
+    w_t = w.reshape(kh * kw * c_in, c_out).T                          # (C_out, KH*KW*C_in)
+    gy2 = gy.reshape(n * oh * ow, c_out)
+    gx = xp.empty((n, h, wd, c_in), dtype=gy.dtype)                   # fresh: returned
+    # speed: a chunk of samples at a time, in reused scratch buffers (minigan/workspace.py)
+    chunk = max(1, min(n, COL2IM_CHUNK_VALUES // (oh * ow * kh * kw * c_in)))
+    dcols = scratch().empty("col2im.dcols", (chunk * oh * ow, kh * kw * c_in), gy.dtype)
+    gx_pad = scratch().empty("col2im.gx_pad", (chunk, hp, wp, c_in), gy.dtype)
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        d = dcols[:m * oh * ow]
+        xp.matmul(gy2[start * oh * ow:(start + m) * oh * ow], w_t, out=d)
+        d = d.reshape(m, oh, ow, kh, kw, c_in)
+        target = gx_pad[:m]
+        target.fill(0)
+        for i in range(kh):
+            for j in range(kw):  # tap (i, j) of every window lands at x_pad[o*S + (i, j)]
+                target[:, i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw] += \
+                    d[:, :, :, i, j]
+        if bias is None:
+            gx[start:start + m] = target[:, ph:ph + h, pw:pw + wd]
+        else:
+            xp.add(target[:, ph:ph + h, pw:pw + wd], bias, out=gx[start:start + m])
+    return gx
+
+
+def input_grad_phase(gy, w, stride, padding, in_size):
+    """conv2d_input_grad by phase decomposition (same arguments and result).
+
+    Write a padded-input row as i = q*S + r (0 <= r < S).  Output
     row oh touches it through tap kh = i - oh*S, so kh = r + t*S and oh = q - t: every
     row of phase r is a stride-1 correlation of gy with the flipped taps w[r::S].  So
     one gather of TH x TW windows of gy (TH = ceil(KH/S): the most taps a phase has)
     and one GEMM with all phases' sub-kernels side by side give, per block (q_h, q_w),
     the S*S pixels of x_pad it covers; they are then interleaved into gx with strided
     slice assignments.  No scatter-add (col2im) anywhere; every output pixel is written
-    once.  Costs (TH*TW*S*S) / (KH*KW) times the minimal FLOPs (36/25 for 5x5, stride 2),
-    which measured faster than S*S exact per-phase gathers with smaller GEMMs.
+    once.  Costs (TH*TW*S*S) / (KH*KW) times the minimal FLOPs (36/25 for 5x5, stride 2).
     """
     xp = backend.xp
     (sh, sw), (ph, pw), (h, wd) = as_pair(stride), as_pair(padding), in_size
@@ -155,12 +239,15 @@ def conv2d_input_grad(gy, w, stride, padding, in_size):
 
 # ---------------------------------------------------------------------------- conv2d
 
-def conv2d_forward(x, w, b, stride=1, padding=0):
+def conv2d_forward(x, w, b, stride=1, padding=0, workspace=None):
     """y = conv2d(x, w) + b.
 
     x (N, H, W, C_in), w (KH, KW, C_in, C_out), b (C_out,) or None; stride and padding
     an int or an (h, w) pair  ->  y (N, OH, OW, C_out), OH = (H + 2*PH - KH) // SH + 1.
     Returns (y, cache); the cache holds the im2col matrix for the weight gradient.
+    ``workspace``: a ``minigan.workspace.Workspace`` owned by the caller to build that
+    matrix in (reused, so the cache is only valid until the next call with the same
+    workspace -- a layer keeps one cache at a time anyway); None: a fresh array.
     """
     xp = backend.xp
     (sh, sw), (ph, pw) = as_pair(stride), as_pair(padding)
@@ -171,7 +258,9 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         raise ShapeError(f"conv2d: input {tuple(x.shape)} (N, H, W, C_in) does not fit weight "
                          f"{tuple(w.shape)} (KH, KW, C_in, C_out) with stride {(sh, sw)}, "
                          f"padding {(ph, pw)}")
-    cols = im2col(zero_pad(x, ph, pw), kh, kw, sh, sw, oh, ow)          # (N*OH*OW, KH*KW*C_in)
+    buffer = None if workspace is None else ("cols", workspace)
+    cols = im2col(zero_pad(x, ph, pw, "conv.padded"), kh, kw, sh, sw, oh, ow,
+                  buffer)                                              # (N*OH*OW, KH*KW*C_in)
     y = xp.empty((n, oh, ow, c_out), dtype=x.dtype)
     xp.matmul(cols, w.reshape(kh * kw * c_in, c_out), out=y.reshape(n * oh * ow, c_out))
     if b is not None:

@@ -15,7 +15,8 @@ Layouts
 
 How it is computed
 ------------------
-forward:      Conv2d's input gradient (``conv2d_input_grad``, phase decomposition).
+forward:      Conv2d's input gradient (``conv2d_input_grad``: GEMM + col2im, or phase
+              decomposition at stride 1).
 input grad:   the adjoint of the adjoint is the convolution itself: im2col of gy and
               one GEMM, exactly Conv2d's forward.
 weight grad:  one GEMM on that same im2col matrix.
@@ -23,6 +24,7 @@ weight grad:  one GEMM on that same im2col matrix.
 
 from .. import backend
 from ..errors import ShapeError
+from ..workspace import scratch
 from .conv import as_pair, conv2d_input_grad, im2col, zero_pad
 
 
@@ -48,9 +50,7 @@ def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0):
                          f"fit weight {tuple(w.shape)} (KH, KW, C_out, C_in) with stride "
                          f"{(sh, sw)}, padding {(ph, pw)}, output_padding {(oph, opw)}")
     # x plays the role of the output gradient of the Conv2d(C_out -> C_in) with weight w
-    y = conv2d_input_grad(x, w, (sh, sw), (ph, pw), (oh, ow))
-    if b is not None:
-        y += b
+    y = conv2d_input_grad(x, w, (sh, sw), (ph, pw), (oh, ow), bias=b)
     return y, (x, w, (sh, sw), (ph, pw), b is not None)
 
 
@@ -69,7 +69,9 @@ def conv_transpose2d_backward(gy, cache, need_input_grad=True, need_param_grads=
     gx = gw = gb = None
     if need_input_grad or need_param_grads:
         # the conv of gy has exactly H x W outputs (output_padding < stride is dropped)
-        cols = im2col(zero_pad(gy, ph, pw), kh, kw, sh, sw, h, wd)    # (N*H*W, KH*KW*C_out)
+        # a temporary of this call only: built in a reused scratch buffer (workspace.py)
+        cols = im2col(zero_pad(gy, ph, pw, "conv_t.padded"), kh, kw, sh, sw, h, wd,
+                      ("conv_t.cols", scratch()))                    # (N*H*W, KH*KW*C_out)
     if need_input_grad:
         gx = xp.empty((n, h, wd, c_in), dtype=gy.dtype)
         xp.matmul(cols, w.reshape(kh * kw * c_out, c_in), out=gx.reshape(n * h * wd, c_in))

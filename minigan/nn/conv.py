@@ -3,6 +3,7 @@
 from .. import functional as F
 from .. import init
 from ..errors import ShapeError
+from ..workspace import Workspace
 from .checks import (check_array, check_dtype_matches, check_features, float_dtype, pair,
                      positive_int)
 from .module import Module
@@ -57,8 +58,12 @@ class Conv2d(Module):
                                  f"smaller than the kernel ({self.kernel_size[axis]}); "
                                  f"input shape {tuple(x.shape)}")
         bias = None if self.bias is None else self.bias.data
+        # the im2col matrix the cache keeps is built in this layer's own reused buffer:
+        # the layer holds one cache at a time (minigan/workspace.py)
+        if getattr(self, "_workspace", None) is None:
+            self._workspace = Workspace()
         return self._remember(*F.conv2d_forward(x, self.weight.data, bias,
-                                                self.stride, self.padding))
+                                                self.stride, self.padding, self._workspace))
 
     def backward(self, gy, need_input_grad=True):
         cache = self._take_cache(gy)
