@@ -231,3 +231,25 @@ def test_a_non_finite_loss_stops_before_any_update():
         trainer.step(real_batch())
     for a, b in zip(before, parameters_of(trainer)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_gradient_norm_of_huge_finite_float32_gradients_is_finite():
+    """The squares are summed in float64: 1e20 squared overflows float32, the norm must not."""
+    from minigan.gan.trainer import _grad_norm
+
+    p = mg.nn.Parameter(np.zeros(2, dtype=np.float32))
+    p.grad[...] = 1e20
+    q = mg.nn.Parameter(np.zeros(3, dtype=np.float32))
+    q.grad[...] = np.array([3.0, 4.0, 0.0], dtype=np.float32)
+    assert _grad_norm([p, q]) == pytest.approx(np.sqrt(2) * 1e20, rel=1e-7)
+    assert _grad_norm([q]) == 5.0
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: mg.gan.ReplayBuffer(0), r"ReplayBuffer: need capacity > 0"),
+    (lambda: mg.gradcheck.check_module(mg.nn.ReLU(), np.full((2, 2), 0.5), mode="x"),
+     r"check_module: mode must be 'elementwise' or 'directional', got 'x'"),
+])
+def test_bad_options_raise_the_library_s_config_error(call, message):
+    with pytest.raises(mg.errors.ConfigError, match=message):
+        call()

@@ -309,8 +309,10 @@ def _require_finite(step, network, **values):
 
 
 def _grad_norm(parameters):
-    """The Euclidean norm of all gradients together (one host sync)."""
-    total = sum((p.grad * p.grad).sum() for p in parameters)
+    """The Euclidean norm of all gradients together (one host sync). Squares are summed
+    in float64: a finite float32 gradient above ~1.8e19 would overflow its own square."""
+    xp = backend.xp
+    total = sum(xp.square(p.grad, dtype=xp.float64).sum() for p in parameters)
     return math.sqrt(float(total))
 
 
