@@ -29,7 +29,7 @@ import itertools
 from dataclasses import dataclass
 
 from . import backend
-from .errors import DTypeError
+from .errors import ConfigError, DTypeError
 
 
 @dataclass
@@ -119,7 +119,7 @@ def check_module(module, x, mode="elementwise", eps=1e-6, directions=3, seed=0):
         results = [_directional(k, values, grads, loss, rng, eps, floor)
                    for k in range(directions)]
     else:
-        raise ValueError(f"check_module: mode must be 'elementwise' or 'directional', got {mode!r}")
+        raise ConfigError(f"check_module: mode must be 'elementwise' or 'directional', got {mode!r}")
 
     module.load_state_dict(saved_state)
     for p, g in zip(module.parameters(), saved_grads):

@@ -13,6 +13,7 @@ from test_data_download import serve
 from minigan import data
 from minigan.data import datasets
 from minigan.data import DataNotFoundError, IDXFormatError, write_idx
+from minigan.errors import ConfigError
 from minigan.errors import MiniganError
 
 TRAIN = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
@@ -72,9 +73,9 @@ def test_raw_files_and_splits(tmp_path):
     assert images.shape == (4, 28, 28) and labels.tolist() == [0, 1, 2, 3]
     images, _ = data.load_mnist("test", path=tmp_path / "d", download=False)
     assert images.shape == (2, 28, 28) and images[0, 0, 0] == 9
-    with pytest.raises(ValueError, match=r"unknown split 'valid'"):
+    with pytest.raises(ConfigError, match=r"unknown split 'valid'"):
         data.load_mnist("valid", path=tmp_path / "d")
-    with pytest.raises(ValueError, match=r"unknown dataset 'cifar'"):
+    with pytest.raises(ConfigError, match=r"unknown dataset 'cifar'"):
         data.load_dataset("cifar")
 
 

@@ -26,7 +26,7 @@ and nothing found, MNIST falls back to the sample embedded in the package
 import os
 from pathlib import Path
 
-from ..errors import MiniganError
+from ..errors import ConfigError, MiniganError
 from .download import DownloadError, download
 from .embedded import load_embedded_mnist
 from .idx import IDXFormatError, read_idx
@@ -112,9 +112,9 @@ def cache_dir(name):
 
 def _check(name, split):
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}: expected one of {sorted(DATASETS)}")
+        raise ConfigError(f"unknown dataset {name!r}: expected one of {sorted(DATASETS)}")
     if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}: expected 'train' or 'test'")
+        raise ConfigError(f"unknown split {split!r}: expected 'train' or 'test'")
 
 
 def search_dirs(name, path=None):

@@ -11,6 +11,7 @@
 """
 
 from .. import backend
+from ..errors import ConfigError
 
 
 def instance_noise_std(initial_std, step, decay_steps):
@@ -25,7 +26,7 @@ class ReplayBuffer:
 
     def __init__(self, capacity, fraction=0.5):
         if not (isinstance(capacity, int) and capacity > 0 and 0 <= fraction <= 1):
-            raise ValueError(f"ReplayBuffer: need capacity > 0 and fraction in [0, 1], "
+            raise ConfigError(f"ReplayBuffer: need capacity > 0 and fraction in [0, 1], "
                              f"got {capacity!r}, {fraction!r}")
         self.capacity, self.fraction = capacity, fraction
         self.images = self.labels = None
