@@ -249,28 +249,30 @@ def generation_agreement(torch, trainer, t_G, n):
 
 # ---------------------------------------------------------------------------- RSS child
 
-def vm_hwm_kib():
-    """This process's peak resident set (VmHWM) in KiB, from /proc; ru_maxrss elsewhere."""
+def proc_status_kib(field):
+    """A ``field`` ("VmHWM": peak resident set, "VmRSS": now) of /proc/self/status in KiB;
+    None where /proc is missing."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def vm_rss_kib():
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return None
+
+
+def vm_hwm_kib():
+    """This process's peak resident set (VmHWM) in KiB, from /proc; ru_maxrss elsewhere."""
+    peak = proc_status_kib("VmHWM")
+    if peak is None:
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak
+
+
+def vm_rss_kib():
+    return proc_status_kib("VmRSS")
 
 
 def rss_child(args):
