@@ -276,17 +276,7 @@ def print_per_layer(title, rows):
 
 def main(argv=None):
     args = parse_args(argv)
-    torch = None
-    if not args.no_torch:
-        try:
-            import torch
-        except ImportError:
-            print("torch is not installed: timing minigan only")
-
-    # Threads: after all imports, so every thread pool is loaded when it is limited.
-    common.limit_threads(args.threads)
-    if torch is not None:
-        torch.set_num_threads(args.threads)
+    torch = common.import_torch_with_threads(args.no_torch, args.threads)
 
     warning = common.blas_env_warning()
     if warning:

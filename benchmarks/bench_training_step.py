@@ -333,15 +333,7 @@ def main(argv=None):
     args = parse_args(argv)
     if args.rss_child:
         return rss_child(args)
-    torch = None
-    if not args.no_torch:
-        try:
-            import torch
-        except ImportError:
-            print("torch is not installed: timing minigan only")
-    common.limit_threads(args.threads)
-    if torch is not None:
-        torch.set_num_threads(args.threads)
+    torch = common.import_torch_with_threads(args.no_torch, args.threads)
 
     if os.environ.get("MINIGAN_BENCH_REEXEC"):
         print(f"(re-executed without {os.environ['MINIGAN_BENCH_REEXEC']}: OpenBLAS reads "

@@ -188,6 +188,22 @@ def kernel_mismatch_note(report):
 
 # ---------------------------------------------------------------------------- threads
 
+def import_torch_with_threads(no_torch, threads):
+    """torch (or None when ``no_torch`` or not installed, saying so), then every thread
+    pool -- BLAS, OpenMP, torch's intra-op pool -- capped at ``threads``. The cap comes
+    after the import, so that torch's own OpenMP runtime is loaded when it is limited."""
+    torch = None
+    if not no_torch:
+        try:
+            import torch
+        except ImportError:
+            print("torch is not installed: timing minigan only")
+    limit_threads(threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
+    return torch
+
+
 def limit_threads(n):
     """Cap every BLAS and OpenMP pool loaded *so far* at ``n`` threads (threadpoolctl).
 
