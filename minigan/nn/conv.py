@@ -45,6 +45,9 @@ class Conv2d(Module):
         fan_in, fan_out = kh * kw * in_channels, kh * kw * out_channels
         self.weight = Parameter(init.glorot_uniform(shape, fan_in, fan_out, rng, dtype))
         self.bias = Parameter(init.zeros((out_channels,), dtype)) if bias else None
+        # the im2col matrix the cache keeps is built in this layer's own reused buffer:
+        # the layer holds one cache at a time (minigan/workspace.py)
+        self._workspace = Workspace()
 
     def forward(self, x):
         check_array(self, x, 4, LAYOUT)
@@ -58,10 +61,6 @@ class Conv2d(Module):
                                  f"smaller than the kernel ({self.kernel_size[axis]}); "
                                  f"input shape {tuple(x.shape)}")
         bias = None if self.bias is None else self.bias.data
-        # the im2col matrix the cache keeps is built in this layer's own reused buffer:
-        # the layer holds one cache at a time (minigan/workspace.py)
-        if getattr(self, "_workspace", None) is None:
-            self._workspace = Workspace()
         return self._remember(*F.conv2d_forward(x, self.weight.data, bias,
                                                 self.stride, self.padding, self._workspace))
 
