@@ -5,7 +5,7 @@ wrapped in stateful modules (``minigan.nn``); images are NHWC.
 """
 
 from . import (backend, checkpoint, data, functional, gan, gradcheck, init, inspect, losses,
-               metrics, nn, optim, plots)
+               metrics, nn, optim, parallel, plots)
 from .errors import (
     BackendError,
     ConfigError,

@@ -11,7 +11,9 @@ Running statistics are updated by the caller (the module) from the batch
 statistics this forward returns: see ``update_running_stats``.
 """
 
-from .. import backend
+import math
+
+from .. import backend, parallel
 
 
 def _reduce_axes(x):
@@ -49,8 +51,15 @@ def batch_norm_eval_forward(x, gamma, beta, running_mean, running_var, eps=1e-5)
     # only needed for dL/dgamma: backward recomputes it from x when it is asked for.
     scale = gamma * inv_std
     shift = beta - running_mean * scale
-    y = x * scale
-    y += shift
+    x2 = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])             # (M, C)
+    y = xp.empty_like(x2)
+
+    def part(r):  # speed: blocks of rows on minigan.parallel's threads (same result)
+        xp.multiply(x2[r], scale, out=y[r])
+        y[r] += shift
+
+    parallel.over_rows(x2, part)
+    y = y.reshape(x.shape)
     cache = {"x": x, "mean": running_mean.copy(), "inv_std": inv_std, "gamma": gamma,
              "training": False}
     return y, cache

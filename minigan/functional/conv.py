@@ -23,7 +23,7 @@ input grad:   a transposed convolution (``conv2d_input_grad``), which also serve
 Only API shared by NumPy and CuPy is used; the array module is looked up at call time.
 """
 
-from .. import backend
+from .. import backend, parallel
 from ..errors import ShapeError
 from ..workspace import scratch
 
@@ -84,22 +84,37 @@ def windows(x, out_h, out_w, kh, kw, sh=1, sw=1):
         strides=(sn, s_h * sh, s_w * sw, s_h, s_w, sc))
 
 
-def im2col(x, kh, kw, sh, sw, out_h, out_w, buffer=None):
+def im2col(x, kh, kw, sh, sw, out_h, out_w, out=None):
     """All windows of x (N, H, W, C) as a matrix cols (N*OH*OW, KH*KW*C), one row a window.
 
     One copy from the strided window view into a contiguous buffer: the BLAS
     GEMM that follows wants a contiguous operand, and one vectorised copy is far
     cheaper than building the rows with Python loops.  Columns are ordered (kh, kw, c),
-    matching ``w.reshape(KH*KW*C, -1)``.  ``buffer``: a (name, Workspace) pair to
-    build it in a reused array instead of a fresh one.
+    matching ``w.reshape(KH*KW*C, -1)``.  ``out``: a contiguous array of that shape to
+    build it in (a reused buffer, or rows of a bigger matrix) instead of a fresh one.
     """
     xp = backend.xp
     n, c = x.shape[0], x.shape[3]
     shape = (n * out_h * out_w, kh * kw * c)
-    cols = xp.empty(shape, dtype=x.dtype) if buffer is None else buffer[1].empty(
-        buffer[0], shape, x.dtype)
+    cols = xp.empty(shape, dtype=x.dtype) if out is None else out
     xp.copyto(cols.reshape(n, out_h, out_w, kh, kw, c), windows(x, out_h, out_w, kh, kw, sh, sw))
     return cols
+
+
+def weight_grad(cols, g):
+    """cols^T g: cols (M, K), g (M, C) -> (K, C), the weight gradient of y = cols @ W.
+
+    Speed: the rows of the result are split over ``minigan.parallel``'s threads (each
+    row is its own set of dot products, so the split changes nothing but the rounding).
+    """
+    xp = backend.xp
+    gw = xp.empty((cols.shape[1], g.shape[1]), dtype=g.dtype)
+
+    def part(start, stop):
+        xp.matmul(cols[:, start:stop].T, g, out=gw[start:stop])
+
+    parallel.chunks(cols.shape[1], part, min_size=64)
+    return gw
 
 
 def phase_kernels(w, sh, sw, th, tw):
@@ -177,25 +192,30 @@ def input_grad_col2im(gy, w, stride, padding, in_size, bias=None):
     w_t = w.reshape(kh * kw * c_in, c_out).T                          # (C_out, KH*KW*C_in)
     gy2 = gy.reshape(n * oh * ow, c_out)
     gx = xp.empty((n, h, wd, c_in), dtype=gy.dtype)                   # fresh: returned
-    # speed: a chunk of samples at a time, in reused scratch buffers (minigan/workspace.py)
+    # speed: a chunk of samples at a time, in reused scratch buffers (minigan/workspace.py),
+    # and the samples split over minigan.parallel's threads, each with its own scratch
     chunk = max(1, min(n, COL2IM_CHUNK_VALUES // (oh * ow * kh * kw * c_in)))
-    dcols = scratch().empty("col2im.dcols", (chunk * oh * ow, kh * kw * c_in), gy.dtype)
-    gx_pad = scratch().empty("col2im.gx_pad", (chunk, hp, wp, c_in), gy.dtype)
-    for start in range(0, n, chunk):
-        m = min(chunk, n - start)
-        d = dcols[:m * oh * ow]
-        xp.matmul(gy2[start * oh * ow:(start + m) * oh * ow], w_t, out=d)
-        d = d.reshape(m, oh, ow, kh, kw, c_in)
-        target = gx_pad[:m]
-        target.fill(0)
-        for i in range(kh):
-            for j in range(kw):  # tap (i, j) of every window lands at x_pad[o*S + (i, j)]
-                target[:, i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw] += \
-                    d[:, :, :, i, j]
-        if bias is None:
-            gx[start:start + m] = target[:, ph:ph + h, pw:pw + wd]
-        else:
-            xp.add(target[:, ph:ph + h, pw:pw + wd], bias, out=gx[start:start + m])
+
+    def part(first, last):
+        dcols = scratch().empty("col2im.dcols", (chunk * oh * ow, kh * kw * c_in), gy.dtype)
+        gx_pad = scratch().empty("col2im.gx_pad", (chunk, hp, wp, c_in), gy.dtype)
+        for start in range(first, last, chunk):
+            m = min(chunk, last - start)
+            d = dcols[:m * oh * ow]
+            xp.matmul(gy2[start * oh * ow:(start + m) * oh * ow], w_t, out=d)
+            d = d.reshape(m, oh, ow, kh, kw, c_in)
+            target = gx_pad[:m]
+            target.fill(0)
+            for i in range(kh):
+                for j in range(kw):  # tap (i, j) of every window lands at x_pad[o*S + (i, j)]
+                    target[:, i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw] += \
+                        d[:, :, :, i, j]
+            if bias is None:
+                gx[start:start + m] = target[:, ph:ph + h, pw:pw + wd]
+            else:
+                xp.add(target[:, ph:ph + h, pw:pw + wd], bias, out=gx[start:start + m])
+
+    parallel.chunks(n, part)
     return gx
 
 
@@ -258,13 +278,21 @@ def conv2d_forward(x, w, b, stride=1, padding=0, workspace=None):
         raise ShapeError(f"conv2d: input {tuple(x.shape)} (N, H, W, C_in) does not fit weight "
                          f"{tuple(w.shape)} (KH, KW, C_in, C_out) with stride {(sh, sw)}, "
                          f"padding {(ph, pw)}")
-    buffer = None if workspace is None else ("cols", workspace)
-    cols = im2col(zero_pad(x, ph, pw, "conv.padded"), kh, kw, sh, sw, oh, ow,
-                  buffer)                                              # (N*OH*OW, KH*KW*C_in)
+    shape = (n * oh * ow, kh * kw * c_in)
+    cols = xp.empty(shape, dtype=x.dtype) if workspace is None else workspace.empty(
+        "cols", shape, x.dtype)                                        # (N*OH*OW, KH*KW*C_in)
     y = xp.empty((n, oh, ow, c_out), dtype=x.dtype)
-    xp.matmul(cols, w.reshape(kh * kw * c_in, c_out), out=y.reshape(n * oh * ow, c_out))
-    if b is not None:
-        y += b
+    w2, y2 = w.reshape(kh * kw * c_in, c_out), y.reshape(n * oh * ow, c_out)
+
+    def part(start, stop):  # speed: samples [start, stop) on one of minigan.parallel's threads
+        rows = slice(start * oh * ow, stop * oh * ow)
+        im2col(zero_pad(x[start:stop], ph, pw, "conv.padded"), kh, kw, sh, sw, oh, ow,
+               out=cols[rows])
+        xp.matmul(cols[rows], w2, out=y2[rows])
+        if b is not None:
+            y2[rows] += b
+
+    parallel.chunks(n, part)
     return y, (cols, w, (h, wd), (sh, sw), (ph, pw), b is not None)
 
 
@@ -282,7 +310,7 @@ def conv2d_backward(gy, cache, need_input_grad=True, need_param_grads=True):
     if need_input_grad:
         gx = conv2d_input_grad(gy, w, stride, padding, in_size)
     if need_param_grads:
-        gw = xp.matmul(cols.T, gy.reshape(-1, w.shape[3])).reshape(w.shape)
+        gw = weight_grad(cols, gy.reshape(-1, w.shape[3])).reshape(w.shape)
         if has_bias:
             gb = gy.sum(axis=(0, 1, 2))
     return gx, gw, gb

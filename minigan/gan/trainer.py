@@ -25,7 +25,7 @@ an experience-replay buffer of past fakes, historical averaging, WGAN weight cli
 
 import math
 
-from .. import backend
+from .. import backend, parallel
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 from ..nn.checks import check_finite, check_floating, finite_number, is_int, positive_int
 from ..nn.module import Module
@@ -135,9 +135,10 @@ class Trainer:
         """
         labels = self._check_batch(real, labels)
         n = real.shape[0]
-        for k in range(self.d_steps):
-            d_stats = self._d_step(real, labels, stream=_D_STREAMS + 8 * k)
-        g_stats = self._g_step(real, labels, n)
+        with parallel.region():  # speed: the cores go to minigan's chunks (parallel.py)
+            for k in range(self.d_steps):
+                d_stats = self._d_step(real, labels, stream=_D_STREAMS + 8 * k)
+            g_stats = self._g_step(real, labels, n)
         self.step_count += 1
         return {**d_stats, **g_stats, "step": self.step_count,
                 "instance_noise": instance_noise_std(self.instance_noise, self.step_count - 1,
@@ -263,7 +264,8 @@ class Trainer:
         was_training = self.G.training
         self.G.eval()
         try:
-            return self._generate(z, labels)
+            with parallel.region():
+                return self._generate(z, labels)
         finally:
             self.G.train(was_training)
 
