@@ -99,7 +99,7 @@ def test_training_step_smoke_minigan_only(tmp_path):
     assert result["args"]["batch_sizes"] == [4]
     batch = result["batches"]["4"]
     assert batch["gflop_per_step"] > 0 and batch["stats"]["minigan"]["median"] > 0
-    assert set(batch["stats"]) == {"minigan"}
+    assert set(batch["stats"]) == {"minigan", "gemms only"}
     assert result["generation"]["stats"]["minigan"]["median"] > 0
     assert result["rss"]["4"]["minigan"]["peak_rss_kib"] > 0   # the child process ran
     assert set(os.listdir(ROOT)) == before
@@ -122,8 +122,27 @@ def test_training_step_smoke_with_torch(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "step ratio minigan/torch" in proc.stdout
     assert "generation ratio minigan/torch" in proc.stdout
+    assert "the step's GEMMs alone take" in proc.stdout
     result = json.loads(out.read_text())
+    assert result["batches"]["4"]["gemms_only_ratio"] > 0
     agreement = result["batches"]["4"]["agreement"]
     assert all(v["relative_difference"] < 1e-3 for v in agreement.values())
     assert result["generation"]["agreement"] < 1e-4
     assert result["rss"]["4"]["ratio"] > 0
+
+
+@pytest.mark.parametrize("n", [1, 4, 64])
+def test_the_replayed_gemms_are_the_steps_gemm_work(n):
+    """step_gemms (the "gemms only" row) lists exactly the analytical GEMM work of a
+    step, counted independently from the layers by step_gflop."""
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import bench_training_step as bench
+    finally:
+        sys.path.pop(0)
+    gemms = bench.step_gemms(n)
+    flop = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b, _ in gemms)
+    assert all(a.shape[1] == b.shape[0] and out.shape == (a.shape[0], b.shape[1])
+               for a, b, out in gemms)
+    expected, _ = bench.step_gflop(bench.build_minigan(), n)
+    assert flop / 1e9 == pytest.approx(expected, rel=1e-12)
