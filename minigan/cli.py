@@ -2,9 +2,9 @@
 
     minigan train    [--dataset mnist|fashion-mnist] [--data DIR] [--epochs N] [--batch-size 64]
                      [--loss non-saturating|minimax|lsgan|hinge|wgan] [--out DIR] [--seed S]
-                     [--resume CHECKPOINT] [--backend numpy|cupy] [...]
-    minigan sample   CHECKPOINT [--n 64] [--out grid.png] [--backend numpy|cupy]
-    minigan evaluate CHECKPOINT [--n 2000] [--backend numpy|cupy]
+                     [--resume CHECKPOINT] [--backend numpy|cupy] [--threads N] [...]
+    minigan sample   CHECKPOINT [--n 64] [--out grid.png] [--backend numpy|cupy] [--threads N]
+    minigan evaluate CHECKPOINT [--n 2000] [--backend numpy|cupy] [--threads N]
     minigan check    [--mode elementwise|directional] [--seed S] [--backend numpy|cupy]
 """
 
@@ -12,7 +12,7 @@ import argparse
 import dataclasses
 import sys
 
-from . import backend
+from . import backend, parallel
 from .errors import MiniganError
 from .gan.run import TrainingInterrupted
 
@@ -76,6 +76,7 @@ def build_parser():
                        help="continue exactly from a checkpoint: its weights, optimizer "
                             "states (learning rates included) and data order are restored")
     train.add_argument("--backend", choices=["numpy", "cupy"], default=d.backend)
+    _threads_option(train)
     train.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every,
                        metavar="EPOCHS", help="keep a numbered checkpoint every N epochs")
     train.add_argument("--max-steps", type=_positive_int, default=None,
@@ -100,6 +101,7 @@ def build_parser():
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--backend", choices=["numpy", "cupy"], default=None,
                         help="default: the backend the checkpoint was trained on")
+    _threads_option(sample)
 
     evaluate = commands.add_parser("evaluate", help="quality numbers of a checkpoint")
     evaluate.add_argument("checkpoint")
@@ -108,6 +110,7 @@ def build_parser():
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--backend", choices=["numpy", "cupy"], default=None,
                           help="default: the backend the checkpoint was trained on")
+    _threads_option(evaluate)
 
     check = commands.add_parser(
         "check", help="check every layer's backward pass against finite differences")
@@ -115,6 +118,12 @@ def build_parser():
     check.add_argument("--seed", type=int, default=0)
     check.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
     return parser
+
+
+def _threads_option(command):
+    command.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                         help="CPU threads for minigan's work (default: $MINIGAN_NUM_THREADS, "
+                              "else as many as the BLAS uses); see minigan.parallel")
 
 
 def command_train(args):
@@ -170,6 +179,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     command = {"train": command_train, "sample": command_sample,
                "evaluate": command_evaluate, "check": command_check}[args.command]
+    threads = getattr(args, "threads", None)
+    previous = parallel.set_threads(threads) if threads is not None else None
     try:
         return command(args)
     except TrainingInterrupted:  # the checkpoint is saved and the way to resume printed
@@ -180,6 +191,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("minigan: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if threads is not None:
+            parallel.set_threads(previous)
 
 
 if __name__ == "__main__":

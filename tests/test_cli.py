@@ -68,7 +68,8 @@ def test_sample_and_evaluate_read_a_checkpoint(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv", [
     ["train", "--epochs", "0"], ["train", "--loss", "bogus"], ["train", "--batch-size", "x"],
-    ["train", "--real-label", "1.5"], ["sample"], ["fly"],
+    ["train", "--real-label", "1.5"], ["sample"], ["fly"], ["train", "--threads", "0"],
+    ["sample", "x.npz", "--threads", "two"],
 ])
 def test_invalid_flags_exit_with_status_2_and_usage(argv):
     result = subprocess.run([sys.executable, "-m", "minigan", *argv], capture_output=True,
@@ -171,3 +172,27 @@ def test_the_discriminator_cures_are_reachable_from_the_command_line(tmp_path):
     for key in arrays:
         if key.startswith("trainer.D.") or key.startswith("trainer.G."):
             np.testing.assert_array_equal(resumed[key], arrays[key], err_msg=key)
+
+
+def test_threads_option_sets_minigans_threads_for_the_command_only(tmp_path, monkeypatch):
+    """--threads N: the run uses N threads (seen inside Trainer.step) and the setting is
+    restored afterwards; a run on 1 thread and one on 3 agree to float rounding."""
+    from minigan import parallel
+    from minigan.gan.trainer import Trainer
+
+    seen, step = [], Trainer.step
+
+    def recording_step(self, *args, **kwargs):
+        seen.append(parallel.threads())
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "step", recording_step)
+    before = parallel.set_threads(None)
+    for count in ("1", "3"):
+        train(tmp_path / count, "--epochs", "1", "--max-steps", "2", "--threads", count)
+        assert parallel.set_threads(None) is None   # restored after the command
+    assert seen == [1, 1, 3, 3]
+    a, b = weights(tmp_path / "1/checkpoints/last.npz"), weights(tmp_path / "3/checkpoints/last.npz")
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    parallel.set_threads(before)
