@@ -233,3 +233,47 @@ def test_adam_step_is_the_plain_formula_to_the_bit(array_backend, dtype):
         ref -= update
         np.testing.assert_array_equal(host(p.data), ref)
 
+
+
+# ---------------------------------------------------------------------------- sample chunks
+
+@pytest.mark.parametrize("model", ["dcgan", "conditional"])
+def test_sample_in_chunks_is_one_whole_eval_forward(array_backend, model, monkeypatch):
+    """Trainer.sample generates SAMPLE_CHUNK samples at a time (eval mode: each image
+    depends on its own z only): the result is G's whole-batch eval forward, to the bit,
+    for a count that is not a multiple of the chunk."""
+    from minigan.gan import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "SAMPLE_CHUNK", 16)
+    rng = backend.default_rng(0)
+    G, D = mg.gan.build_models(model, rng=rng)
+    trainer = mg.gan.Trainer(G, D, seed=0)
+    trainer.step(randn(np.random.default_rng(1), 8, 28, 28, 1, dtype=np.float32),
+                 **({"labels": backend.xp.arange(8) % 10} if model == "conditional" else {}))
+    z = trainer.noise(37, 5)
+    labels = backend.xp.arange(37) % 10 if model == "conditional" else None
+    chunked = host(trainer.sample(37, z=z, labels=labels))
+    G.eval()
+    whole = host(G.forward(z) if labels is None else G.forward(z, labels))
+    G.train()
+    assert chunked.shape == whole.shape and np.array_equal(chunked, whole)
+
+
+def test_a_generator_that_mixes_samples_is_run_whole(monkeypatch):
+    """A generator with a MinibatchStdDev layer (its eval output depends on the batch) is
+    not chunked: sample equals the whole-batch forward, which chunks would not."""
+    from minigan.gan import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "SAMPLE_CHUNK", 4)
+    rng = backend.default_rng(0)
+    G = mg.nn.Sequential(mg.nn.Dense(3, 5, rng=rng), mg.nn.MinibatchStdDev(),
+                         mg.nn.Dense(6, 2, rng=rng))
+    D = mg.nn.Sequential(mg.nn.Dense(2, 1, rng=rng))
+    trainer = mg.gan.Trainer(G, D, latent_dim=3, seed=0)
+    z = trainer.noise(10, 5)
+    G.eval()
+    whole = host(G.forward(z))
+    in_chunks = np.concatenate([host(G.forward(z[i:i + 4])) for i in range(0, 10, 4)])
+    G.train()
+    assert not np.allclose(whole, in_chunks)          # chunks would change the result
+    assert np.array_equal(host(trainer.sample(10, z=z)), whole)
