@@ -11,14 +11,18 @@ its own im2col, GEMM and slice-adds, so every pass uses every core.
 
     parallel.chunks(n, part)    # part(start, stop) for a few contiguous pieces of range(n)
 
+Who splits: the convolutions and transposed convolutions (blocks of samples), their
+weight gradients (blocks of rows), eval-mode BatchNorm and Adam (blocks of rows).
+``Trainer.step`` and ``Trainer.sample`` each run as one region.
+
 Results are reproducible: for a given thread count a run gives the same bits every
 time (the pieces are fixed by the sizes and the count, and the BLAS runs one thread
 per piece). Across thread counts they agree to float rounding, not always to the bit:
 every split is along an axis whose entries are computed independently -- the samples
-of a batch, the rows of a weight gradient, the elements of an elementwise function --
-but a piece's GEMM may be done by a different BLAS kernel (a vector kernel for a
-product with one column, say), which rounds differently. Elementwise functions give
-identical bits on any count (``tests/test_parallel.py`` checks both).
+of a batch, the rows of a weight gradient, the rows of an elementwise map -- but a
+piece's GEMM may be done by a different BLAS kernel (a vector kernel for a product with
+one column, say), which rounds differently. Elementwise maps give identical bits on any
+count (``tests/test_parallel.py`` checks both).
 
 How many threads: ``set_threads(n)``, else the environment variable
 ``MINIGAN_NUM_THREADS``, else as many as the BLAS uses now (so ``threadpoolctl``'s
