@@ -13,6 +13,7 @@
 * bad settings raise ``ConfigError``; other backends never split.
 """
 
+import contextlib
 import threading
 
 import numpy as np
@@ -162,6 +163,18 @@ def test_other_backends_never_split(array_backend):
 
 # ---------------------------------------------------------------------------- the same bits
 
+@contextlib.contextmanager
+def small_row_blocks(min_values):
+    """over_rows splits arrays down to ``min_values`` values a block (default 65536), so
+    that the small arrays of a test are split too."""
+    default = parallel.over_rows.__defaults__
+    parallel.over_rows.__defaults__ = (min_values,)
+    try:
+        yield
+    finally:
+        parallel.over_rows.__defaults__ = default
+
+
 def randn(rng, *shape, dtype=np.float64):
     return backend.to_device(rng.standard_normal(shape).astype(dtype))
 
@@ -244,12 +257,8 @@ def test_eval_batchnorm_does_not_depend_on_the_thread_count(shape, dtype, seed):
     def run():
         return [BN.batch_norm_eval_forward(x, gamma, beta, mean, var)[0]]
 
-    default = parallel.over_rows.__defaults__
-    try:  # small pieces, so that these small arrays are split too
-        parallel.over_rows.__defaults__ = (4,)
+    with small_row_blocks(4):
         assert_reproducible_on_1_2_3_threads(run, exact=True)
-    finally:
-        parallel.over_rows.__defaults__ = default
 
 
 @FAST
@@ -268,12 +277,8 @@ def test_adam_does_not_depend_on_the_thread_count(shape, dtype, seed):
             opt.step()
         return [p.data, opt.m[0], opt.v[0]]
 
-    default = parallel.over_rows.__defaults__
-    try:
-        parallel.over_rows.__defaults__ = (2,)
+    with small_row_blocks(2):
         assert_reproducible_on_1_2_3_threads(run, exact=True)
-    finally:
-        parallel.over_rows.__defaults__ = default
 
 
 def test_training_steps_do_not_depend_on_the_thread_count():
