@@ -379,9 +379,9 @@ def preserved(*modules):
     flags = [p.requires_grad for p in params]
     grads = [p.grad.copy() for p in params]
     buffers = [(m, name, getattr(m, name).copy()) for model in modules
-               for m in _all_modules(model) for name in m._buffer_names]
+               for m in model.modules() for name in m._buffer_names]
     caches = [(m, vars(m).get("_cache"), vars(m).get("_output_shape"))
-              for model in modules for m in _all_modules(model)]
+              for model in modules for m in model.modules()]
     try:
         yield
     finally:
@@ -451,12 +451,6 @@ def _leaves(model, prefix=""):
     for name, child in children:
         result.extend(_leaves(child, prefix + name + "."))
     return result
-
-
-def _all_modules(model):
-    yield model
-    for child in model.children():
-        yield from _all_modules(child)
 
 
 def _one_line(layer):

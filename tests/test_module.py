@@ -69,6 +69,15 @@ def test_train_eval_propagate_to_children():
     assert all(m.training for m in [model, *model])
 
 
+def test_modules_lists_every_module_depth_first_parents_first():
+    inner = mg.nn.Sequential(mg.nn.Dense(2, 3), mg.nn.ReLU())
+    outer = mg.nn.Sequential(mg.nn.Dense(4, 2), inner, mg.nn.SpectralNorm(mg.nn.Dense(3, 1)))
+    got = list(outer.modules())
+    expected = [outer, outer[0], inner, inner[0], inner[1], outer[2], outer[2].layer]
+    assert len(got) == len(expected) and all(a is b for a, b in zip(got, expected))
+    assert list(mg.nn.Tanh().modules())[0].__class__ is mg.nn.Tanh
+
+
 @given(seed=st.integers(0, 1000))
 def test_backward_accumulates_and_zero_grad_resets(seed):
     model = small_discriminator()

@@ -276,22 +276,17 @@ class Trainer:
 
         Speed: in eval mode each sample's image depends on its own z only (BatchNorm uses
         its running statistics), so chunks give the same images, while the activations of
-        a chunk stay small enough to be reused and cached: 1,000 samples at once made
-        ~200 MB of fresh arrays (page faults, cache misses) and took ~1.7x as long. A
+        a chunk stay small enough to be reused and cached (1,000 samples at once made
+        ~200 MB of fresh arrays: page faults and cache misses; docs/performance.md). A
         generator with a layer that mixes the samples (MinibatchStdDev) runs whole.
         """
         n = z.shape[0]
-        mixes = any(isinstance(m, MinibatchStdDev) for m in _modules(self.G))
-        if n <= SAMPLE_CHUNK or mixes:
+        if n <= SAMPLE_CHUNK or any(isinstance(m, MinibatchStdDev) for m in self.G.modules()):
             return self._generate(z, labels)
-        first = self._generate(z[:SAMPLE_CHUNK], None if labels is None else labels[:SAMPLE_CHUNK])
-        out = backend.xp.empty((n,) + tuple(first.shape[1:]), dtype=first.dtype)
-        out[:SAMPLE_CHUNK] = first
-        for start in range(SAMPLE_CHUNK, n, SAMPLE_CHUNK):
-            stop = min(start + SAMPLE_CHUNK, n)
-            out[start:stop] = self._generate(
-                z[start:stop], None if labels is None else labels[start:stop])
-        return out
+        parts = [self._generate(z[s:s + SAMPLE_CHUNK],
+                                None if labels is None else labels[s:s + SAMPLE_CHUNK])
+                 for s in range(0, n, SAMPLE_CHUNK)]
+        return backend.xp.concatenate(parts)
 
     # -- state for checkpoints -----------------------------------------------
     def state_dict(self):
@@ -393,10 +388,3 @@ def _check_feature_matching(index, D):
         raise ConfigError(f"Trainer: feature_matching must be a layer index of D, an int in "
                           f"[0, {len(D.layers) - 1}], got {index!r}")
     return int(index)
-
-
-def _modules(module):
-    """module and every module inside it, depth first."""
-    yield module
-    for child in module.children():
-        yield from _modules(child)

@@ -95,6 +95,12 @@ class Module:
     def children(self):
         return [child for _, child in self.named_children()]
 
+    def modules(self):
+        """This module and every module inside it, depth first (parents before children)."""
+        yield self
+        for child in self.children():
+            yield from child.modules()
+
     def _own_parameters(self):
         return [v for v in vars(self).values() if isinstance(v, Parameter)]
 
