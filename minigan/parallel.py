@@ -64,9 +64,14 @@ _blas = None
 
 
 def _loaded_libraries():
-    """Paths of the shared libraries that look like OpenBLAS: those this process has
-    mapped (Linux), then the ones shipped inside NumPy's wheel."""
+    """Paths of the shared libraries that look like OpenBLAS: first the ones shipped
+    inside NumPy's wheel (so that another package's own copy is not picked), then any
+    this process has mapped (Linux: a distribution's NumPy linked to libopenblas)."""
+    import numpy
+    here = os.path.dirname(numpy.__file__)
     paths = []
+    for pattern in ("../numpy.libs/*openblas*", ".dylibs/*openblas*"):
+        paths += sorted(glob.glob(os.path.join(here, pattern)))
     try:
         with open("/proc/self/maps") as maps:
             for line in maps:
@@ -75,10 +80,6 @@ def _loaded_libraries():
                     paths.append(path)
     except OSError:
         pass
-    import numpy
-    here = os.path.dirname(numpy.__file__)
-    for pattern in ("../numpy.libs/*openblas*", ".dylibs/*openblas*"):
-        paths += [p for p in glob.glob(os.path.join(here, pattern)) if p not in paths]
     return paths
 
 
@@ -133,17 +134,13 @@ def threads():
     """How many threads ``chunks`` uses right now (1: plain calls)."""
     if backend.name != "numpy" or getattr(_state, "inside", False):
         return 1
+    if _region_threads is not None:  # fixed when the region was entered
+        return _region_threads
     if _requested is not None:
         return _requested
-    if _region_threads is not None:
-        return _region_threads
     from_env = os.environ.get("MINIGAN_NUM_THREADS")
     if from_env:
-        try:
-            n = int(from_env)
-        except ValueError:
-            raise ConfigError(f"MINIGAN_NUM_THREADS must be a positive int, got {from_env!r}") \
-                from None
+        n = int(from_env) if from_env.strip().isdigit() else 0
         if n < 1:
             raise ConfigError(f"MINIGAN_NUM_THREADS must be a positive int, got {from_env!r}")
         return n
