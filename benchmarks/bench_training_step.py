@@ -23,8 +23,8 @@ the machine's float32 GEMM peak) that this is. Generation: ``--samples`` images 
 generator in eval mode (``Trainer.sample`` vs ``torch.no_grad`` + ``eval()``).
 
 The same rounds also time **the step's GEMMs alone** ("gemms only"): the 33 matrix
-products one minigan step makes, with its exact shapes and operand layouts
-(``step_gemms``), run back to back by the BLAS on preallocated arrays -- no im2col, no
+products one minigan step makes, with its exact shapes (``step_gemms``), each whole,
+run back to back by the BLAS on its threads on preallocated arrays -- no im2col, no
 col2im, no BatchNorm, no Python. However the rest were made free, a step built on these
 products could not be faster than that; the script prints it as a fraction of PyTorch's
 whole step, next to the target.
@@ -231,8 +231,10 @@ def step_gflop(trainer, n):
 def step_gemms(n, dtype=np.float32, seed=0):
     """The matrix products of one Trainer.step of the DCGAN at batch n, ready to replay.
 
-    Returns [(a, b, out)]: ``np.matmul(a, b, out=out)`` for each is exactly a product
-    minigan computes (same shapes, same transposed views), listed layer by layer from
+    Returns [(a, b, out)]: ``np.matmul(a, b, out=out)`` for each is a product minigan
+    computes (same shapes; ``a`` a transposed view where minigan's is; ``b`` always
+    contiguous, and each product whole on the BLAS's threads where minigan splits it
+    into blocks on its own: the best case for this BLAS), listed layer by layer from
     functional/conv.py, conv_transpose.py and dense.py. Counts per step: D runs forward 3
     times (real, fake, fake in the G step), backward with weight gradients twice (input
     gradients of its second conv and Dense 3 times, of its first conv once: the G step),
