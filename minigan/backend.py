@@ -104,6 +104,13 @@ def global_rng():
     return _global_rng
 
 
+def synchronize():
+    """Wait until the device has finished the work queued so far (a no-op on NumPy): for
+    timing GPU work, which CuPy runs asynchronously."""
+    if name == "cupy":
+        xp.cuda.Device().synchronize()
+
+
 def scalar(a):
     """A Python float from a 0-d array (synchronises the GPU: use for logged numbers only)."""
     return float(to_numpy(a))

@@ -11,7 +11,7 @@ Parameters with ``requires_grad=False`` are skipped.
 
 import math
 
-from . import backend, parallel
+from . import backend, engine
 from .errors import ConfigError, StateError
 from .nn.checks import finite_number
 from .nn.parameter import Parameter
@@ -103,28 +103,14 @@ class Adam(Optimizer):
         self.t = 0
 
     def step(self):
-        xp = backend.xp
         beta1, beta2 = self.betas
         self.t += 1
         step_size = self.lr / (1 - beta1 ** self.t)
         root_correction = math.sqrt(1 - beta2 ** self.t)
-        if len(getattr(self, "_scratch", ())) != len(self.params):
-            self._scratch = [None] * len(self.params)
-        for i, (p, m, v) in enumerate(zip(self.params, self.m, self.v)):
-            if not p.requires_grad:
-                continue
-            g = self._gradient(p, self.weight_decay)
-            # speed: one reused scratch buffer per parameter (no allocation per step), and
-            # blocks of rows on minigan.parallel's threads (elementwise: the same result)
-            tmp = self._scratch[i]
-            if tmp is None or tmp.shape != p.data.shape or tmp.dtype != p.data.dtype:
-                tmp = self._scratch[i] = xp.empty_like(p.data)
-
-            def update(r, data=p.data, g=g, m=m, v=v, tmp=tmp):
-                _adam_update(data[r], g[r], m[r], v[r], tmp[r], beta1, beta2, root_correction,
-                             self.eps, step_size)
-
-            parallel.over_rows(p.data, update)
+        for p, m, v in zip(self.params, self.m, self.v):
+            if p.requires_grad:
+                engine.adam_update(p.data, self._gradient(p, self.weight_decay), m, v,
+                                   step_size, beta1, beta2, root_correction, self.eps)
 
     def state_dict(self):
         state = {"lr": self.lr, "t": self.t}
@@ -150,22 +136,3 @@ def _matching(state, key, p):
                          f"expected {tuple(p.data.shape)}")
     return value.astype(p.data.dtype, copy=True)
 
-
-def _adam_update(p, g, m, v, tmp, beta1, beta2, root_correction, eps, step_size):
-    """One Adam update of the parameter block p, in place; tmp is scratch of p's shape."""
-    # every temporary goes through tmp (no allocation per step); the operations and
-    # their order are those of the plain formula, so the result is the same to the bit
-    xp = backend.xp
-    m *= beta1
-    xp.multiply(g, 1 - beta1, out=tmp)
-    m += tmp                                   # m = b1 m + (1 - b1) g
-    v *= beta2
-    xp.multiply(g, g, out=tmp)
-    tmp *= 1 - beta2
-    v += tmp                                   # v = b2 v + (1 - b2) g^2
-    xp.sqrt(v, out=tmp)
-    tmp /= root_correction
-    tmp += eps                                 # sqrt(v_hat) + eps
-    xp.divide(m, tmp, out=tmp)
-    tmp *= step_size
-    p -= tmp

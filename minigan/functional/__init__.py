@@ -2,8 +2,11 @@
 
 Each ``*_forward`` returns ``(output, cache)``; each ``*_backward`` takes the
 upstream gradient and the cache and returns the gradients. Nothing here holds
-state. Shapes use N (batch), H, W (height, width), C (channels), KH, KW (kernel),
-OH, OW (output height, width); images are NHWC.
+state, and every array returned is fresh. Shapes use N (batch), H, W (height, width),
+C (channels), KH, KW (kernel), OH, OW (output height, width); images are NHWC.
+
+The math is written in a few primitives -- matmul, im2col, col2im, per-channel sums,
+elementwise rules -- that ``minigan.engine`` runs on the active backend.
 """
 
 from .activations import (
@@ -23,7 +26,8 @@ from .batchnorm import (
     update_running_stats,
 )
 from .bce import bce_with_logits_backward, bce_with_logits_forward
-from .conv import conv2d_backward, conv2d_forward, conv_output_size
+from .conv import conv2d_backward, conv2d_forward
+from .conv_reference import conv2d_reference
 from .conv_transpose import (
     conv_transpose2d_backward,
     conv_transpose2d_forward,
@@ -31,5 +35,6 @@ from .conv_transpose import (
 )
 from .cross_entropy import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 from .dense import dense_backward, dense_forward
+from .unfold import col2im, conv_output_size, im2col
 from .minibatch_stddev import minibatch_stddev_backward, minibatch_stddev_forward
 from .spectral_norm import spectral_normalize, spectral_normalize_backward

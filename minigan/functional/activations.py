@@ -3,80 +3,105 @@
 Each forward takes x of any shape and returns (y, cache); each backward takes
 gy = dL/dy (same shape) and returns gx = dL/dx. dtypes are preserved.
 
-Masks are built with comparisons (``x > 0``) and ``maximum``/``copyto(where=)``
-rather than ``where``: one pass over memory, no extra temporaries (DESIGN.md).
+Each rule is a small function of arrays, written once; ``engine.elementwise`` applies
+it (whole on a GPU, in cache-sized blocks on the CPU's cores). Masks are comparisons
+(``x > 0``) combined with ``maximum`` and products rather than ``where``: fewer passes
+over memory, no extra temporaries.
 """
 
-from .. import backend
+from .. import backend, engine
+
+
+def _relu(x):
+    return backend.xp.maximum(x, 0)
+
+
+def _relu_grad(gy, y):
+    # dy/dx = 1 where x > 0 else 0 (0 at exactly 0, as PyTorch); x > 0 exactly where y > 0
+    return gy * (y > 0)
 
 
 def relu_forward(x):
     """y = max(x, 0)."""
-    xp = backend.xp
-    y = xp.maximum(x, 0)
+    y = engine.elementwise(_relu, x)
     return y, y
 
 
 def relu_backward(gy, cache):
-    # dy/dx = 1 where x > 0 else 0 (0 at exactly 0, as PyTorch)  =>  gx = gy * (y > 0)
-    y = cache
-    return gy * (y > 0)
+    return engine.elementwise(_relu_grad, gy, cache)
+
+
+def _leaky_relu(x, slope):
+    xp = backend.xp
+    if 0.0 <= slope <= 1.0:
+        return xp.maximum(x, x * slope)      # max(x, a*x) is the piecewise rule for a in [0, 1]
+    y = x * slope
+    xp.copyto(y, x, where=x > 0)
+    return y
+
+
+def _leaky_relu_grad(gy, x, slope):
+    # dy/dx = 1 where x > 0 else slope (the slope at exactly 0, as PyTorch)
+    if 0.0 <= slope <= 1.0:
+        # max([x > 0], slope) is exactly 1 or slope
+        return gy * backend.xp.maximum((x > 0).astype(gy.dtype), slope)
+    # gy [x > 0] + slope gy [x <= 0]: one non-zero term per element, so exact
+    gx = gy * (x > 0)
+    gx += (gy * slope) * (x <= 0)
+    return gx
 
 
 def leaky_relu_forward(x, negative_slope=0.2):
     """y = x for x > 0, negative_slope * x otherwise."""
-    xp = backend.xp
-    if 0.0 <= negative_slope <= 1.0:
-        # for slopes in [0, 1], max(x, a*x) is exactly the piecewise definition
-        y = xp.maximum(x, x * negative_slope)
-    else:
-        y = x * negative_slope
-        xp.copyto(y, x, where=x > 0)
-    return y, (x, negative_slope)
+    return engine.elementwise(_leaky_relu, x, negative_slope), (x, negative_slope)
 
 
 def leaky_relu_backward(gy, cache):
-    # dy/dx = 1 where x > 0 else negative_slope (the slope at exactly 0, as PyTorch)
     x, negative_slope = cache
-    # gx = gy * [x > 0] + negative_slope * gy * [x <= 0]: every element gets exactly one
-    # non-zero term, so this is exact; mask products are several times faster than
-    # copyto(where=) on large arrays (measured: benchmarks/bench_discriminator.py)
-    gx = gy * (x > 0)
-    negative_part = gy * (x <= 0)
-    negative_part *= negative_slope
-    gx += negative_part
-    return gx
+    return engine.elementwise(_leaky_relu_grad, gy, x, negative_slope)
+
+
+def _tanh(x):
+    return backend.xp.tanh(x)
+
+
+def _tanh_grad(gy, y):
+    # dy/dx = 1 - tanh(x)^2 = 1 - y^2
+    return gy * (1 - y * y)
 
 
 def tanh_forward(x):
     """y = tanh(x)."""
-    xp = backend.xp
-    y = xp.tanh(x)
+    y = engine.elementwise(_tanh, x)
     return y, y
 
 
 def tanh_backward(gy, cache):
-    # dy/dx = 1 - tanh(x)^2 = 1 - y^2
-    y = cache
-    return gy * (1 - y * y)
+    return engine.elementwise(_tanh_grad, gy, cache)
 
 
-def sigmoid_forward(x):
-    """y = 1 / (1 + exp(-x)), stable for any finite x.
-
-    With e = exp(-|x|) (never overflows): sigma(x) = 1/(1+e) for x >= 0 and
-    e/(1+e) for x < 0, so neither branch computes exp of a large positive number
-    and small outputs keep full relative precision.
-    """
+def _sigmoid(x):
+    # with e = exp(-|x|) (never overflows): sigma(x) = 1/(1+e) for x >= 0 and e/(1+e)
+    # for x < 0, so neither branch takes exp of a large positive number and small
+    # outputs keep full relative precision
     xp = backend.xp
     e = xp.exp(-xp.abs(x))
     positive = 1 / (1 + e)
     y = e * positive
     xp.copyto(y, positive, where=x >= 0)
+    return y
+
+
+def _sigmoid_grad(gy, y):
+    # dy/dx = sigma(x) (1 - sigma(x)) = y (1 - y)
+    return gy * (y * (1 - y))
+
+
+def sigmoid_forward(x):
+    """y = 1 / (1 + exp(-x)), stable for any finite x."""
+    y = engine.elementwise(_sigmoid, x)
     return y, y
 
 
 def sigmoid_backward(gy, cache):
-    # dy/dx = sigma(x) (1 - sigma(x)) = y (1 - y)
-    y = cache
-    return gy * (y * (1 - y))
+    return engine.elementwise(_sigmoid_grad, gy, cache)

@@ -9,15 +9,32 @@ Training:  mu = mean(x),  var = mean((x - mu)^2)  (biased),
 Eval:      the same with the running statistics in place of mu and var.
 Running statistics are updated by the caller (the module) from the batch
 statistics this forward returns: see ``update_running_stats``.
+
+The per-channel sums are ``engine.channel_sums`` / ``engine.channel_dots``, the
+elementwise maps small rules applied by ``engine.elementwise``.
 """
 
-import math
-
-from .. import backend, parallel
+from .. import backend, engine
 
 
-def _reduce_axes(x):
-    return tuple(range(x.ndim - 1))
+def _values_per_channel(x):
+    return x.size // x.shape[-1]
+
+
+def _subtract(x, mean):
+    return x - mean
+
+
+def _scale(x, factor):
+    return x * factor
+
+
+def _affine(x, scale, shift):
+    return x * scale + shift
+
+
+def _normalize(x, mean, inv_std):
+    return (x - mean) * inv_std
 
 
 def batch_norm_forward(x, gamma, beta, eps=1e-5):
@@ -26,16 +43,13 @@ def batch_norm_forward(x, gamma, beta, eps=1e-5):
     x (..., C), gamma (C,), beta (C,) -> y (..., C); cache holds xhat, 1/std,
     gamma and the batch mean and biased variance (cache["mean"], cache["var"]).
     """
-    xp = backend.xp
-    axes = _reduce_axes(x)
-    mean = x.mean(axis=axes)
-    centered = x - mean
-    var = (centered * centered).mean(axis=axes)
-    inv_std = 1 / xp.sqrt(var + eps)
-    xhat = centered
-    xhat *= inv_std  # reuse the buffer: `centered` is not needed any more
-    y = xhat * gamma
-    y += beta
+    m = _values_per_channel(x)
+    mean = engine.channel_sums(x) / m
+    centered = engine.elementwise(_subtract, x, mean)
+    var = engine.channel_dots(centered, centered) / m
+    inv_std = 1 / backend.xp.sqrt(var + eps)
+    xhat = engine.elementwise(_scale, centered, inv_std)
+    y = engine.elementwise(_affine, xhat, gamma, beta)
     cache = {"xhat": xhat, "inv_std": inv_std, "gamma": gamma, "mean": mean, "var": var,
              "training": True}
     return y, cache
@@ -43,26 +57,20 @@ def batch_norm_forward(x, gamma, beta, eps=1e-5):
 
 def batch_norm_eval_forward(x, gamma, beta, running_mean, running_var, eps=1e-5):
     """Eval-mode batch norm: an affine map with the running statistics. Shapes as above."""
-    xp = backend.xp
-    inv_std = 1 / xp.sqrt(running_var + eps)
     # y = gamma * (x - mean) * inv_std + beta is one affine map per channel,
-    # y = x * scale + shift: two passes over x instead of four (generating samples in
-    # eval mode spent more time here than in the transposed convolutions).  xhat is
-    # only needed for dL/dgamma: backward recomputes it from x when it is asked for.
+    # y = x * scale + shift. xhat is only needed for dL/dgamma: backward recomputes it
+    # from x when it is asked for.
+    inv_std = 1 / backend.xp.sqrt(running_var + eps)
     scale = gamma * inv_std
     shift = beta - running_mean * scale
-    x2 = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])             # (M, C)
-    y = xp.empty_like(x2)
-
-    def part(r):  # speed: blocks of rows on minigan.parallel's threads (same result)
-        xp.multiply(x2[r], scale, out=y[r])
-        y[r] += shift
-
-    parallel.over_rows(x2, part)
-    y = y.reshape(x.shape)
+    y = engine.elementwise(_affine, x, scale, shift)
     cache = {"x": x, "mean": running_mean.copy(), "inv_std": inv_std, "gamma": gamma,
              "training": False}
     return y, cache
+
+
+def _input_grad(gy, xhat, scale, mean_gy, mean_gy_xhat):
+    return scale * (gy - mean_gy - xhat * mean_gy_xhat)
 
 
 def batch_norm_backward(gy, cache, need_input_grad=True, need_param_grads=True):
@@ -71,28 +79,24 @@ def batch_norm_backward(gy, cache, need_input_grad=True, need_param_grads=True):
     None for what was not asked for.
     """
     inv_std, gamma = cache["inv_std"], cache["gamma"]
-    axes = _reduce_axes(gy)
     training = cache["training"]
     if training or need_param_grads:
         # eval mode keeps x, not xhat (see batch_norm_eval_forward)
-        xhat = cache["xhat"] if training else (cache["x"] - cache["mean"]) * inv_std
+        xhat = (cache["xhat"] if training else
+                engine.elementwise(_normalize, cache["x"], cache["mean"], inv_std))
         # y = gamma * xhat + beta  =>  dL/dbeta = sum gy,  dL/dgamma = sum gy * xhat
-        gbeta = gy.sum(axis=axes)
-        ggamma = (gy * xhat).sum(axis=axes)
+        gbeta = engine.channel_sums(gy)
+        ggamma = engine.channel_dots(gy, xhat)
     gx = None
     if need_input_grad:
         if training:
-            # mu and var depend on x: with g = gamma * gy and M values per channel,
-            # dL/dx = inv_std / M * (M g - sum(g) - xhat * sum(g * xhat))
-            #       = gamma * inv_std * (gy - mean(gy) - xhat * mean(gy * xhat))
-            m = xhat.size // xhat.shape[-1]
-            gx = xhat * (ggamma / m)
-            gx += gbeta / m
-            gx -= gy  # gx now holds -(gy - mean(gy) - xhat * mean(gy * xhat))
-            gx *= -(gamma * inv_std)
+            # mu and var depend on x: with M values per channel,
+            # dL/dx = gamma * inv_std * (gy - mean(gy) - xhat * mean(gy * xhat))
+            m = _values_per_channel(gy)
+            gx = engine.elementwise(_input_grad, gy, xhat, gamma * inv_std, gbeta / m, ggamma / m)
         else:
             # eval: y is affine in x  =>  dL/dx = gy * gamma * inv_std
-            gx = gy * (gamma * inv_std)
+            gx = engine.elementwise(_scale, gy, gamma * inv_std)
     if not need_param_grads:
         ggamma = gbeta = None
     return gx, ggamma, gbeta

@@ -13,19 +13,17 @@ Layouts
   output_padding (< stride) picks among the sizes that a stride-S convolution maps
   back to H; it adds rows at the bottom/right only.
 
-How it is computed
-------------------
-forward:      Conv2d's input gradient (``conv2d_input_grad``: GEMM + col2im, or phase
-              decomposition at stride 1).
-input grad:   the adjoint of the adjoint is the convolution itself: im2col of gy and
-              one GEMM, exactly Conv2d's forward.
-weight grad:  one GEMM on that same im2col matrix.
+With W = w.reshape(KH*KW*C_out, C_in) and A the convolution ``A(z) = im2col(z) @ W``:
+
+    forward:      y  = A^T x = col2im(x W^T) + b     (Conv2d's input gradient)
+    input grad:   dx = A gy  = im2col(gy) @ W        (the adjoint of the adjoint: Conv2d's forward)
+    weight grad:  dW = im2col(gy)^T x                (from <y, gy> = <x, im2col(gy) @ W>)
+    bias grad:    db = sum of gy over N, OH, OW
 """
 
-from .. import backend, parallel
+from .. import engine
 from ..errors import ShapeError
-from ..workspace import scratch
-from .conv import as_pair, conv2d_input_grad, im2col, weight_grad, zero_pad
+from .unfold import as_pair
 
 
 def conv_transpose_output_size(size, kernel, stride, padding, output_padding):
@@ -50,7 +48,11 @@ def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0):
                          f"fit weight {tuple(w.shape)} (KH, KW, C_out, C_in) with stride "
                          f"{(sh, sw)}, padding {(ph, pw)}, output_padding {(oph, opw)}")
     # x plays the role of the output gradient of the Conv2d(C_out -> C_in) with weight w
-    y = conv2d_input_grad(x, w, (sh, sw), (ph, pw), (oh, ow), bias=b)
+    w2 = w.reshape(kh * kw * c_out, c_in)
+    y = engine.col2im_product(x.reshape(n * h * wd, c_in), w2.T,      # col2im(x W^T)
+                              (n, oh, ow, c_out), (kh, kw), (sh, sw), (ph, pw))
+    if b is not None:
+        y += b
     return y, (x, w, (sh, sw), (ph, pw), b is not None)
 
 
@@ -60,32 +62,20 @@ def conv_transpose2d_backward(gy, cache, need_input_grad=True, need_param_grads=
     Returns (gx (N, H, W, C_in), gw (KH, KW, C_out, C_in), gb (C_out,)), with None for
     what was not asked for (gb is also None without a bias).  gy is not modified.
     """
-    # y = A^T x with A = conv2d(., w)  =>  dx = A gy = cols(gy) @ W,  and from
-    # <y, gy> = <x, cols(gy) @ W>:  dW = cols(gy)^T x,  db = sum gy
-    xp = backend.xp
-    x, w, (sh, sw), (ph, pw), has_bias = cache
+    # y = A^T x with A(z) = im2col(z) @ W  =>  dx = A gy = im2col(gy) @ W, and from
+    # <y, gy> = <x, im2col(gy) @ W>:  dW = im2col(gy)^T x,  db = sum gy
+    x, w, stride, padding, has_bias = cache
     n, h, wd, c_in = x.shape
     kh, kw, c_out, _ = w.shape
     gx = gw = gb = None
     if not (need_input_grad or need_param_grads):
         return gx, gw, gb
-    # the conv of gy has exactly H x W outputs (output_padding < stride is dropped);
-    # cols is a temporary of this call only: built in a reused scratch buffer (workspace.py)
-    cols = scratch().empty("conv_t.cols", (n * h * wd, kh * kw * c_out), gy.dtype)
+    # the conv of gy has exactly H x W windows (output_padding < stride adds none)
+    cols = engine.im2col(gy, (kh, kw), stride, padding)              # (N*H*W, KH*KW*C_out)
     if need_input_grad:
-        gx = xp.empty((n, h, wd, c_in), dtype=gy.dtype)
-        w2, gx2 = w.reshape(kh * kw * c_out, c_in), gx.reshape(n * h * wd, c_in)
-
-    def part(start, stop):  # speed: samples [start, stop) on one of minigan.parallel's threads
-        rows = slice(start * h * wd, stop * h * wd)
-        im2col(zero_pad(gy[start:stop], ph, pw, "conv_t.padded"), kh, kw, sh, sw, h, wd,
-               out=cols[rows])                                       # (N*H*W, KH*KW*C_out)
-        if need_input_grad:
-            xp.matmul(cols[rows], w2, out=gx2[rows])
-
-    parallel.chunks(n, part)
+        gx = engine.matmul(cols, w.reshape(kh * kw * c_out, c_in)).reshape(n, h, wd, c_in)
     if need_param_grads:
-        gw = weight_grad(cols, x.reshape(n * h * wd, c_in)).reshape(w.shape)
+        gw = engine.matmul(cols.T, x.reshape(n * h * wd, c_in)).reshape(w.shape)
         if has_bias:
-            gb = gy.sum(axis=(0, 1, 2))
+            gb = engine.channel_sums(gy)
     return gx, gw, gb

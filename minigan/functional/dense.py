@@ -3,13 +3,12 @@
 Shapes: x (N, IN), W (IN, OUT), b (OUT,), y (N, OUT).
 """
 
-from .. import backend
+from .. import engine
 
 
 def dense_forward(x, w, b):
     """y = x @ w + b.  x (N, IN), w (IN, OUT), b (OUT,) or None -> y (N, OUT)."""
-    xp = backend.xp
-    y = xp.matmul(x, w)
+    y = engine.matmul(x, w)
     if b is not None:
         y += b
     return y, (x, w, b is not None)
@@ -22,7 +21,7 @@ def dense_backward(gy, cache, need_input_grad=True, need_param_grads=True):
     """
     # y_nj = sum_i x_ni W_ij + b_j  =>  dL/dx = gy W^T,  dL/dW = x^T gy,  dL/db = sum_n gy
     x, w, has_bias = cache
-    gx = gy @ w.T if need_input_grad else None
-    gw = x.T @ gy if need_param_grads else None
-    gb = gy.sum(axis=0) if (need_param_grads and has_bias) else None
+    gx = engine.matmul(gy, w.T) if need_input_grad else None
+    gw = engine.matmul(x.T, gy) if need_param_grads else None
+    gb = engine.channel_sums(gy) if (need_param_grads and has_bias) else None
     return gx, gw, gb

@@ -25,7 +25,7 @@ an experience-replay buffer of past fakes, historical averaging, WGAN weight cli
 
 import math
 
-from .. import backend, parallel
+from .. import backend, engine
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 from ..nn.checks import check_finite, check_floating, finite_number, is_int, positive_int
 from ..nn.minibatch_stddev import MinibatchStdDev
@@ -37,7 +37,6 @@ from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
 # noise streams: each use of randomness in a step draws from its own generator
 _G_NOISE, _G_LABELS, _G_INSTANCE_NOISE, _SAMPLE = 1, 2, 3, 4
 _D_STREAMS = 16  # D step k uses streams 16 + 8k + (0: z, 1: labels, 2: replay, 3-4: noise)
-SAMPLE_CHUNK = 128  # Trainer.sample generates this many samples at a time
 
 
 class Trainer:
@@ -137,7 +136,7 @@ class Trainer:
         """
         labels = self._check_batch(real, labels)
         n = real.shape[0]
-        with parallel.region():  # speed: the cores go to minigan's chunks (parallel.py)
+        with engine.region():  # the CPU engine holds the cores for the whole step
             for k in range(self.d_steps):
                 d_stats = self._d_step(real, labels, stream=_D_STREAMS + 8 * k)
             g_stats = self._g_step(real, labels, n)
@@ -266,26 +265,26 @@ class Trainer:
         was_training = self.G.training
         self.G.eval()
         try:
-            with parallel.region():
+            with engine.region():
                 return self._generate_in_chunks(z, labels)
         finally:
             self.G.train(was_training)
 
     def _generate_in_chunks(self, z, labels):
-        """G(z) in eval mode, SAMPLE_CHUNK samples at a time.
+        """G(z) in eval mode, ``engine.sample_chunk()`` samples per forward pass (all at
+        once when it is None, as on a GPU).
 
-        Speed: in eval mode each sample's image depends on its own z only (BatchNorm uses
-        its running statistics), so chunks give the same images, while the activations of
-        a chunk stay small enough to be reused and cached (1,000 samples at once made
-        ~200 MB of fresh arrays: page faults and cache misses; docs/performance.md). A
-        generator with a layer that mixes the samples (MinibatchStdDev) runs whole.
+        In eval mode each sample's image depends on its own z only (BatchNorm uses its
+        running statistics), so passes of a few samples give the same images as one pass;
+        on a CPU their activations stay small enough to be reused and cached. A generator
+        with a layer that mixes the samples (MinibatchStdDev) always runs whole.
         """
-        n = z.shape[0]
-        if n <= SAMPLE_CHUNK or any(isinstance(m, MinibatchStdDev) for m in self.G.modules()):
+        n, chunk = z.shape[0], engine.sample_chunk()
+        if (chunk is None or n <= chunk
+                or any(isinstance(m, MinibatchStdDev) for m in self.G.modules())):
             return self._generate(z, labels)
-        parts = [self._generate(z[s:s + SAMPLE_CHUNK],
-                                None if labels is None else labels[s:s + SAMPLE_CHUNK])
-                 for s in range(0, n, SAMPLE_CHUNK)]
+        parts = [self._generate(z[s:s + chunk], None if labels is None else labels[s:s + chunk])
+                 for s in range(0, n, chunk)]
         return backend.xp.concatenate(parts)
 
     # -- state for checkpoints -----------------------------------------------

@@ -3,7 +3,6 @@
 from .. import functional as F
 from .. import init
 from ..errors import ShapeError
-from ..workspace import Workspace
 from .checks import (check_array, check_dtype_matches, check_features, float_dtype, pair,
                      positive_int)
 from .module import Module
@@ -45,9 +44,6 @@ class Conv2d(Module):
         fan_in, fan_out = kh * kw * in_channels, kh * kw * out_channels
         self.weight = Parameter(init.glorot_uniform(shape, fan_in, fan_out, rng, dtype))
         self.bias = Parameter(init.zeros((out_channels,), dtype)) if bias else None
-        # the im2col matrix the cache keeps is built in this layer's own reused buffer:
-        # the layer holds one cache at a time (minigan/workspace.py)
-        self._workspace = Workspace()
 
     def forward(self, x):
         check_array(self, x, 4, LAYOUT)
@@ -62,7 +58,7 @@ class Conv2d(Module):
                                  f"input shape {tuple(x.shape)}")
         bias = None if self.bias is None else self.bias.data
         return self._remember(*F.conv2d_forward(x, self.weight.data, bias,
-                                                self.stride, self.padding, self._workspace))
+                                                self.stride, self.padding))
 
     def backward(self, gy, need_input_grad=True):
         cache = self._take_cache(gy)
