@@ -1,6 +1,8 @@
 """conv2d and conv_transpose2d in the functional core: forward against a naive loop
-reference, backward against central finite differences, the adjoint identity that ties
-the two together, and the contract details (no mutation, need_* flags, dtypes).
+reference, forward and backward against the tap-by-tap reference beside the math
+(``functional/conv_reference.py``), backward against central finite differences, the
+adjoint identity that ties the two together, and the contract details (no mutation,
+need_* flags, dtypes).
 
 Everything runs in float64 on small hypothesis-drawn shapes: batch (incl. 1), non-square
 images and kernels, per-axis strides, paddings (also wider than the kernel), output
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from minigan import backend
 from minigan.gradcheck import numerical_gradient, roundoff_floor
 from minigan.functional.conv import conv2d_backward, conv2d_forward, conv_output_size
+from minigan.functional.conv_reference import conv2d_reference
 from minigan.functional.conv_transpose import (
     conv_transpose2d_backward,
     conv_transpose2d_forward,
@@ -106,6 +109,38 @@ def naive_conv_transpose2d(x, w, b, stride, padding, output_padding):
 
 def rel_err(a, b):
     return np.abs(a - b).max() / max(np.abs(b).max(), 1e-300)
+
+
+# ---------------------------------------------------------------------------- the tap loop
+
+@FAST
+@given(conv_configs())
+def test_conv2d_and_its_gradients_match_the_tap_by_tap_reference(cfg):
+    """im2col @ W, im2col^T gy and col2im(gy W^T) give what the loop over the kernel's
+    taps of the window view gives: y, dx, dW, db (float64)."""
+    y, gx, gw, gb = conv2d_reference(cfg["x"], cfg["w"], cfg["b"], cfg["gy"], cfg["stride"],
+                                     cfg["padding"])
+    y_fast, cache = run_forward(cfg, transpose=False)
+    gx_fast, gw_fast, gb_fast = conv2d_backward(cfg["gy"], cache)
+    for fast, ref in ((y_fast, y), (gx_fast, gx), (gw_fast, gw)):
+        assert fast.shape == ref.shape and rel_err(fast, ref) < 1e-12
+    assert (gb is None) == (gb_fast is None)
+    if gb is not None:
+        assert rel_err(gb_fast, gb) < 1e-12
+
+
+@FAST
+@given(conv_configs(transpose=True))
+def test_conv_transpose2d_is_the_tap_by_tap_input_gradient(cfg):
+    """A transposed convolution is the reference's dx of the convolution with the same
+    weight, for the input size the output_padding picks."""
+    y_fast, _ = run_forward(cfg, transpose=True)
+    n, oh, ow, c_out = y_fast.shape
+    probe = np.zeros((n, oh, ow, c_out))            # any x of the conv's input size
+    _, dx, _, _ = conv2d_reference(probe, cfg["w"], None, cfg["x"], cfg["stride"],
+                                   cfg["padding"])
+    expected = dx if cfg["b"] is None else dx + cfg["b"]
+    assert rel_err(y_fast, expected) < 1e-12
 
 
 # ---------------------------------------------------------------------------- forward
