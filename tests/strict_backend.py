@@ -44,8 +44,13 @@ and an ``out=`` argument is returned as the very object that was passed.
 index (``range(n)``, a shape); ``.base`` and other rarely needed attributes are absent.
 Python lists are still accepted where NumPy takes them in ``xp`` functions other than
 ufuncs (``xp.sum([1, 2])`` works here though CuPy refuses it).
+
+``count_operations()`` counts, while it is open, every operation on device arrays (each
+``xp`` function and ufunc call, operator, forwarded method, index and assignment) by
+name, with the shapes of every ``matmul``: what a GPU would launch, without a GPU.
 """
 
+import collections
 import contextlib
 import functools
 import operator
@@ -53,9 +58,44 @@ import types
 
 import numpy
 
-__all__ = ["StrictArray", "strict_xp", "activate", "deactivate", "strict_backend"]
+__all__ = ["StrictArray", "strict_xp", "activate", "deactivate", "strict_backend",
+           "count_operations", "OperationLog"]
 
 _SCALARS = (bool, int, float, complex, numpy.generic)
+
+
+class OperationLog:
+    """What ``count_operations`` saw: ``counts`` (a Counter of operation names) and
+    ``products`` (the (a.shape, b.shape) of every matmul, in order)."""
+
+    def __init__(self):
+        self.counts = collections.Counter()
+        self.products = []
+
+    def total(self):
+        return sum(self.counts.values())
+
+
+_log = None   # the OperationLog of the open count_operations(), if any
+
+
+@contextlib.contextmanager
+def count_operations():
+    """``with count_operations() as log:`` counts the operations of the block into ``log``."""
+    global _log
+    previous, _log = _log, OperationLog()
+    try:
+        yield _log
+    finally:
+        _log = previous
+
+
+def _count(name, args=()):
+    if _log is None:
+        return
+    _log.counts[name] += 1
+    if name.endswith("matmul") and len(args) >= 2:
+        _log.products.append(tuple(tuple(getattr(a, "shape", ())) for a in args[:2]))
 
 
 def _mixed(where):
@@ -113,6 +153,7 @@ def _strict_function(func, name):
 
     @functools.wraps(func)
     def call(*args, **kwargs):
+        _count(name, args)
         owners = {}
         args, kwargs = _unwrap_call(args, kwargs, name, owners)
         return _wrap(func(*args, **kwargs), owners)
@@ -136,6 +177,7 @@ def _operand(other, op):
 
 def _binary(op, reflected=False):
     def method(self, other):
+        _count(f"operator.{op.__name__}", (other, self) if reflected else (self, other))
         value = _operand(other, op.__name__)
         if value is NotImplemented:
             return NotImplemented
@@ -145,6 +187,7 @@ def _binary(op, reflected=False):
 
 def _inplace(op):
     def method(self, other):
+        _count(f"operator.{op.__name__}")
         value = _operand(other, op.__name__)
         if value is NotImplemented:
             return NotImplemented
@@ -154,12 +197,16 @@ def _inplace(op):
 
 
 def _unary(op):
-    return lambda self: _wrap(op(self._a))
+    def method(self):
+        _count(f"operator.{op.__name__}")
+        return _wrap(op(self._a))
+    return method
 
 
 def _forward(name):
     """An ndarray method forwarded to the wrapped array, with strict argument handling."""
     def method(self, *args, **kwargs):
+        _count(f"StrictArray.{name}")
         owners = {id(self._a): self}
         args, kwargs = _unwrap_call(args, kwargs, f"StrictArray.{name}", owners)
         return _wrap(getattr(self._a, name)(*args, **kwargs), owners)
@@ -247,6 +294,7 @@ class StrictArray:
 
     # -- indexing ------------------------------------------------------------------------
     def __getitem__(self, key):
+        _count("getitem")
         key = _unwrap(key, "index", {})
         result = self._a[key]
         if isinstance(result, numpy.generic):  # a[i, j]: a 0-d *view*, as CuPy returns
@@ -254,6 +302,7 @@ class StrictArray:
         return StrictArray(result)
 
     def __setitem__(self, key, value):
+        _count("setitem")
         self._a[_unwrap(key, "index", {})] = _unwrap(value, "assigned value", {})
 
     __neg__ = _unary(operator.neg)
