@@ -1,12 +1,13 @@
-"""Time one full DCGAN training step, and generation, in minigan and in PyTorch (CPU), float32.
+"""Time one full DCGAN training step, and generation, in minigan and in PyTorch, float32.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_training_step.py
+    python benchmarks/bench_training_step.py --backend cupy          # on a GPU
 
-(The script re-executes itself without those two variables if they are set: OpenBLAS
-reads them once, when it loads, and they can force a slower kernel than the CPU has.)
+(On the CPU the script re-executes itself without those two variables if they are set:
+OpenBLAS reads them once, when it loads, and they can force a slower kernel than the CPU has.)
 
-One step is ``mg.gan.Trainer.step`` on DESIGN.md's seed DCGAN (non-saturating loss,
-one-sided label smoothing 0.9, Adam(2e-4, (0.5, 0.999)) for both players):
+One step is ``mg.gan.Trainer.step`` on the MNIST DCGAN (non-saturating loss, one-sided
+label smoothing 0.9, Adam(2e-4, (0.5, 0.999)) for both players):
 
     D step:  fake = G(z); D(real) -> BCE(., 0.9) -> backward; D(fake) -> BCE(., 0) ->
              backward (no input gradient at D's first layer); Adam on D
@@ -22,17 +23,26 @@ of the analytical GEMM work and the fraction of the physical floor (``--peak-gfl
 the machine's float32 GEMM peak) that this is. Generation: ``--samples`` images from the
 generator in eval mode (``Trainer.sample`` vs ``torch.no_grad`` + ``eval()``).
 
-The same rounds also time **the step's GEMMs alone** ("gemms only"): the 33 matrix
-products one minigan step makes, with its exact shapes (``step_gemms``), each whole,
-run back to back by the BLAS on its threads on preallocated arrays -- no im2col, no
-col2im, no BatchNorm, no Python. However the rest were made free, a step built on these
-products could not be faster than that; the script prints it as a fraction of PyTorch's
-whole step, next to the target.
+The same rounds also time **the step's GEMMs alone** ("gemms only"): the matrix products
+one minigan step makes, recorded from a real step (``step_products.py``), each whole and
+back to back on the BLAS's threads (or the GPU) -- no im2col, no col2im, no BatchNorm, no
+Python. However the rest were made free, a step built on these products could not be
+faster; the script prints the **overhead** (step minus GEMMs alone) as a fraction of the
+GEMM time, next to the bars below.
 
-Peak resident memory: each library trains in its own child process (this script with
-``--rss-child``; the minigan child never imports torch), which reports its VmHWM
-(peak RSS) after the imports and after ``--rss-steps`` steps.
+Targets (the printed verdicts): on the CPU, the step at most 1.0x PyTorch's (resolved at
+1.2x with an overhead of at most 0.35x the GEMM time), generation at most 0.9x, peak
+memory at most 0.5x; on a GPU (``--backend cupy``: PyTorch on CUDA, TF32 off for the
+ratio and also timed with TF32 on, every call synchronised) the step and generation at
+most 2x PyTorch's.
 
+Peak resident memory (CPU only): each library trains in its own child process (this
+script with ``--rss-child``; the minigan child never imports torch), which reports its
+VmHWM (peak RSS) after the imports and after ``--rss-steps`` steps.
+
+``--profile`` prints, for the first batch size, where minigan's step spends its time,
+primitive by primitive (``minigan.engine.profile``: wall time of each call with all its
+threads, on a GPU synchronised around each call), and what is left outside them.
 ``--smoke``: a tiny run (batch 4, 2 steps, 8 samples) that proves the script works (CI).
 Nothing is written outside stdout unless ``--json PATH`` is given.
 """
@@ -42,7 +52,8 @@ import sys
 
 BLAS_ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # as common.BLAS_ENV_VARS
 
-if __name__ == "__main__" and any(name in os.environ for name in BLAS_ENV_VARS):
+if (__name__ == "__main__" and "cupy" not in sys.argv
+        and any(name in os.environ for name in BLAS_ENV_VARS)):
     # OpenBLAS reads these when it is loaded (at ``import numpy``): the only way to
     # benchmark the kernel the CPU really supports is a fresh process without them.
     removed = " ".join(f"{name}={os.environ[name]}" for name in BLAS_ENV_VARS
@@ -64,9 +75,14 @@ sys.path.insert(0, HERE)                   # `import common`
 
 import common  # noqa: E402
 import minigan as mg  # noqa: E402
+import step_products  # noqa: E402
 from minigan.gan import trainer as trainer_module  # noqa: E402
 
-TARGET_RATIO = 0.9     # the speed issue: minigan at most 0.9x PyTorch's time
+TARGETS = {  # verdicts printed by the script (see the docstring)
+    "numpy": {"step": 1.0, "step_resolved": 1.2, "overhead": 0.35, "generation": 0.9,
+              "memory": 0.5},
+    "cupy": {"step": 2.0, "generation": 2.0},
+}
 LATENT_DIM = 100
 REAL_LABEL = 0.9
 LR, BETAS = 2e-4, (0.5, 0.999)
@@ -74,8 +90,10 @@ LR, BETAS = 2e-4, (0.5, 0.999)
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 128],
-                   help="batch sizes to time (default 64 128)")
+    p.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
+                   help="minigan's backend; cupy times PyTorch on CUDA (default numpy)")
+    p.add_argument("--batch-sizes", type=int, nargs="+", default=None,
+                   help="batch sizes to time (default 64 128; 64 512 2048 with cupy)")
     p.add_argument("--steps", type=int, default=30, help="timed steps per library (default 30)")
     p.add_argument("--warmup", type=int, default=5, help="untimed warm-up steps (default 5)")
     p.add_argument("--threads", type=int, default=2,
@@ -95,12 +113,16 @@ def parse_args(argv=None):
     p.add_argument("--peak-gflops", type=float, default=440.0,
                    help="the machine's float32 GEMM peak, GFLOP/s, for the floor (default 440)")
     p.add_argument("--profile", action="store_true",
-                   help="also print cProfile's top functions of minigan's step (first batch size)")
+                   help="also print minigan's step primitive by primitive (first batch size)")
     p.add_argument("--smoke", action="store_true",
                    help="batch 4, 2 steps, 1 warm-up, 8 samples, 2 RSS steps: proves it runs (CI)")
     p.add_argument("--json", metavar="PATH", help="also write every number to this JSON file")
     p.add_argument("--rss-child", choices=["minigan", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.batch_sizes is None:
+        args.batch_sizes = [64, 512, 2048] if args.backend == "cupy" else [64, 128]
+    if args.backend == "cupy":
+        args.no_rss = True   # peak RSS is a CPU measure
     if args.smoke:
         args.batch_sizes, args.steps, args.warmup, args.pause = [4], 2, 1, 0.0
         args.samples, args.gen_steps, args.rss_steps = 8, 2, 2
@@ -120,8 +142,9 @@ def build_minigan(seed=0):
     return trainer
 
 
-def build_torch(torch, trainer):
-    """Twins of the minigan G and D in NCHW with the same weights, and their Adams."""
+def build_torch(torch, trainer, device="cpu"):
+    """Twins of the minigan G and D in NCHW with the same weights, on ``device``, and
+    their Adams."""
     tnn = torch.nn
     G = tnn.Sequential(
         tnn.Linear(LATENT_DIM, 7 * 7 * 128), tnn.Unflatten(1, (128, 7, 7)),
@@ -161,8 +184,8 @@ def build_torch(torch, trainer):
         w = mg.backend.to_numpy(mD[6].weight.data).reshape(7, 7, 128, 1).transpose(3, 2, 0, 1)
         D[6].weight.copy_(t(w.reshape(1, -1)))
         D[6].bias.copy_(t(mD[6].bias.data))
-    G.train()
-    D.train()
+    G.to(device).train()
+    D.to(device).train()
     opt_g = torch.optim.Adam(G.parameters(), lr=LR, betas=BETAS)
     opt_d = torch.optim.Adam(D.parameters(), lr=LR, betas=BETAS)
     return G, D, opt_g, opt_d
@@ -171,7 +194,6 @@ def build_torch(torch, trainer):
 def torch_step(torch, G, D, opt_g, opt_d, real, z_d, z_g):
     """PyTorch's version of Trainer.step: the same D and G updates (see the docstring)."""
     bce = torch.nn.functional.binary_cross_entropy_with_logits
-    n = real.shape[0]
     with torch.no_grad():
         fake = G(z_d)
     opt_d.zero_grad(set_to_none=True)
@@ -185,7 +207,7 @@ def torch_step(torch, G, D, opt_g, opt_d, real, z_d, z_g):
     fake = G(z_g)
     D.requires_grad_(False)  # frozen: input gradients only
     out = D(fake)
-    loss_g = bce(out, torch.ones(n, 1))
+    loss_g = bce(out, torch.ones_like(out))
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     D.requires_grad_(True)
@@ -199,8 +221,13 @@ def real_batch(n, seed=1):
     return np.tanh(rng.standard_normal((n, 28, 28, 1), dtype=np.float32))
 
 
-def nchw(torch, a):
-    return torch.from_numpy(np.ascontiguousarray(mg.backend.to_numpy(a).transpose(0, 3, 1, 2)))
+def nchw(torch, a, device="cpu"):
+    host = np.ascontiguousarray(mg.backend.to_numpy(a).transpose(0, 3, 1, 2))
+    return torch.from_numpy(host).to(device)
+
+
+def to_torch(torch, a, device):
+    return torch.from_numpy(np.ascontiguousarray(mg.backend.to_numpy(a))).to(device)
 
 
 def rel(a, b):
@@ -228,82 +255,28 @@ def step_gflop(trainer, n):
     return 2 * g_fwd + 2 * d_train + d_frozen + g_bwd, g_fwd
 
 
-def step_gemms(n, dtype=np.float32, seed=0):
-    """The matrix products of one Trainer.step of the DCGAN at batch n, ready to replay.
-
-    Returns [(a, b, out)]: ``np.matmul(a, b, out=out)`` for each is a product minigan
-    computes (same shapes; ``a`` a transposed view where minigan's is; ``b`` always
-    contiguous, and each product whole on the BLAS's threads where minigan splits it
-    into blocks on its own: the best case for this BLAS), listed layer by layer from
-    functional/conv.py, conv_transpose.py and dense.py. Counts per step: D runs forward 3
-    times (real, fake, fake in the G step), backward with weight gradients twice (input
-    gradients of its second conv and Dense 3 times, of its first conv once: the G step),
-    G forward twice and backward once (no input gradient at its Dense).
-    """
-    rng = np.random.default_rng(seed)
-
-    def product(m, k, cols, transposed_a=False, times=1):
-        a = rng.standard_normal((k, m) if transposed_a else (m, k), dtype=dtype)
-        a = a.T if transposed_a else a
-        b = rng.standard_normal((k, cols), dtype=dtype)
-        return [(a, b, np.empty((m, cols), dtype=dtype))] * times
-
-    gemms = []
-    # D conv1 (1 -> 64, 5x5, stride 2, 28 -> 14): forward cols @ W, weight grad cols^T gy,
-    # input grad gy W^T (G step only)
-    gemms += product(n * 196, 25, 64, times=3)
-    gemms += product(25, n * 196, 64, transposed_a=True, times=2)
-    gemms += product(n * 196, 64, 25)
-    # D conv2 (64 -> 128, 14 -> 7)
-    gemms += product(n * 49, 1600, 128, times=3)
-    gemms += product(1600, n * 49, 128, transposed_a=True, times=2)
-    gemms += product(n * 49, 128, 1600, times=3)
-    # D dense (6272 -> 1): forward, weight grad x^T gy, input grad gy W^T
-    gemms += product(n, 6272, 1, times=3)
-    gemms += product(6272, n, 1, transposed_a=True, times=2)
-    gemms += product(n, 1, 6272, times=3)
-    # G dense (100 -> 6272): forward twice, weight grad once
-    gemms += product(n, 100, 6272, times=2)
-    gemms += product(100, n, 6272, transposed_a=True)
-    # G convT1 (128 -> 64, 7 -> 14): forward x W^T (col2im GEMM) twice; backward
-    # cols(gy) @ W and the weight grad cols(gy)^T x
-    gemms += product(n * 49, 128, 1600, times=2)
-    gemms += product(n * 49, 1600, 128)
-    gemms += product(1600, n * 49, 128, transposed_a=True)
-    # G convT2 (64 -> 1, 14 -> 28): forward twice, backward input and weight grads
-    gemms += product(n * 196, 64, 25, times=2)
-    gemms += product(n * 196, 25, 64)
-    gemms += product(25, n * 196, 64, transposed_a=True)
-    return gemms
-
-
-def run_gemms(gemms):
-    for a, b, out in gemms:
-        np.matmul(a, b, out=out)
-
-
 # ---------------------------------------------------------------------------- checks
 
-def first_step_agreement(torch, trainer, t_models, real):
+def first_step_agreement(torch, trainer, t_models, real, device="cpu"):
     """Run one step of each on the same real batch and the same noise; compare losses."""
     n = real.shape[0]
     # the noise Trainer.step will draw at this step_count (stream numbers from trainer.py)
     z_d = trainer.noise(n, trainer_module._D_STREAMS)
     z_g = trainer.noise(n, trainer_module._G_NOISE)
     stats = trainer.step(real)
-    t_stats = torch_step(torch, *t_models, nchw(torch, real), torch.from_numpy(z_d),
-                         torch.from_numpy(z_g))
+    t_stats = torch_step(torch, *t_models, nchw(torch, real, device),
+                         to_torch(torch, z_d, device), to_torch(torch, z_g, device))
     return {k: {"minigan": stats[k], "torch": t_stats[k],
                 "relative_difference": abs(stats[k] - t_stats[k]) / abs(t_stats[k])}
             for k in ("loss_d", "loss_g")}
 
 
-def generation_agreement(torch, trainer, t_G, n):
+def generation_agreement(torch, trainer, t_G, n, device="cpu"):
     z = trainer.noise(n, 99)
     ours = trainer.sample(n, z=z)
     t_G.eval()
     with torch.no_grad():
-        theirs = t_G(torch.from_numpy(z)).numpy().transpose(0, 2, 3, 1)
+        theirs = t_G(to_torch(torch, z, device)).cpu().numpy().transpose(0, 2, 3, 1)
     t_G.train()
     return rel(ours, theirs)
 
@@ -379,15 +352,181 @@ def measure_rss(args, library, n):
 # ---------------------------------------------------------------------------- main
 
 def profile_minigan(trainer, real, steps):
-    import cProfile
-    import pstats
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(steps):
-        trainer.step(real)
-    profiler.disable()
-    print(f"\ncProfile of {steps} minigan steps (top 25 by total time):")
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    """minigan's step primitive by primitive, per step, slowest first."""
+    with mg.engine.profile() as profile:
+        for _ in range(steps):
+            trainer.step(real)
+    print(f"\nwhere minigan's step goes ({steps} steps, per step; {mg.engine.active().name} "
+          "engine, each primitive's wall time with all its threads):")
+    for line in profile.table(per=steps):
+        print("  " + line)
+    return {f"{name} {what}": {"calls": calls / steps, "seconds": seconds / steps}
+            for (name, what), (calls, seconds) in profile.rows.items()}
+
+
+class Device:
+    """Where the two libraries run: minigan's backend, torch's device, how to wait for them."""
+
+    def __init__(self, backend_name, torch):
+        self.name = backend_name
+        mg.backend.use(backend_name)   # a clear error where CuPy or a GPU is missing
+        self.torch_device = "cuda" if backend_name == "cupy" else "cpu"
+        if torch is not None and backend_name == "cupy" and not torch.cuda.is_available():
+            raise SystemExit("--backend cupy: torch cannot see a CUDA device")
+        self.torch = torch
+
+    def timed(self, fn):
+        """fn, then wait until the device has finished (the timer must see the work)."""
+        if self.name == "numpy":
+            return fn
+
+        def synchronised():
+            fn()
+            mg.backend.synchronize()
+            if self.torch is not None:
+                self.torch.cuda.synchronize()
+        return synchronised
+
+    def tf32(self, on):
+        """PyTorch's TF32 products on CUDA on or off (no effect on the CPU)."""
+        if self.torch is not None and self.name == "cupy":
+            self.torch.backends.cuda.matmul.allow_tf32 = on
+            self.torch.backends.cudnn.allow_tf32 = on
+
+
+def verdict(value, target):
+    return f"{'meets' if value <= target else 'MISSES'} the <= {target}x target"
+
+
+def time_batch(args, device, torch, n, timer):
+    """One batch size: agreement, interleaved timings, ratios, overhead. Returns a dict."""
+    targets = TARGETS[device.name]
+    trainer = build_minigan()
+    real = mg.backend.to_device(real_batch(n))
+    gflop, _ = step_gflop(trainer, n)
+    floor = gflop / args.peak_gflops
+    entry = {"gflop_per_step": gflop, "floor_s": floor}
+    products = step_products.record(build_minigan, real)
+    gemms = step_products.replay_arrays(products)
+    fns = {"minigan": lambda: trainer.step(real),
+           "gemms only": lambda: step_products.replay(gemms)}
+    if torch is not None:
+        dev = device.torch_device
+        device.tf32(False)
+        t_models = build_torch(torch, trainer, dev)
+        entry["agreement"] = agree = first_step_agreement(torch, trainer, t_models, real, dev)
+        print(f"\nbatch {n}: first step, same weights and noise: "
+              + ", ".join(f"{k} minigan {v['minigan']:.6f} torch {v['torch']:.6f} "
+                          f"(rel. diff {v['relative_difference']:.1e})"
+                          for k, v in agree.items()))
+        for k, v in agree.items():
+            if not v["relative_difference"] < 1e-3:
+                raise SystemExit(f"minigan and torch disagree on {k}: {v}")
+        real_t = nchw(torch, real, dev)
+
+        def torch_fn(tf32):
+            def run():
+                device.tf32(tf32)
+                torch_step(torch, *t_models, real_t, torch.randn(n, LATENT_DIM, device=dev),
+                           torch.randn(n, LATENT_DIM, device=dev))
+            return run
+        fns["torch"] = torch_fn(False)
+        if device.name == "cupy":
+            fns["torch tf32"] = torch_fn(True)
+    else:
+        print(f"\nbatch {n}:")
+    print(f"  GEMM work per step (analytical, 2 FLOP/MAC): {gflop:.2f} GFLOP; floor at "
+          f"{args.peak_gflops:g} GFLOP/s: {floor * 1e3:.1f} ms")
+    times = common.time_interleaved({k: device.timed(f) for k, f in fns.items()},
+                                    warmup=args.warmup, steps=args.steps, timer=timer,
+                                    pause=args.pause)
+    device.tf32(False)
+    stats = common.summarise(times)
+    print(f"  {'':<10} {'median ms':>10} {'p10':>8} {'p90':>8} {'GFLOP/s':>8} "
+          f"{'floor/median':>12}")
+    for lib, st in stats.items():
+        st["gflop_per_s"] = gflop / st["median"]
+        st["floor_fraction"] = floor / st["median"]
+        print(f"  {lib:<10} {common.format_ms(st['median']):>10} "
+              f"{common.format_ms(st['p10'])} {common.format_ms(st['p90'])} "
+              f"{st['gflop_per_s']:8.1f} {st['floor_fraction']:12.2f}")
+    gemm_s = stats["gemms only"]["median"]
+    entry["overhead_s"] = overhead = stats["minigan"]["median"] - gemm_s
+    entry["overhead_fraction"] = overhead / gemm_s
+    print(f"  ({len(products)} products in 'gemms only': the step's GEMMs alone, recorded from "
+          "a step; see step_products.py)")
+    line = (f"  overhead: step - GEMMs alone = {overhead * 1e3:.1f} ms = "
+            f"{entry['overhead_fraction']:.2f}x the GEMM time")
+    if "overhead" in targets:
+        line += f" ({verdict(entry['overhead_fraction'], targets['overhead'])[:-7]} bar)"
+    print(line)
+    if torch is not None:
+        entry["ratio"] = ratio = stats["minigan"]["median"] / stats["torch"]["median"]
+        entry["gemms_only_ratio"] = gemm_s / stats["torch"]["median"]
+        line = f"  step ratio minigan/torch = {ratio:.2f}x ({verdict(ratio, targets['step'])}"
+        if "step_resolved" in targets:
+            line += f"; {verdict(ratio, targets['step_resolved'])[:-7]} bar"
+        print(line + ")")
+        if "torch tf32" in stats:
+            entry["ratio_tf32"] = stats["minigan"]["median"] / stats["torch tf32"]["median"]
+            print(f"  against PyTorch with TF32 on: {entry['ratio_tf32']:.2f}x")
+        print(f"  the step's GEMMs alone take {entry['gemms_only_ratio']:.2f}x PyTorch's whole "
+              "step")
+    entry["stats"], entry["times"] = stats, times
+    if args.profile and n == args.batch_sizes[0]:
+        entry["profile"] = profile_minigan(trainer, real, max(args.steps, 1))
+    return entry
+
+
+def time_generation(args, device, torch, timer):
+    trainer = build_minigan()
+    gen = {"samples": args.samples}
+    fns = {"minigan": lambda: trainer.sample(args.samples)}
+    if torch is not None:
+        dev = device.torch_device
+        t_G = build_torch(torch, trainer, dev)[0]
+        gen["agreement"] = generation_agreement(torch, trainer, t_G, args.samples, dev)
+
+        def torch_generate():
+            t_G.eval()
+            with torch.no_grad():
+                out = t_G(torch.randn(args.samples, LATENT_DIM, device=dev))
+            t_G.train()
+            return out
+        fns["torch"] = torch_generate
+    print(f"\ngeneration: {args.samples} samples, generator in eval mode"
+          + (f" (same z: max relative difference {gen['agreement']:.1e})" if torch else ""))
+    stats = common.summarise(common.time_interleaved(
+        {k: device.timed(f) for k, f in fns.items()}, warmup=args.warmup,
+        steps=args.gen_steps, timer=timer, pause=args.pause))
+    for lib, st in stats.items():
+        print(f"  {lib:<9} {common.format_ms(st['median']):>10} {common.format_ms(st['p10'])} "
+              f"{common.format_ms(st['p90'])}  (median, p10, p90 ms)")
+    if torch is not None:
+        gen["ratio"] = stats["minigan"]["median"] / stats["torch"]["median"]
+        print(f"  generation ratio minigan/torch = {gen['ratio']:.2f}x "
+              f"({verdict(gen['ratio'], TARGETS[device.name]['generation'])})")
+    gen["stats"] = stats
+    return gen
+
+
+def measure_memory(args, torch):
+    result = {}
+    libraries = ["minigan"] + (["torch"] if torch is not None else [])
+    print(f"\npeak resident memory (VmHWM), each library alone in a child process, "
+          f"{args.rss_steps} steps + one generation call:")
+    for n in args.batch_sizes:
+        rows = {lib: measure_rss(args, lib, n) for lib in libraries}
+        line = f"  batch {n:>4}: " + ", ".join(
+            f"{lib} {r['peak_rss_kib'] / 1024:.0f} MiB (after imports "
+            f"{r['rss_after_import_kib'] / 1024:.0f} MiB)" for lib, r in rows.items())
+        if torch is not None:
+            ratio = rows["minigan"]["peak_rss_kib"] / rows["torch"]["peak_rss_kib"]
+            rows["ratio"] = ratio
+            line += f"; ratio {ratio:.2f} ({verdict(ratio, TARGETS['numpy']['memory'])})"
+        print(line)
+        result[str(n)] = rows
+    return result
 
 
 def main(argv=None):
@@ -395,17 +534,21 @@ def main(argv=None):
     if args.rss_child:
         return rss_child(args)
     torch = common.import_torch_with_threads(args.no_torch, args.threads)
+    device = Device(args.backend, torch)
 
     if os.environ.get("MINIGAN_BENCH_REEXEC"):
         print(f"(re-executed without {os.environ['MINIGAN_BENCH_REEXEC']}: OpenBLAS reads "
               "them at load time)")
-    warning = common.blas_env_warning()
+    warning = common.blas_env_warning() if device.name == "numpy" else None
     if warning:
         print(warning)
+    where = ("minigan (NumPy, NHWC) vs PyTorch CPU (NCHW)" if device.name == "numpy" else
+             "minigan (CuPy, NHWC) vs PyTorch CUDA (NCHW; TF32 off, and on)")
     print("DCGAN full training step (Trainer.step: D update on real + fake, G update through "
-          "the frozen D, Adam), float32, minigan (NumPy, NHWC)"
-          + (" vs PyTorch CPU (NCHW)" if torch is not None else ""))
+          "the frozen D, Adam), float32, " + (where if torch is not None else where.split(" vs")[0]))
     report = common.machine_report()
+    if device.name == "cupy":
+        report["gpu"] = common.gpu_report(torch)
     print(common.format_machine_report(report))
     notes = [common.kernel_mismatch_note(report), common.load_warning(report, args.threads)]
     for note in filter(None, notes):
@@ -418,108 +561,10 @@ def main(argv=None):
     result = {"args": vars(args), "machine": report,
               "warnings": [w for w in [warning] + notes if w], "batches": {}}
     for n in args.batch_sizes:
-        trainer = build_minigan()
-        real = real_batch(n)
-        gflop, _ = step_gflop(trainer, n)
-        floor = gflop / args.peak_gflops
-        entry = {"gflop_per_step": gflop, "floor_s": floor}
-        gemms = step_gemms(n)
-        fns = {"minigan": lambda: trainer.step(real), "gemms only": lambda: run_gemms(gemms)}
-        if torch is not None:
-            t_models = build_torch(torch, trainer)
-            entry["agreement"] = agree = first_step_agreement(torch, trainer, t_models, real)
-            print(f"\nbatch {n}: first step, same weights and noise: "
-                  + ", ".join(f"{k} minigan {v['minigan']:.6f} torch {v['torch']:.6f} "
-                              f"(rel. diff {v['relative_difference']:.1e})"
-                              for k, v in agree.items()))
-            for k, v in agree.items():
-                if not v["relative_difference"] < 1e-3:
-                    raise SystemExit(f"minigan and torch disagree on {k}: {v}")
-            real_t = nchw(torch, real)
-            fns["torch"] = lambda: torch_step(torch, *t_models, real_t,
-                                              torch.randn(n, LATENT_DIM),
-                                              torch.randn(n, LATENT_DIM))
-        else:
-            print(f"\nbatch {n}:")
-        print(f"  GEMM work per step (analytical, 2 FLOP/MAC): {gflop:.2f} GFLOP; floor at "
-              f"{args.peak_gflops:g} GFLOP/s: {floor * 1e3:.1f} ms")
-        times = common.time_interleaved(fns, warmup=args.warmup, steps=args.steps, timer=timer,
-                                        pause=args.pause)
-        stats = common.summarise(times)
-        print(f"  {'':<10} {'median ms':>10} {'p10':>8} {'p90':>8} {'GFLOP/s':>8} "
-              f"{'floor/median':>12}")
-        for lib, s in stats.items():
-            s["gflop_per_s"] = gflop / s["median"]
-            s["floor_fraction"] = floor / s["median"]
-            print(f"  {lib:<10} {common.format_ms(s['median']):>10} "
-                  f"{common.format_ms(s['p10'])} {common.format_ms(s['p90'])} "
-                  f"{s['gflop_per_s']:8.1f} {s['floor_fraction']:12.2f}")
-        print(f"  ({len(gemms)} products in 'gemms only': the step's GEMMs alone, see "
-              "step_gemms)")
-        if torch is not None:
-            ratio = stats["minigan"]["median"] / stats["torch"]["median"]
-            entry["ratio"] = ratio
-            entry["gemms_only_ratio"] = gemm_ratio = \
-                stats["gemms only"]["median"] / stats["torch"]["median"]
-            verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
-            print(f"  step ratio minigan/torch = {ratio:.2f}x ({verdict} the <= {TARGET_RATIO}x "
-                  "target)")
-            print(f"  the step's GEMMs alone take {gemm_ratio:.2f}x PyTorch's whole step: "
-                  f"{max(0.0, TARGET_RATIO - gemm_ratio):.2f}x of it would be left for "
-                  "everything else under the target")
-        entry["stats"], entry["times"] = stats, times
-        result["batches"][str(n)] = entry
-        if args.profile and n == args.batch_sizes[0]:
-            profile_minigan(trainer, real, max(args.steps, 1))
-
-    # ---- generation
-    trainer = build_minigan()
-    gen = {"samples": args.samples}
-    fns = {"minigan": lambda: trainer.sample(args.samples)}
-    if torch is not None:
-        t_G = build_torch(torch, trainer)[0]
-        gen["agreement"] = generation_agreement(torch, trainer, t_G, args.samples)
-
-        def torch_generate():
-            t_G.eval()
-            with torch.no_grad():
-                out = t_G(torch.randn(args.samples, LATENT_DIM))
-            t_G.train()
-            return out
-        fns["torch"] = torch_generate
-    print(f"\ngeneration: {args.samples} samples, generator in eval mode"
-          + (f" (same z: max relative difference {gen['agreement']:.1e})" if torch else ""))
-    stats = common.summarise(common.time_interleaved(fns, warmup=args.warmup,
-                                                     steps=args.gen_steps, timer=timer,
-                                                     pause=args.pause))
-    for lib, s in stats.items():
-        print(f"  {lib:<9} {common.format_ms(s['median']):>10} {common.format_ms(s['p10'])} "
-              f"{common.format_ms(s['p90'])}  (median, p10, p90 ms)")
-    if torch is not None:
-        gen["ratio"] = stats["minigan"]["median"] / stats["torch"]["median"]
-        verdict = "meets" if gen["ratio"] <= TARGET_RATIO else "MISSES"
-        print(f"  generation ratio minigan/torch = {gen['ratio']:.2f}x ({verdict} the "
-              f"<= {TARGET_RATIO}x target)")
-    gen["stats"] = stats
-    result["generation"] = gen
-
-    # ---- peak resident memory, one child process per library
+        result["batches"][str(n)] = time_batch(args, device, torch, n, timer)
+    result["generation"] = time_generation(args, device, torch, timer)
     if not args.no_rss:
-        result["rss"] = {}
-        libraries = ["minigan"] + (["torch"] if torch is not None else [])
-        print(f"\npeak resident memory (VmHWM), each library alone in a child process, "
-              f"{args.rss_steps} steps + one generation call:")
-        for n in args.batch_sizes:
-            rows = {lib: measure_rss(args, lib, n) for lib in libraries}
-            line = f"  batch {n:>4}: " + ", ".join(
-                f"{lib} {r['peak_rss_kib'] / 1024:.0f} MiB (after imports "
-                f"{r['rss_after_import_kib'] / 1024:.0f} MiB)" for lib, r in rows.items())
-            if torch is not None:
-                ratio = rows["minigan"]["peak_rss_kib"] / rows["torch"]["peak_rss_kib"]
-                rows["ratio"] = ratio
-                line += f"; ratio {ratio:.2f}"
-            print(line)
-            result["rss"][str(n)] = rows
+        result["rss"] = measure_memory(args, torch)
 
     print("\nload at the end: " + " / ".join(f"{v:.2f}" for v in os.getloadavg()))
     if args.json:

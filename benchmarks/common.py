@@ -2,7 +2,7 @@
 
 * ``machine_report()``   what the numbers were measured on: CPU, cores, library versions,
                          the BLAS library and the kernel it picked, and the environment
-                         variables that can force a slower kernel;
+                         variables that can force a slower kernel (``gpu_report()``: the GPU);
 * ``blas_env_warning()`` a warning (with the exact command to rerun) when
                          OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set;
 * ``load_warning()``     a warning when other processes are competing for the CPU;
@@ -102,6 +102,18 @@ def machine_report():
     }
 
 
+def gpu_report(torch=None):
+    """The GPU CuPy uses: name, memory, CuPy and CUDA versions (and torch's CUDA build)."""
+    import cupy
+    device = cupy.cuda.Device()
+    props = cupy.cuda.runtime.getDeviceProperties(device.id)
+    name = props["name"]
+    return {"name": name.decode() if isinstance(name, bytes) else str(name),
+            "memory_gib": props["totalGlobalMem"] / 2**30, "cupy": cupy.__version__,
+            "cuda_runtime": cupy.cuda.runtime.runtimeGetVersion(),
+            "torch_cuda": getattr(getattr(torch, "version", None), "cuda", None)}
+
+
 def _load_average():
     """(1, 5, 15)-minute load averages, or None where the OS has none."""
     try:
@@ -128,6 +140,10 @@ def format_machine_report(report):
     for o in report["openmp"]:
         lines.append(f"OpenMP:   {o['internal_api']}, {o['num_threads']} threads "
                      f"({os.path.basename(o['filepath'] or '?')})")
+    if report.get("gpu"):
+        gpu = report["gpu"]
+        lines.append(f"GPU:      {gpu['name']} ({gpu['memory_gib']:.0f} GiB), CuPy {gpu['cupy']}, "
+                     f"CUDA runtime {gpu['cuda_runtime']}, torch CUDA {gpu['torch_cuda']}")
     env = ", ".join(f"{k}={v if v is not None else '(unset)'}" for k, v in report["env"].items())
     lines.append(f"env:      {env}")
     if report["load_average"] is not None:

@@ -133,16 +133,22 @@ def test_training_step_smoke_with_torch(tmp_path):
 
 @pytest.mark.parametrize("n", [1, 4, 64])
 def test_the_replayed_gemms_are_the_steps_gemm_work(n):
-    """step_gemms (the "gemms only" row) lists exactly the analytical GEMM work of a
-    step, counted independently from the layers by step_gflop."""
+    """The products recorded from a step (the "gemms only" row) are exactly the analytical
+    GEMM work of a step, counted independently from the layers by step_gflop, and the
+    replay arrays have the recorded shapes and layouts."""
     sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
     try:
         import bench_training_step as bench
+        import step_products
     finally:
         sys.path.pop(0)
-    gemms = bench.step_gemms(n)
-    flop = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b, _ in gemms)
-    assert all(a.shape[1] == b.shape[0] and out.shape == (a.shape[0], b.shape[1])
-               for a, b, out in gemms)
+    products = step_products.record(bench.build_minigan, bench.real_batch(n))
+    assert len(products) == 33
     expected, _ = bench.step_gflop(bench.build_minigan(), n)
-    assert flop / 1e9 == pytest.approx(expected, rel=1e-12)
+    assert step_products.flop(products) / 1e9 == pytest.approx(expected, rel=1e-12)
+    for (a_shape, b_shape, a_t, b_t), (a, b, out) in zip(products,
+                                                          step_products.replay_arrays(products)):
+        assert a.shape == a_shape and b.shape == b_shape and out.shape == (a_shape[0], b_shape[1])
+        assert step_products._transposed(a) == a_t and step_products._transposed(b) == b_t
+    # the six weight gradients cols^T g of the convolutions (the dense layers' x^T g too)
+    assert sum(a_t for _, _, a_t, _ in products) >= 6
