@@ -206,13 +206,35 @@ def test_reproducible_and_exactly_resumable():
         np.testing.assert_array_equal(a, b)
 
 
-def test_sample_uses_eval_mode_and_restores_train_mode():
-    trainer = Trainer(mg.gan.dcgan_generator(), mg.gan.dcgan_discriminator())
+def test_sample_is_g_in_eval_mode_and_restores_g_s_mode():
+    """``sample`` returns G's eval-mode output (BatchNorm on its running statistics, set
+    here to random values far from the initial 0 and 1): each image depends on its own z
+    only (alone or in a batch of 5: the same image), it equals ``G.eval()(z)`` and not
+    the train-mode output, the running statistics are not moved, and G is left in the
+    mode it had before (training, and eval)."""
+    trainer = Trainer(mg.gan.dcgan_generator(rng=mg.backend.default_rng(0)),
+                      mg.gan.dcgan_discriminator(rng=mg.backend.default_rng(1)))
+    batchnorm = trainer.G[3]
+    rng = np.random.default_rng(2)
+    batchnorm.running_mean[...] = rng.normal(0, 0.05, 64)
+    batchnorm.running_var[...] = rng.uniform(0.2, 3.0, 64)
+    statistics = [b.copy() for _, b in trainer.G.named_buffers()]
     z = trainer.noise(5)
     images = trainer.sample(5, z=z)
     assert images.shape == (5, 28, 28, 1) and float(abs(images).max()) <= 1
     assert trainer.G.training
+    for (name, after), before in zip(trainer.G.named_buffers(), statistics):
+        np.testing.assert_array_equal(after, before, err_msg=name)
+    for i in range(5):  # batch-independent: BatchNorm did not use the batch's statistics
+        np.testing.assert_allclose(trainer.sample(1, z=z[i:i + 1])[0], images[i],
+                                   rtol=0, atol=1e-6)
+    trainer.G.eval()
+    np.testing.assert_array_equal(images, trainer.G(z))
+    assert not trainer.G.training
     np.testing.assert_array_equal(images, trainer.sample(5, z=z))
+    assert not trainer.G.training  # eval before: eval after
+    trainer.G.train()
+    assert np.abs(trainer.G(z) - images).mean() > 0.01  # the train-mode output is another
 
 
 def test_conditional_gan_step_on_the_strict_backend(array_backend):
