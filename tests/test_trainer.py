@@ -206,6 +206,67 @@ def test_reproducible_and_exactly_resumable():
         np.testing.assert_array_equal(a, b)
 
 
+def dcgan_trainer(seed):
+    """The design's DCGAN pair (float32, BatchNorm in both networks), weights from seed."""
+    return Trainer(mg.gan.dcgan_generator(rng=mg.backend.default_rng(seed)),
+                   mg.gan.dcgan_discriminator(rng=mg.backend.default_rng(seed + 1)), seed=seed)
+
+
+def running_statistics(trainer):
+    """{name: copy} of every BatchNorm's running mean and variance in G and D, read from
+    the layers' attributes (not through state_dict or named_buffers)."""
+    found = {}
+    for net in ("G", "D"):
+        for i, layer in enumerate(getattr(trainer, net)):
+            if isinstance(layer, mg.nn.BatchNorm2d):
+                found[f"{net}.{i}.running_mean"] = layer.running_mean.copy()
+                found[f"{net}.{i}.running_var"] = layer.running_var.copy()
+    return found
+
+
+def adam_states(trainer):
+    return {f"{name}.{key}": value for name in ("opt_g", "opt_d")
+            for key, value in getattr(trainer, name).state_dict().items()}
+
+
+def test_dcgan_resumes_bit_for_bit_with_running_statistics_and_both_optimizers():
+    """The DCGAN on 8 real digits: 2 steps, a state_dict round trip through host NumPy
+    into a trainer built from other weights (seed 99), 2 more steps -- bitwise the run
+    of 4 straight steps: every parameter, both BatchNorm layers' running statistics
+    (read from the layers), both Adam states (m, v, t), the step count, and the
+    eval-mode samples (which use the running statistics)."""
+    from minigan.data import to_unit_range
+
+    images, _ = load_embedded_mnist(quiet=True)
+    real = to_unit_range(images[::625])  # 8 digits: classes 0, 1, 2, 3, 5, 6, 7, 8
+    straight = dcgan_trainer(seed=5)
+    for _ in range(4):
+        straight.step(real)
+    first = dcgan_trainer(seed=5)
+    for _ in range(2):
+        first.step(real)
+    state = {k: mg.backend.to_numpy(v) if hasattr(v, "shape") else v
+             for k, v in first.state_dict().items()}
+    resumed = dcgan_trainer(seed=99)
+    resumed.load_state_dict(state)
+    for _ in range(2):
+        resumed.step(real)
+
+    assert sorted(running_statistics(straight)) == [
+        "D.3.running_mean", "D.3.running_var", "G.3.running_mean", "G.3.running_var"]
+    for name, value in running_statistics(straight).items():  # they moved off 0 and 1
+        assert not np.array_equal(value, np.zeros_like(value) + (name.endswith("var")))
+        np.testing.assert_array_equal(running_statistics(resumed)[name], value, err_msg=name)
+    assert straight.opt_g.t == straight.opt_d.t == resumed.opt_g.t == resumed.opt_d.t == 4
+    for name, value in adam_states(straight).items():
+        np.testing.assert_array_equal(adam_states(resumed)[name], value, err_msg=name)
+    for a, b in zip(parameters_of(straight), parameters_of(resumed)):
+        np.testing.assert_array_equal(a, b)
+    assert resumed.step_count == straight.step_count == 4
+    z = straight.noise(6, stream=7)
+    np.testing.assert_array_equal(resumed.sample(6, z=z), straight.sample(6, z=z))
+
+
 def test_sample_is_g_in_eval_mode_and_restores_g_s_mode():
     """``sample`` returns G's eval-mode output (BatchNorm on its running statistics, set
     here to random values far from the initial 0 and 1): each image depends on its own z
