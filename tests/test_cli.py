@@ -39,19 +39,40 @@ def test_train_writes_a_complete_run_directory(tmp_path, capsys):
     assert "EMBEDDED SAMPLE" in capsys.readouterr().err
 
 
-def test_resume_continues_exactly_where_it_stopped(tmp_path):
+def trainer_arrays(checkpoint):
+    """Every ``trainer.*`` array of a checkpoint, and its metadata."""
+    arrays, meta = load_checkpoint(str(checkpoint))
+    return {k: v for k, v in arrays.items() if k.startswith("trainer.")}, meta
+
+
+def test_resume_of_the_dcgan_continues_bit_for_bit_where_it_stopped(tmp_path):
+    """The DCGAN (BatchNorm in G and D) for 8 steps straight, and for 5 steps then
+    resumed from its checkpoint to step 8: the two final checkpoints hold bitwise the
+    same ``trainer.*`` arrays -- both networks' parameters and BatchNorm running
+    statistics, both Adam states (m, v, t), the step count -- the same data-order
+    state, and the same metrics lines, steps 1..8."""
     straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
-    train(straight, "--epochs", "1", "--max-steps", "8", "--model", "mlp")
-    train(interrupted, "--epochs", "1", "--max-steps", "5", "--model", "mlp")
-    train(interrupted, "--epochs", "1", "--max-steps", "8", "--model", "mlp",
+    train(straight, "--epochs", "1", "--max-steps", "8", "--model", "dcgan")
+    train(interrupted, "--epochs", "1", "--max-steps", "5", "--model", "dcgan")
+    middle, _ = trainer_arrays(interrupted / "checkpoints" / "last.npz")
+    train(interrupted, "--epochs", "1", "--max-steps", "8", "--model", "dcgan",
           "--resume", str(interrupted / "checkpoints" / "last.npz"))
-    a, b = weights(straight / "checkpoints/last.npz"), weights(interrupted / "checkpoints/last.npz")
+    a, meta_a = trainer_arrays(straight / "checkpoints/last.npz")
+    b, meta_b = trainer_arrays(interrupted / "checkpoints/last.npz")
+    assert {"trainer.G.3.running_mean", "trainer.G.3.running_var", "trainer.D.3.running_mean",
+            "trainer.D.3.running_var", "trainer.opt_g.t", "trainer.opt_d.t", "trainer.opt_g.m.0",
+            "trainer.opt_d.v.7", "trainer.step_count"} <= a.keys()
     assert a.keys() == b.keys()
+    assert int(middle["trainer.opt_d.t"]) == 5 and int(a["trainer.opt_d.t"]) == 8
     for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-    steps = [json.loads(line)["step"] for line in
-             (interrupted / "metrics.jsonl").read_text().splitlines()]
-    assert steps == list(range(1, 9))
+        assert a[key].dtype == b[key].dtype and a[key].tobytes() == b[key].tobytes(), key
+        if key.startswith(("trainer.G.", "trainer.D.", "trainer.opt_")) and a[key].ndim:
+            assert not np.array_equal(a[key], middle[key]), f"{key} did not change after step 5"
+    assert meta_a["batches"] == meta_b["batches"] and meta_a["step"] == meta_b["step"] == 8
+    lines = [(directory / "metrics.jsonl").read_text().splitlines()
+             for directory in (straight, interrupted)]
+    assert lines[0] == lines[1] and [json.loads(line)["step"] for line in lines[0]] == \
+        list(range(1, 9))
 
 
 def test_sample_and_evaluate_read_a_checkpoint(tmp_path, capsys):
