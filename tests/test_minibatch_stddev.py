@@ -1,7 +1,7 @@
 """MinibatchStdDev: forward against a NumPy reference, backward against finite
 differences (float64, random upstream gradient, hypothesis-drawn shapes, batch sizes
-and group sizes) on NumPy and on the strict CuPy-like backend, errors, and PyTorch
-autograd parity.
+and group sizes of at least 2, where a gradient flows through the statistic) on NumPy
+and on the strict CuPy-like backend, errors, and PyTorch autograd parity.
 
 Run: python -m pytest tests/test_minibatch_stddev.py
 """
@@ -40,6 +40,21 @@ def batches(draw):
     return shape, g
 
 
+@st.composite
+def informative_batches(draw):
+    """(shape, group_size) as ``batches`` draws them, but with N in 2..6 and groups of at
+    least 2 samples (group_size None or a divisor of N that is >= 2): the cases where
+    the statistic depends on x, so a gradient flows through it. (A group of one sample
+    has its own test below.)"""
+    n = draw(st.integers(2, 6))
+    if draw(st.booleans()):
+        shape = (n, draw(st.integers(1, 5)))
+    else:
+        shape = (n, draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    g = draw(st.sampled_from([None] + [d for d in range(2, n + 1) if n % d == 0]))
+    return shape, g
+
+
 def far_from_zero_variance(x, g):
     """Every group of more than one sample has std > 1e-3 per feature (so the sqrt is
     smooth at the scale of the finite-difference step)."""
@@ -47,12 +62,21 @@ def far_from_zero_variance(x, g):
     return g == 1 or x.reshape(x.shape[0] // g, g, -1).std(axis=1).min() > 1e-3
 
 
-@given(batch=batches(), seed=seeds)
-def test_gradient_matches_finite_differences(array_backend, batch, seed):
+@given(batch=informative_batches(), seed=seeds)
+def test_gradient_through_the_statistic_matches_finite_differences(array_backend, batch, seed):
+    """Groups of 2 or more samples: the input gradient for a random upstream gradient
+    differs from the pass-through part gy[..., :-1] (a gradient flows through the
+    statistic), and check_module finds every element of it within 1e-6 of finite
+    differences."""
     shape, g = batch
-    x = np.random.default_rng(seed).standard_normal(shape)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
     assume(far_from_zero_variance(x, g))
     layer = mg.nn.MinibatchStdDev(group_size=g)
+    gy = rng.standard_normal(shape[:-1] + (shape[-1] + 1,))
+    layer(mg.backend.to_device(x))
+    gx = mg.backend.to_numpy(layer.backward(mg.backend.to_device(gy)))
+    assert np.abs(gx - gy[..., :-1]).max() > 1e-9 * np.abs(gy).max()
     errors = check_module(layer, mg.backend.to_device(x))
     assert [e.name for e in errors] == ["input"]
     assert errors[0].within(TOLERANCE), errors[0]
@@ -104,17 +128,28 @@ def test_groups_are_consecutive_samples():
 
 
 def test_lab_discriminator_float32_and_its_gradients():
-    """The 1-D GAN lab's D: Dense(1, 32) -> LeakyReLU -> MinibatchStdDev -> Dense(33, 1)."""
+    """The 1-D GAN lab's D: Dense(1, 32) -> LeakyReLU -> MinibatchStdDev -> Dense(33, 1).
+    In float32 it keeps float32 (forward, and backward of a random upstream gradient);
+    in float64, with random biases and 64 inputs chosen so that every LeakyReLU input is
+    at least 1e-3 from the kink at 0 (far beyond the finite-difference step), its
+    gradients match finite differences along random directions."""
+    rng = np.random.default_rng(1)
     d32 = mg.nn.Sequential(mg.nn.Dense(1, 32), mg.nn.LeakyReLU(0.2), mg.nn.MinibatchStdDev(),
                            mg.nn.Dense(33, 1))
-    x = np.random.default_rng(1).standard_normal((64, 1)).astype(np.float32)
+    x = rng.standard_normal((64, 1)).astype(np.float32)
     y = d32(x)
     assert y.shape == (64, 1) and y.dtype == np.float32
-    gx = d32.backward(np.ones_like(y) / 64)
+    gx = d32.backward(rng.standard_normal((64, 1)).astype(np.float32))
     assert gx.shape == (64, 1) and gx.dtype == np.float32
     d64 = mg.nn.Sequential(mg.nn.Dense(1, 32, dtype="float64"), mg.nn.LeakyReLU(0.2),
                            mg.nn.MinibatchStdDev(), mg.nn.Dense(33, 1, dtype="float64"))
-    errors = check_module(d64, x.astype(np.float64) + 0.01 * np.sign(x), mode="directional")
+    d64[0].bias.data[...] = rng.normal(0, 0.5, 32)  # the 32 kinks sit at x = -b / w
+    candidates = rng.standard_normal((400, 1))
+    distance = np.abs(d64[0](candidates)).min(axis=1)  # to the nearest kink, per input
+    x64 = candidates[distance > 1e-3][:64]
+    assert x64.shape == (64, 1)
+    assert np.abs(d64[0](x64)).min() > 1e-3  # every LeakyReLU input is off its kink
+    errors = check_module(d64, x64, mode="directional")
     assert all(e.within(TOLERANCE) for e in errors), errors
 
 
@@ -170,11 +205,12 @@ def test_bad_arguments(kwargs, message):
 
 
 @pytest.mark.torch
-@given(batch=batches(), seed=seeds)
+@given(batch=informative_batches(), seed=seeds)
 @settings(max_examples=25)
 def test_torch_parity(batch, seed):
-    """The same formula in a few lines of torch autograd (NHWC kept, float64): y and
-    dL/dx for a random upstream gradient agree to 1e-12 relative."""
+    """The same formula in a few lines of torch autograd (NHWC kept, float64), on groups
+    of 2 or more samples: y and dL/dx for a random upstream gradient agree to 1e-12
+    relative."""
     torch = pytest.importorskip("torch")
     shape, g = batch
     g = g or shape[0]
