@@ -16,7 +16,7 @@ from minigan.gan.models import (
     mlp_discriminator,
     mlp_generator,
 )
-from minigan.gradcheck import check_module
+from minigan.gradcheck import check_module, roundoff_floor
 from minigan.nn.concat import LabelConditioned
 
 nn = mg.nn
@@ -284,7 +284,9 @@ def test_build_models_by_name():
 def test_discriminator_cures_change_the_network_as_documented(array_backend, spectral_norm,
                                                                minibatch_stddev):
     """spectral_norm wraps every Conv2d/Dense; minibatch_stddev adds one channel before
-    the flattening; the gradients of a whole network with them match finite differences."""
+    the flattening; the DCGAN discriminator with them runs forward and backward; a small
+    MLP discriminator with the same cures matches finite differences in every element
+    (the whole DCGAN discriminator's gradients: the next test)."""
     xp = array_backend
     rng = mg.backend.default_rng(0)
     D = dcgan_discriminator(spectral_norm=spectral_norm, minibatch_stddev=minibatch_stddev,
@@ -309,6 +311,81 @@ def test_discriminator_cures_change_the_network_as_documented(array_backend, spe
     assert M(xp.zeros((2, 4, 4, 1))).shape == (2, 1)
     for error in check_module(M, mg.backend.default_rng(2).uniform(-1, 1, (3, 4, 4, 1))):
         assert error.within(1e-6), error
+
+
+def leaky_inputs_and_loss(model, x, gy):
+    """L = sum(model(x) * gy) for a Sequential run layer by layer, and the signs of
+    every LeakyReLU layer's input on the way."""
+    signs = []
+    for layer in model:
+        if isinstance(layer, nn.LeakyReLU):
+            signs.append(np.sign(x))
+        x = layer(x)
+    return float((x * gy).sum()), signs
+
+
+SAMPLED_ENTRIES = 12
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+@pytest.mark.parametrize("minibatch_stddev", [False, True])
+def test_the_whole_dcgan_discriminator_with_its_cures_matches_finite_differences(
+        spectral_norm, minibatch_stddev):
+    """The full 28x28 DCGAN discriminator (float64, its own initialisation, BatchNorm on
+    batch statistics, SpectralNorm's u held as stored) on 3 random images: at 12 random
+    entries (all, if fewer) of the input and of every parameter, the backward's
+    derivative of L = sum(D(x) * gy) (random gy) is the central difference (eps 1e-6)
+    to 1e-6 of the largest sampled derivative of that array, beyond the round-off floor.
+    The conv bias that feeds BatchNorm has true gradient 0: both sides must be at
+    round-off level there. An entry whose +-eps flips the sign of some LeakyReLU input
+    (a difference across a kink, where no derivative exists) is passed over for the
+    next random one; fewer entries are passed over than checked."""
+    eps = 1e-6
+    D = dcgan_discriminator(spectral_norm=spectral_norm, minibatch_stddev=minibatch_stddev,
+                            dtype="float64", rng=mg.backend.default_rng(0))
+    D.train()
+    for layer in D:
+        if isinstance(layer, nn.SpectralNorm):
+            layer.eval()  # u as stored: a fixed function of the weight
+    rng = np.random.default_rng(1)
+    x, gy = rng.uniform(-1, 1, (3, 28, 28, 1)), rng.standard_normal((3, 1))
+    y = D(x)
+    D.zero_grad()
+    analytic = {"input": D.backward(gy)}
+    analytic.update({name: p.grad.copy() for name, p in D.named_parameters()})
+    arrays = {"input": x}
+    arrays.update({name: p.data for name, p in D.named_parameters()})
+    assert len(arrays) == 9  # input, 2 conv and 1 dense weight + bias, BatchNorm gamma, beta
+    floor = roundoff_floor(y, gy, eps)
+    _, kinks = leaky_inputs_and_loss(D, x, gy)
+    assert floor < 1e-8
+    for name, array in arrays.items():
+        picked, numeric, passed_over = [], [], 0
+        for i in rng.permutation(array.size):
+            if len(picked) == SAMPLED_ENTRIES:
+                break
+            original = array.flat[i]
+            array.flat[i] = original + eps
+            plus, plus_kinks = leaky_inputs_and_loss(D, x, gy)
+            array.flat[i] = original - eps
+            minus, minus_kinks = leaky_inputs_and_loss(D, x, gy)
+            array.flat[i] = original
+            if not all(np.array_equal(before, after) for before, *others in
+                       zip(kinks, plus_kinks, minus_kinks) for after in others):
+                passed_over += 1
+                continue
+            picked.append(i)
+            numeric.append((plus - minus) / (2 * eps))
+        assert len(picked) == min(SAMPLED_ENTRIES, array.size) and passed_over < len(picked), \
+            (name, len(picked), passed_over)
+        numeric, ours = np.array(numeric), analytic[name].flat[picked]
+        error = np.abs(ours - numeric).max()
+        if name.startswith("2.") and name.endswith("bias"):  # the conv bias before BatchNorm
+            assert max(np.abs(ours).max(), np.abs(numeric).max()) <= floor, (name, ours, numeric)
+            continue
+        scale = np.abs(numeric).max()
+        assert scale > 1e-6, (name, numeric)
+        assert max(error - floor, 0) <= 1e-6 * scale, (name, error, scale, floor)
 
 
 def test_discriminator_cure_flags_must_be_booleans():
