@@ -6,7 +6,8 @@ Each example is found by glob (a new one is picked up without touching this file
   network needed: offline the loaders fall back to the embedded MNIST sample), exits 0
   within the timeout and writes at least one PNG, each a valid, non-empty PNG;
 - writes exactly the figures its module docstring lists on a ``Figures:`` line;
-- is written as notebook cells (``# %%``) and accepts ``--quick`` through argparse.
+- is written as notebook cells (``# %%``) and accepts ``--quick`` through argparse;
+- opens as a notebook with jupytext (part of the ``[test]`` extra, so CI runs it).
 """
 
 import ast
@@ -126,7 +127,10 @@ def test_example_is_notebook_cells_with_quick_flag(path):
 
 @examples
 def test_example_opens_as_a_notebook(path):
-    jupytext = pytest.importorskip("jupytext")
+    """jupytext (in the [test] extra) reads the example as a py:percent notebook with
+    both markdown and code cells."""
+    import jupytext
+
     notebook = jupytext.read(path, fmt="py:percent")
     kinds = [cell.cell_type for cell in notebook.cells]
     assert "markdown" in kinds and "code" in kinds, f"{path.name}: cells {kinds}"
