@@ -186,6 +186,9 @@ TRIALS += [pytest.param(("write", n, n), id=f"write-{n}", marks=pytest.mark.slow
 
 @pytest.mark.parametrize("trial", TRIALS)
 def test_sigkill_then_resume_gives_the_uninterrupted_run(trial, data_dir, reference, tmp_path):
+    """One trial, steps 1-3 of the module docstring: the kill interrupts the run where
+    the trial says, leaves only loadable checkpoints that are the reference's, and the
+    resumed run ends bitwise as the uninterrupted one."""
     mode, where, seed = trial
     rng = random.Random(seed)
     out = tmp_path / "run"
@@ -226,6 +229,8 @@ def test_sigkill_then_resume_gives_the_uninterrupted_run(trial, data_dir, refere
         assert records[:step] == reference["metrics"][:step]
     if mode == "epoch":  # the kill came after that epoch's checkpoint
         assert (step or 0) >= where * STEPS_PER_EPOCH, (step, where)
+    else:  # write n comes after (n - 1) // 2 whole epochs: last.npz is the latest of them
+        assert (step or 0) == (where - 1) // 2 * STEPS_PER_EPOCH, (step, where)
     for name in left:
         if name.startswith("epoch_") and name.endswith(".npz"):  # never a half-written copy
             assert_same_checkpoint(checkpoints / name, ref[name], name)
