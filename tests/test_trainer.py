@@ -37,7 +37,10 @@ def test_step_reports_every_number():
 
 
 @pytest.mark.parametrize("d_steps", [1, 3])
-def test_the_g_step_computes_no_discriminator_weight_gradients(d_steps):
+def test_the_g_step_stores_no_discriminator_weight_gradients(d_steps):
+    """Only the D steps add into D's .grad; D is unfrozen after the G step. (That the G
+    step does not even *compute* D's weight gradients is counted, product by product, in
+    test_operation_counts.py.)"""
     trainer = mlp_trainer(d_steps=d_steps)
     calls = []
     for p in trainer.D.parameters():
