@@ -8,15 +8,11 @@
   sum is cut into pieces;
 * the CPU engine on 1, 2 and 3 threads, with its size thresholds lowered so that small
   test arrays are split: the same bits run after run, and across thread counts;
-* the threads themselves: pieces cover a range once, run at once on distinct threads,
-  do not nest, report errors after every piece finished; a region runs the BLAS on one
-  thread; bad settings raise ``ConfigError``;
+* each backend gets its engine (the threads themselves: ``test_threads.py``);
 * nothing the engine returns is one of its scratch buffers: outputs and gradients
   survive later calls;
 * ``Trainer.sample`` in passes of ``sample_chunk`` samples is one whole eval forward.
 """
-
-import threading
 
 import numpy as np
 import pytest
@@ -25,8 +21,7 @@ from hypothesis import strategies as st
 
 import minigan as mg
 from minigan import backend, engine, parallel
-from minigan.engine import cpu, device, memory, threads
-from minigan.errors import ConfigError
+from minigan.engine import cpu, device, threads
 from minigan.functional import activations as A
 from minigan.functional import batchnorm as B
 from minigan.functional import unfold
@@ -272,90 +267,7 @@ def test_training_steps_on_every_engine():
                 np.testing.assert_allclose(b, a, rtol=0, atol=1e-9 * scale, err_msg=key)
 
 
-# ---------------------------------------------------------------------------- threads
-
-@FAST
-@given(n=st.integers(0, 50), count=st.integers(1, 5), min_size=st.integers(1, 8))
-def test_split_covers_the_range_once_with_disjoint_pieces(n, count, min_size):
-    parallel.set_threads(count)
-    hits = np.zeros(n, dtype=int)
-    pieces, lock = [], threading.Lock()
-
-    def part(start, stop):
-        with lock:
-            pieces.append((start, stop))
-        hits[start:stop] += 1
-
-    threads.split(n, part, min_size=min_size)
-    assert (hits == 1).all()
-    assert len(pieces) == max(1, min(count, n // min_size))
-    assert all(stop - start >= min_size for start, stop in pieces) or len(pieces) == 1
-
-
-def test_pieces_run_on_distinct_threads_at_once_and_do_not_nest():
-    parallel.set_threads(3)
-    together = threading.Barrier(3, timeout=10)  # broken unless 3 pieces run at once
-    outer, inner = set(), []
-
-    def part(start, stop):
-        together.wait()
-        outer.add(threading.get_ident())
-        threads.split(10, lambda a, b: inner.append((a, b)))  # inside a piece: one call
-
-    threads.split(3, part)
-    assert len(outer) == 3
-    assert sorted(inner) == [(0, 10)] * 3
-
-
-def test_an_exception_in_a_piece_is_raised_after_every_piece_finished():
-    parallel.set_threads(3)
-    finished = []
-
-    def part(start, stop):
-        if start == 0:
-            raise ValueError("piece 0 failed")
-        threading.Event().wait(0.05)
-        finished.append(start)
-
-    with pytest.raises(ValueError, match="piece 0 failed"):
-        threads.split(3, part)
-    assert sorted(finished) == [1, 2]
-
-
-def test_region_runs_the_blas_single_threaded_and_restores_it():
-    if parallel.blas_threads() is None:
-        pytest.skip("the BLAS's thread count cannot be set here (not OpenBLAS)")
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(2, user_api="blas"):
-        assert parallel.blas_threads() == 2
-        assert parallel.threads() == 2             # follows the BLAS by default
-        with pytest.raises(RuntimeError):
-            with parallel.region():
-                assert parallel.blas_threads() == 1
-                with parallel.region():            # nested: changes nothing
-                    assert parallel.blas_threads() == 1
-                assert parallel.threads() == 2
-                raise RuntimeError("inside")
-        assert parallel.blas_threads() == 2
-    with threadpool_limits(1, user_api="blas"):
-        assert parallel.threads() == 1             # one BLAS thread: no splitting
-
-
-def test_bad_thread_settings_raise_config_error(monkeypatch):
-    for bad in (0, -1, 1.5, True, "2"):
-        with pytest.raises(ConfigError, match="positive int"):
-            parallel.set_threads(bad)
-    parallel.set_threads(None)
-    monkeypatch.setenv("MINIGAN_NUM_THREADS", "two")
-    with pytest.raises(ConfigError, match="MINIGAN_NUM_THREADS"):
-        parallel.threads()
-    monkeypatch.setenv("MINIGAN_NUM_THREADS", "3")
-    assert parallel.threads() == 3
-    with pytest.raises(ConfigError, match="unknown engine 'gpu'"):
-        with engine.using("gpu"):
-            pass
-
+# ---------------------------------------------------------------------------- engines per backend
 
 def test_each_backend_gets_its_engine_and_only_numpy_splits(array_backend):
     parallel.set_threads(3)
@@ -367,13 +279,6 @@ def test_each_backend_gets_its_engine_and_only_numpy_splits(array_backend):
     else:
         assert engine.active().name == "device" and engine.sample_chunk() is None
         assert pieces == [(0, 10)]
-
-
-def test_keeping_freed_memory_can_be_switched_off(monkeypatch):
-    monkeypatch.setattr(memory, "_done", False)
-    monkeypatch.setenv("MINIGAN_KEEP_FREED_MEMORY", "0")
-    assert memory.keep_freed_memory() is False
-    assert memory._done                             # asked once per process
 
 
 # ---------------------------------------------------------------------------- fresh results
@@ -440,8 +345,9 @@ def test_trainer_samples_and_stats_are_not_overwritten_by_later_steps(array_back
 @pytest.mark.parametrize("model", ["dcgan", "conditional"])
 def test_sample_in_passes_is_one_whole_eval_forward(array_backend, model, monkeypatch):
     """Trainer.sample generates ``sample_chunk`` samples per pass (eval mode: each image
-    depends on its own z only): the result is G's whole-batch eval forward, to the bit
-    on the CPU, for a count that is not a multiple of the pass."""
+    depends on its own z only): the result is G's whole-batch eval forward, for a count
+    that is not a multiple of the pass -- to the bit on NumPy and the strict backend; on a
+    GPU to float32 rounding (cuBLAS may pick another kernel for another batch size)."""
     monkeypatch.setattr(cpu.CpuEngine, "sample_chunk", 16)
     monkeypatch.setattr(device.DeviceEngine, "sample_chunk", 16)
     rng = backend.default_rng(0)
@@ -460,7 +366,11 @@ def test_sample_in_passes_is_one_whole_eval_forward(array_backend, model, monkey
     G.eval()
     whole = host(G.forward(z) if labels is None else G.forward(z, labels))
     G.train()
-    assert in_passes.shape == whole.shape and np.array_equal(in_passes, whole)
+    assert in_passes.shape == whole.shape
+    if backend.name == "cupy":
+        np.testing.assert_allclose(in_passes, whole, rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(in_passes, whole)
 
 
 def test_a_generator_that_mixes_samples_is_run_whole(monkeypatch):

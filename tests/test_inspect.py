@@ -250,7 +250,10 @@ def test_recording_saliency_and_plots_on_the_strict_cupy_like_backend(array_back
     assert np.isfinite(result["grad_theta_norm"])
     paths = write_step_report(record, str(tmp_path), "s", real=real, D=trainer.D, n=2)
     assert len(paths) == 4
-    # the same numbers as on NumPy
+    # the same numbers as on NumPy -- where the weights and noise are the same: CuPy's
+    # generator (XORWOW) draws other numbers than NumPy's for the same seed
+    if mg.backend.name == "cupy":
+        return
     mg.backend.use("numpy")
     expected = inspect_step(tiny_trainer(), real_batch())
     assert record.stats == pytest.approx(expected.stats, rel=1e-12)
