@@ -245,9 +245,9 @@ def step_gflop(trainer, n):
     input gradients down to the image (G step); G backward with weight gradients and
     no input gradient at its first layer.
     """
-    z = np.zeros((n, LATENT_DIM), dtype=np.float32)
+    z = mg.backend.xp.zeros((n, LATENT_DIM), dtype=np.float32)
     g_rows = common.layer_macs(trainer.G, z)
-    d_rows = common.layer_macs(trainer.D, np.zeros((n, 28, 28, 1), dtype=np.float32))
+    d_rows = common.layer_macs(trainer.D, mg.backend.xp.zeros((n, 28, 28, 1), dtype=np.float32))
     g_fwd = common.step_gflop(g_rows, backward=False)
     g_bwd = common.step_gflop(g_rows, weight_grads=True, first_input_grad=False) - g_fwd
     d_train = common.step_gflop(d_rows, weight_grads=True, first_input_grad=False)
@@ -273,7 +273,7 @@ def first_step_agreement(torch, trainer, t_models, real, device="cpu"):
 
 def generation_agreement(torch, trainer, t_G, n, device="cpu"):
     z = trainer.noise(n, 99)
-    ours = trainer.sample(n, z=z)
+    ours = mg.backend.to_numpy(trainer.sample(n, z=z))
     t_G.eval()
     with torch.no_grad():
         theirs = t_G(to_torch(torch, z, device)).cpu().numpy().transpose(0, 2, 3, 1)

@@ -131,6 +131,36 @@ def test_training_step_smoke_with_torch(tmp_path):
     assert result["rss"]["4"]["ratio"] > 0
 
 
+def test_the_gpu_path_runs_on_the_strict_backend(monkeypatch, capsys):
+    """``--backend cupy`` end to end with the strict CuPy-like backend standing in for CuPy
+    (device arrays that refuse implicit conversion to NumPy): the step, the recorded
+    products, the profile and generation bring every number to the host explicitly."""
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import bench_training_step as bench
+        import common
+        import strict_backend
+        from minigan import backend
+    finally:
+        sys.path.pop(0)
+    use = backend.use
+    monkeypatch.setattr(backend, "use", lambda name: backend._activate(
+        strict_backend.strict_xp, "cupy") if name == "cupy" else use(name))
+    monkeypatch.setattr(backend, "synchronize", lambda: None)   # no GPU to wait for
+    monkeypatch.setattr(common, "gpu_report", lambda torch=None: {
+        "name": "strict test backend", "memory_gib": 0.0, "cupy": "-", "cuda_runtime": "-",
+        "torch_cuda": None})
+    try:
+        assert bench.main(["--smoke", "--backend", "cupy", "--no-torch", "--profile",
+                           "--threads", "1"]) == 0
+    finally:
+        use("numpy")
+    out = capsys.readouterr().out
+    assert "minigan (CuPy, NHWC)" in out and "GPU:      strict test backend" in out
+    assert "device engine" in out and "overhead: step - GEMMs alone" in out
+    assert "peak resident memory" not in out        # a CPU measure, not taken on a GPU
+
+
 @pytest.mark.parametrize("n", [1, 4, 64])
 def test_the_replayed_gemms_are_the_steps_gemm_work(n):
     """The products recorded from a step (the "gemms only" row) are exactly the analytical
