@@ -12,10 +12,12 @@ is a linear map x -> y = C x; column j of C is ``conv2d_forward`` of the j-th un
 vector. Likewise column j of the transposed convolution's matrix T is
 ``conv_transpose2d_forward`` of the j-th unit vector. The script checks T == C^T
 exactly (no tolerance), then draws C, C^T, and C^T's rows split by phase. Read by
-columns, C^T is what ``input_grad_col2im`` computes (GEMM, then one slice-add per tap);
-read by phases, what ``input_grad_phase`` computes (the sub-pixel decomposition); both
-live in ``minigan/functional/conv.py`` behind ``conv2d_input_grad``. The kernel taps are
-w = (1, 2, 3, 4, 5), so every non-zero entry names the tap it came from.
+columns, C^T is col2im of a product, which is how ``minigan/functional/conv.py`` and
+``conv_transpose.py`` compute it (one matrix product, then one slice-add per tap:
+``col2im`` in ``minigan/functional/unfold.py``). Read by phases, it is the sub-pixel
+view: S interleaved stride-1 correlations, a way to understand the sum, not a code path.
+The kernel taps are w = (1, 2, 3, 4, 5), so every non-zero entry names the tap it came
+from.
 
 The geometry is the DCGAN's (kernel 5, stride 2, padding 2; output_padding 1 for the
 transposed convolution), in 1-D with 8 input pixels: conv 8 -> 4, transposed 4 -> 8.
@@ -133,11 +135,11 @@ def make_figure(path):
         "bit for bit): the same weights read down the columns. So ConvTranspose2d(g) is "
         "Conv2d's dL/dx for dL/dy = g.",
         "     Read column by column, $C^{\\top}$ is col2im: column $o$ adds the kernel, "
-        "scaled by $g_o$, at $o\\cdot s - p$ (input_grad_col2im: one GEMM, then one "
+        "scaled by $g_o$, at $o\\cdot s - p$ (minigan's col2im: one matrix product, then one "
         "slice-add per tap).",
         "(c) Read row by row, split by output phase: each phase is a plain stride-1 "
-        "correlation of $g$ with the flipped sub-kernel $w[r::s]$ (input_grad_phase: one "
-        "gather, one GEMM, an interleave).",
+        "correlation of $g$ with the flipped sub-kernel $w[r::s]$ (the sub-pixel view: the "
+        "same sum, grouped by phase).",
     ]
     note.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", fontsize=10, linespacing=1.7,
               transform=note.transAxes)

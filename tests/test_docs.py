@@ -125,8 +125,10 @@ def test_the_link_checker_sees_links_and_images(tmp_path):
                     encoding="utf-8")
     assert local_links(page) == ["figures/a.png", "b.md#sec", "c.png"]
     assert code_blocks(page.read_text(encoding="utf-8"), "python") == ["   [x](y.md)\n"]
-    assert github_slug("How `conv2d_input_grad` avoids col2im: phase (sub-pixel) decomposition") \
-        == "how-conv2d_input_grad-avoids-col2im-phase-sub-pixel-decomposition"
+    assert github_slug("The tap-by-tap reference (`conv2d_reference`)") \
+        == "the-tap-by-tap-reference-conv2d_reference"
+    assert github_slug("col2im: every row added back onto its window") \
+        == "col2im-every-row-added-back-onto-its-window"
     assert github_slug("The optimum −log 4 and the Jensen–Shannon divergence") \
         == "the-optimum-log-4-and-the-jensenshannon-divergence"
 
@@ -180,9 +182,14 @@ def test_every_qualified_minigan_name_exists(page):
     assert not missing, f"{rel(page)} names what minigan does not have:\n  " + "\n  ".join(missing)
 
 
+# what a layer page may quote from the functional core: the forward/backward pairs and
+# their helpers, the private rules and helpers (``_relu_grad``, ``_values_per_channel``),
+# the tap-by-tap reference and the unfold functions of unfold.py
 FUNCTIONAL_NAME = re.compile(
-    r"^[a-z_][a-z0-9_]*_(forward|backward|input_grad|output_size|running_stats|kernels|axes)$"
-    r"|^(im2col|zero_pad|windows|embed|as_pair)$")
+    r"^[a-z_][a-z0-9_]*_(forward|backward|grad|input_grad|output_size|running_stats|reference"
+    r"|kernels|axes)$"
+    r"|^_[a-z][a-z0-9_]*$"
+    r"|^(im2col|col2im|zero_pad|windows|add_windows|padded_size|embed|as_pair)$")
 
 
 def functional_names(page):
