@@ -9,14 +9,13 @@ region; ``buffers.py`` holds the per-thread scratch arrays they reuse.
 from .. import backend
 from ..functional import unfold
 from . import threads
-from .memory import keep_freed_memory
 from .buffers import scratch, scratch_zeros
 from .reference import ReferenceEngine
 
 MATMUL_SPLIT_MIN = 1 << 21   # multiply-adds below which a product is not worth a thread hand-off
 ROWS_MIN = 16                # the fewest rows (or columns) a piece of a product gets
 INNER_PIECES = 4             # a long inner dimension is cut into this many pieces, always
-VALUES_MIN = 1 << 22         # the fewest values a piece of an elementwise map gets (see below)
+VALUES_MIN = 1 << 22         # the fewest values a thread's piece of an elementwise rule gets
 BLOCK_VALUES = 1 << 16       # elementwise rules run on blocks of this many values
 ADAM_VALUES_MIN = 1 << 16    # the fewest values a piece of Adam's update gets
 FOLD_VALUES = 1 << 20        # col2im_product folds blocks of samples of this many product values
@@ -31,7 +30,6 @@ class CpuEngine(ReferenceEngine):
     def region(self):
         """Buys: the BLAS's spinning workers are not woken between a step's operations,
         and (``memory.py``) the step's large arrays reuse pages instead of faulting."""
-        keep_freed_memory()
         return threads.region()
 
     def matmul(self, a, b):
@@ -151,18 +149,19 @@ class CpuEngine(ReferenceEngine):
         return backend.xp.einsum("ij,ij->j", a.reshape(-1, c), b.reshape(-1, c))
 
     def elementwise(self, rule, *args):
-        """Buys: the rule's temporaries stay in the cache: it runs on blocks of
-        BLOCK_VALUES values instead of whole arrays (~1.5x faster for a rule of a few
-        operations). Pieces on several threads only for arrays of millions of values:
-        below that, measured, a second thread made these memory-bound passes slower
-        (the halves must move to the other core's cache, and short NumPy calls on two
-        threads contend for the GIL)."""
+        """Buys: the rule's temporaries stay in the cache: arrays of 2 * BLOCK_VALUES values
+        or more go through the rule in blocks of BLOCK_VALUES values (in isolation ~1.4x
+        faster for a rule of a few operations; within a training step, about even).
+        Several threads only for arrays of millions of values: below that, measured, a
+        second thread made these memory-bound passes slower (the halves must move to the
+        other core's cache, and short NumPy calls on two threads contend for the GIL)."""
         xp = backend.xp
         x = args[0]
         splittable = [isinstance(a, xp.ndarray) and a.shape == x.shape for a in args]
         whole = [not s and (not isinstance(a, xp.ndarray) or a.ndim <= 1)
                  for a, s in zip(args, splittable)]
-        if x.ndim == 0 or x.size < 2 * VALUES_MIN or not all(s or w for s, w in zip(splittable, whole)):
+        if (x.ndim == 0 or x.size < 2 * BLOCK_VALUES
+                or not all(s or w for s, w in zip(splittable, whole))):
             return rule(*args)
         width = x.shape[-1] if x.ndim > 1 else 1
         rows = x.size // width

@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from .. import backend
 from ..errors import ConfigError
 from . import blas
+from .memory import keep_freed_memory
 
 _lock = threading.Lock()
 _state = threading.local()       # .inside: this thread is running a piece (no nesting)
@@ -72,8 +73,10 @@ def region():
 
     The BLAS runs on one thread inside, whatever the thread count (so a piece's GEMM
     rounds the same way on every run), and the thread count is fixed at entry, so the
-    BLAS's workers are not woken between the step's many operations. Nested regions,
-    regions inside a piece, and regions on the other backends change nothing.
+    BLAS's workers are not woken between the step's many operations; and freed memory
+    is kept for reuse (``memory.py``: the step's large arrays do not page-fault again).
+    Nested regions, regions inside a piece, and regions on the other backends change
+    nothing.
     """
     global _region_threads
     with _lock:
@@ -84,6 +87,7 @@ def region():
     if not enter:
         yield
         return
+    keep_freed_memory()
     before = blas.get_threads()
     if before is not None and before > 1:
         blas.set_threads(1)

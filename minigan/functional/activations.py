@@ -4,7 +4,7 @@ Each forward takes x of any shape and returns (y, cache); each backward takes
 gy = dL/dy (same shape) and returns gx = dL/dx. dtypes are preserved.
 
 Each rule is a small function of arrays, written once; ``engine.elementwise`` applies
-it (whole on a GPU, in cache-sized blocks on the CPU's cores). Masks are comparisons
+it (whole on a GPU, in cache-sized blocks on the CPU). Masks are comparisons
 (``x > 0``) combined with ``maximum`` and products rather than ``where``: fewer passes
 over memory, no extra temporaries.
 """
