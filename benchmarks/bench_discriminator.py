@@ -2,7 +2,7 @@
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_discriminator.py
 
-The network (DESIGN.md's seed DCGAN discriminator, 28x28x1 input):
+The network (the MNIST DCGAN's discriminator, 28x28x1 input):
 
     Conv2d(1, 64, 5, s2, p2) -> LeakyReLU(0.2) -> Conv2d(64, 128, 5, s2, p2)
     -> BatchNorm2d(128) -> LeakyReLU(0.2) -> Flatten -> Dense(7*7*128, 1)
@@ -39,7 +39,7 @@ sys.path.insert(0, HERE)                   # `import common`
 import common  # noqa: E402
 import minigan as mg  # noqa: E402
 
-TARGET_RATIO = 1.5  # the goal: minigan within 1.5x of PyTorch's time
+TARGET_RATIO = 1.5  # the goal this benchmark was written for: within 1.5x of PyTorch's time
 
 
 def parse_args(argv=None):

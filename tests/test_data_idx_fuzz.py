@@ -25,7 +25,7 @@ from hypothesis.extra import numpy as hnp
 
 from minigan.data import IDXFormatError, read_idx, write_idx
 
-# --- a reference decoder, from the spec (FACTS.md "IDX format") -----------------------------
+# --- a reference decoder, from the IDX format as LeCun et al. publish it with MNIST -------
 
 SPEC_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 

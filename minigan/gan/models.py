@@ -1,6 +1,6 @@
 """Ready-made GAN networks for 28x28x1 images (MNIST, Fashion-MNIST), images NHWC.
 
-- ``dcgan_generator`` / ``dcgan_discriminator``: the seed DCGAN of DESIGN.md
+- ``dcgan_generator`` / ``dcgan_discriminator``: the MNIST DCGAN
   (Radford et al. 2016 style: strided (transposed) convolutions, BatchNorm,
   ReLU in G, LeakyReLU(0.2) in D, tanh output, N(0, 0.02) initialisation).
 - ``mlp_generator`` / ``mlp_discriminator``: fully connected GAN (Goodfellow et al. 2014
@@ -45,7 +45,8 @@ MNIST_SHAPE = (28, 28, 1)
 
 
 def dcgan_generator(latent_dim=100, *, dtype=None, rng=None):
-    """The design's MNIST generator, a ``Sequential`` of exactly these layers::
+    """The MNIST DCGAN generator, 100 -> 7x7x128 -> 14x14x64 -> 28x28x1, a ``Sequential``
+    of exactly these layers::
 
         0 Dense(latent_dim, 7*7*128)             z (N, latent_dim) -> (N, 6272)
         1 Reshape(7, 7, 128)                     -> (N, 7, 7, 128)
@@ -58,7 +59,8 @@ def dcgan_generator(latent_dim=100, *, dtype=None, rng=None):
         6 Tanh                                   images in [-1, 1]
 
     (transposed conv size: (7 - 1)*2 - 2*2 + 5 + 1 = 14, (14 - 1)*2 - 4 + 5 + 1 = 28.)
-    No normalisation or activation follows the first Dense: the design lists none.
+    No normalisation or activation follows the first Dense (the projection of z feeds the
+    first transposed convolution directly).
     Weights ~ N(0, 0.02^2), biases 0, BatchNorm gamma ~ N(1, 0.02^2) (``init.dcgan_init_``).
     """
     latent_dim = positive_int("dcgan_generator", "latent_dim", latent_dim)
@@ -76,7 +78,8 @@ def dcgan_generator(latent_dim=100, *, dtype=None, rng=None):
 
 
 def dcgan_discriminator(*, spectral_norm=False, minibatch_stddev=False, dtype=None, rng=None):
-    """The design's MNIST discriminator, a ``Sequential`` of exactly these layers::
+    """The MNIST DCGAN discriminator, 28x28x1 -> 14x14x64 -> 7x7x128 -> one logit, a
+    ``Sequential`` of exactly these layers::
 
         0 Conv2d(1, 64, 5, stride=2, padding=2)      x (N, 28, 28, 1) -> (N, 14, 14, 64)
         1 LeakyReLU(0.2)                             (no BatchNorm on the input layer)
@@ -90,8 +93,8 @@ def dcgan_discriminator(*, spectral_norm=False, minibatch_stddev=False, dtype=No
     a raw score: the objectives apply the sigmoid inside a stable BCE where needed.
     Weights ~ N(0, 0.02^2), biases 0, BatchNorm gamma ~ N(1, 0.02^2).
 
-    Two cures for unstable training and mode collapse, both off by default (the design's
-    network is the default):
+    Two cures for unstable training and mode collapse, both off by default (the plain
+    network above is the default):
 
     - ``spectral_norm=True`` wraps the two Conv2d and the Dense in ``SpectralNorm``
       (their weights are used as W / sigma(W); keys become "0.layer.weight", "0.u");
