@@ -48,7 +48,7 @@ os.makedirs(args.out, exist_ok=True)
 print(f"settings: {vars(args)}")
 
 # %% [markdown]
-# ## 1. The design's DCGAN on MNIST, trained for a little while
+# ## 1. The MNIST DCGAN, trained for a little while
 #
 # At step 0 both networks are random. After 250 steps (about two minutes on two cores)
 # G draws digit-like strokes and D is not yet winning by far: a typical early-training
@@ -61,7 +61,7 @@ batches = mg.data.Batches(images, None, batch_size=args.batch_size, seed=args.se
 rng = mg.backend.default_rng(args.seed)
 G = mg.gan.dcgan_generator(latent_dim=100, rng=rng)
 D = mg.gan.dcgan_discriminator(rng=rng)
-trainer = mg.gan.Trainer(G, D, loss="non-saturating", seed=args.seed)  # the design's defaults
+trainer = mg.gan.Trainer(G, D, loss="non-saturating", seed=args.seed)  # DCGAN's defaults (Radford et al. 2016)
 started = time.time()
 batch_iter = iter(batches)
 

@@ -1,6 +1,6 @@
 # %% [markdown]
 """
-# The design's DCGAN on MNIST, step by step
+# The MNIST DCGAN, step by step
 
 Trains minigan's seed DCGAN (``mg.gan.dcgan_generator`` / ``mg.gan.dcgan_discriminator``)
 on MNIST with the library's public pieces -- data loader, ``Batches``, ``Trainer.step``
@@ -24,7 +24,7 @@ import numpy as np
 
 import minigan as mg
 
-parser = argparse.ArgumentParser(description="Train the design's DCGAN on MNIST.")
+parser = argparse.ArgumentParser(description="Train the MNIST DCGAN.")
 parser.add_argument("--quick", action="store_true",
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/mnist_dcgan", help="folder for figures")

@@ -63,7 +63,7 @@ for d in (0.5, 0.1, 0.01, 0.001, 1e-4):
 # %% [markdown]
 # ## 2. Measured: the gradient reaching G while D pulls ahead
 #
-# The design's DCGAN at its initial weights. G stays fixed; D alone takes Adam steps
+# The MNIST DCGAN at its initial weights. G stays fixed; D alone takes Adam steps
 # (lr 2e-4, the trainer's) on real digits vs G's fakes, so D(G(z)) falls. At each
 # measurement point ``generator_gradient`` runs the G step's backward pass for a fixed z
 # batch under each loss -- D frozen, training mode, nothing changed -- and reports

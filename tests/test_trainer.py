@@ -210,7 +210,7 @@ def test_reproducible_and_exactly_resumable():
 
 
 def dcgan_trainer(seed):
-    """The design's DCGAN pair (float32, BatchNorm in both networks), weights from seed."""
+    """The MNIST DCGAN pair (float32, BatchNorm in both networks), weights from seed."""
     return Trainer(mg.gan.dcgan_generator(rng=mg.backend.default_rng(seed)),
                    mg.gan.dcgan_discriminator(rng=mg.backend.default_rng(seed + 1)), seed=seed)
 
