@@ -31,10 +31,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 @pytest.fixture(autouse=True)
 def _numpy_backend_by_default():
-    """Every test starts and ends on the NumPy backend with a fixed global seed."""
+    """Every test starts and ends on the NumPy backend with a fixed global seed, and with
+    minigan's default thread count (a test may change it with parallel.set_threads)."""
+    from minigan import parallel
+
     backend.use("numpy")
     backend.seed(0)
+    previous = parallel.set_threads(None)
     yield
+    parallel.set_threads(previous)
     backend.use("numpy")
 
 

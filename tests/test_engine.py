@@ -29,13 +29,6 @@ from minigan.functional import unfold
 FAST = settings(deadline=None, max_examples=25)
 
 
-@pytest.fixture(autouse=True)
-def _default_threads():
-    previous = parallel.set_threads(None)
-    yield
-    parallel.set_threads(previous)
-
-
 @pytest.fixture
 def tiny_pieces(monkeypatch):
     """Lower the engines' size thresholds so that arrays of a few values are split too."""

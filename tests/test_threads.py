@@ -21,13 +21,6 @@ from minigan.errors import ConfigError
 FAST = settings(deadline=None, max_examples=25)
 
 
-@pytest.fixture(autouse=True)
-def _default_threads():
-    previous = parallel.set_threads(None)
-    yield
-    parallel.set_threads(previous)
-
-
 @FAST
 @given(n=st.integers(0, 50), count=st.integers(1, 5), min_size=st.integers(1, 8))
 def test_split_covers_the_range_once_with_disjoint_pieces(n, count, min_size):
