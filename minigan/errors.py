@@ -5,6 +5,12 @@ class MiniganError(Exception):
     """Base class of every error minigan raises on purpose."""
 
 
+class InputError(MiniganError):
+    """Bad input -- an argument, a file or a directory given -- found before any work
+    began, so nothing on disk was changed. The command line exits with status 2 on it
+    (and with 1 on a failure during the work)."""
+
+
 class BackendError(MiniganError, RuntimeError):
     """The requested array backend cannot be used (CuPy missing, no GPU, unknown name)."""
 
