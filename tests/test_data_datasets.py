@@ -48,6 +48,9 @@ def loaded_fill(name="mnist", **kwargs):
 
 
 def test_search_order(tmp_path, monkeypatch):
+    """With no directory named: the cache, then Debian's directory (Fashion-MNIST only).
+    A named directory -- --data (path=) before $MINIGAN_DATA -- is the only place tried:
+    DIR itself, then DIR/<dataset>."""
     given, env = tmp_path / "given", tmp_path / "env"
     make_split(tmp_path / "debian", 3, 4)
     assert loaded_fill("fashion-mnist") == 4  # Debian's directory, for Fashion-MNIST only
@@ -62,8 +65,34 @@ def test_search_order(tmp_path, monkeypatch):
     assert loaded_fill("fashion-mnist") == 5
     make_split(given, 3, 1)
     assert loaded_fill("fashion-mnist", path=given) == 1  # the directory given comes first
-    (tmp_path / "empty").mkdir()  # an existing directory without the files: search on
-    assert loaded_fill("fashion-mnist", path=str(tmp_path / "empty")) == 5  # then the rest
+
+
+@pytest.mark.parametrize("how", ["--data", "$MINIGAN_DATA"])
+@pytest.mark.parametrize("state", ["missing", "empty", "other files"])
+def test_a_named_directory_without_the_split_is_an_error_not_a_fallback(
+        tmp_path, monkeypatch, how, state):
+    """One rule for --data and $MINIGAN_DATA: a named directory that does not exist, is
+    empty, or holds other files is an error, even with the cache and the embedded
+    sample at hand; nothing else is tried."""
+    make_split(tmp_path / "cache" / "mnist", 3, 6)
+    named = tmp_path / "named"
+    if state != "missing":
+        named.mkdir()
+    if state == "other files":
+        make_split(named, 3, 1, stems=TEST)
+        (named / "README").write_text("my notes")
+    path = None
+    if how == "--data":
+        path = str(named)
+    else:
+        monkeypatch.setenv("MINIGAN_DATA", str(named))
+    expected = (r"does not exist or is not a directory" if state == "missing"
+                else r"holds no train split: expected train-images-idx3-ubyte.gz and "
+                     r"train-labels-idx1-ubyte.gz")
+    with pytest.raises(DataNotFoundError, match=expected) as info:
+        datasets.load_dataset("mnist", "train", path, embedded_fallback=True)
+    assert str(named) in str(info.value) and "\n" not in str(info.value)
+    assert ("(from $MINIGAN_DATA)" in str(info.value)) == (how == "$MINIGAN_DATA")
 
 
 def test_raw_files_and_splits(tmp_path):
@@ -80,24 +109,27 @@ def test_raw_files_and_splits(tmp_path):
 
 
 def test_files_of_a_split_are_not_mixed_across_directories(tmp_path):
-    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "mnist").mkdir(parents=True)
     write_idx(tmp_path / "a" / (TRAIN[0] + ".gz"), np.zeros((2, 28, 28), np.uint8))
-    make_split(tmp_path / "cache" / "mnist", 3, 6)
-    assert loaded_fill(path=tmp_path / "a") == 6
+    write_idx(tmp_path / "a" / "mnist" / (TRAIN[1] + ".gz"), np.zeros(2, np.uint8))
+    with pytest.raises(DataNotFoundError, match="holds no train split"):
+        loaded_fill(path=tmp_path / "a")
+    make_split(tmp_path / "cache" / "fashion-mnist", 3, 6)  # the cache holds a whole split
+    os.remove(tmp_path / "cache" / "fashion-mnist" / (TRAIN[1] + ".gz"))
+    make_split(tmp_path / "debian", 3, 4, stems=(TRAIN[0] + "x", TRAIN[1]))  # labels only
+    with pytest.raises(DataNotFoundError, match="Fashion-MNIST train split not found"):
+        loaded_fill("fashion-mnist")
 
 
-def test_not_found_lists_places_searched(tmp_path, monkeypatch):
-    monkeypatch.setenv("MINIGAN_DATA", str(tmp_path / "env"))
+def test_not_found_lists_places_searched(tmp_path):
     with pytest.raises(DataNotFoundError) as info:
-        (tmp_path / "given").mkdir(exist_ok=True)
-        data.load_mnist(path=tmp_path / "given", download=False)
+        data.load_mnist(download=False)
     err = info.value
     assert isinstance(err, FileNotFoundError) and isinstance(err, MiniganError)
     msg = str(err)
-    assert msg.startswith("MNIST train split not found")
-    for place in (tmp_path / "given", tmp_path / "env", tmp_path / "env" / "mnist",
-                  tmp_path / "cache" / "mnist"):
-        assert str(place) in msg and place in err.searched
+    assert msg.startswith("MNIST train split not found") and "\n" not in msg
+    place = tmp_path / "cache" / "mnist"
+    assert str(place) in msg and err.searched == [place]
     assert "downloading was not allowed" in msg and "MINIGAN_DATA" in msg
 
 
@@ -111,8 +143,8 @@ def test_count_mismatch_is_a_clear_error(tmp_path):
 def test_labels_file_in_place_of_images(tmp_path):
     write_idx(tmp_path / (TRAIN[0] + ".gz"), np.zeros(5, np.uint8))
     write_idx(tmp_path / (TRAIN[1] + ".gz"), np.zeros(5, np.uint8))
-    with pytest.raises(IDXFormatError, match=r"expected uint8 images \(N, H, W\), got uint8 "
-                                             r"of shape \(5,\)"):
+    with pytest.raises(IDXFormatError, match=r"train-images-idx3-ubyte.gz: header says 5 "
+                                             r"uint8; expected uint8 images \(Nx28x28\)"):
         data.load_mnist(path=tmp_path, download=False)
 
 
@@ -201,10 +233,49 @@ def test_an_unreadable_data_file_is_a_clear_error(tmp_path, monkeypatch):
     for stem in datasets.SPLITS["train"]:
         (tmp_path / (stem + ".gz")).write_bytes(b"")
 
-    def denied(path):
+    def denied(path, accept=None):
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr(datasets, "read_idx", denied)
     with pytest.raises(DataNotFoundError, match=r"cannot read the data file .*"
-                                                r"train-images-idx3-ubyte.gz: Permission denied"):
+                                                r"train-labels-idx1-ubyte.gz: Permission denied"):
         datasets.load_dataset("mnist", "train", str(tmp_path))
+
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("header, expected", [
+    ((2_000_000, 28, 28), r"header says 2000000x28x28 uint8; expected at most 1,000,000 images"),
+    ((5, 32, 32), r"header says 5x32x32 uint8; expected uint8 images \(Nx28x28\) \(MNIST and "
+                  r"Fashion-MNIST images are 28x28, and minigan's models take 28x28\)"),
+    ((5, 28, 28, 1), r"header says 5x28x28x1 uint8; expected uint8 images \(Nx28x28\)"),
+])
+def test_image_headers_are_checked_before_any_data_is_read(tmp_path, gz, header, expected):
+    """The images file's header is held against what MNIST-like data is (uint8 28x28, at
+    most MAX_IMAGES) before any data is read: a file claiming 2 million images is refused
+    for that -- not read, and not merely found short -- and 32x32 images are refused at
+    loading, not deep inside the model. (The data here is a few bytes: the check must
+    come first for the expected message to appear.)"""
+    import tracemalloc
+
+    raw = struct.pack(">HBB", 0, 0x08, len(header)) + struct.pack(f">{len(header)}I", *header)
+    raw += bytes(1000)
+    images = tmp_path / (TRAIN[0] + (".gz" if gz else ""))
+    images.write_bytes(gzip.compress(raw, mtime=0) if gz else raw)
+    write_idx(tmp_path / (TRAIN[1] + ".gz"), np.zeros(5, np.uint8))
+    tracemalloc.start()
+    try:
+        with pytest.raises(IDXFormatError, match=expected):
+            data.load_mnist(path=tmp_path, download=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20, peak
+
+
+def test_a_labels_header_claiming_too_many_is_refused(tmp_path):
+    make_split(tmp_path, 3, 1)
+    raw = struct.pack(">HBBI", 0, 0x08, 1, 1_000_001)
+    (tmp_path / (TRAIN[1] + ".gz")).write_bytes(gzip.compress(raw + bytes(10), mtime=0))
+    with pytest.raises(IDXFormatError, match=r"train-labels-idx1-ubyte.gz: header says 1000001 "
+                                             r"uint8; expected at most 1,000,000 labels"):
+        data.load_mnist(path=tmp_path, download=False)

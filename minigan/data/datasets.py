@@ -5,38 +5,51 @@ Each split is a pair of IDX files (images ``(N, 28, 28)`` uint8, labels ``(N,)``
     train: train-images-idx3-ubyte.gz  train-labels-idx1-ubyte.gz
     test:  t10k-images-idx3-ubyte.gz   t10k-labels-idx1-ubyte.gz
 
-(un-gzipped files without ``.gz`` are accepted too). Search order, first hit wins (both
+(un-gzipped files without ``.gz`` are accepted too). Where they are looked for (both
 files of the split must be in the same directory):
 
-1. the directory given (``path=``, the CLI's ``--data DIR``), and ``DIR/<dataset>``;
-2. ``$MINIGAN_DATA`` and ``$MINIGAN_DATA/<dataset>``;
-3. the cache, ``~/.cache/minigan/<dataset>`` (``$XDG_CACHE_HOME/minigan`` if that is set;
-   the module attribute ``CACHE_ROOT`` overrides both);
-4. for Fashion-MNIST, Debian's ``dataset-fashion-mnist`` package directory
-   (``DEBIAN_FASHION_DIR``);
-5. with ``download=True``: the public mirrors (those torchvision, TensorFlow Datasets and
-   Keras use), into the cache, checksum-verified and atomic (``download.py``).
+* **a directory you name** -- ``path=`` (the CLI's ``--data DIR``), or else
+  ``$MINIGAN_DATA`` -- is where the data must be: ``DIR`` itself or ``DIR/<dataset>``.
+  If it does not exist or holds neither, that is an error (``DataNotFoundError``); nothing
+  else is tried, so a typo never trains silently on other data;
+* with no directory named: the cache, ``~/.cache/minigan/<dataset>``
+  (``$XDG_CACHE_HOME/minigan`` if that is set; the module attribute ``CACHE_ROOT``
+  overrides both); for Fashion-MNIST, Debian's ``dataset-fashion-mnist`` package directory
+  (``DEBIAN_FASHION_DIR``); with ``download=True``, the public mirrors (those torchvision,
+  TensorFlow Datasets and Keras use), into the cache, checksum-verified and atomic
+  (``download.py``); and with ``embedded_fallback=True``, for MNIST, the sample embedded
+  in the package (``embedded.py``), saying so on stderr.
 
 Files found in a directory are not checksum-checked (they may be your own data in IDX
-format); they are structurally validated by ``read_idx``. With ``embedded_fallback=True``
-and nothing found, MNIST falls back to the sample embedded in the package
-(``embedded.py``) and says so on stderr.
+format); they are structurally validated by ``read_idx``, and their headers are checked
+before any data is read: images must be uint8 ``(N, 28, 28)`` (what MNIST and
+Fashion-MNIST are, and what minigan's models take) and labels uint8 ``(N,)``, with N at
+most ``MAX_IMAGES``.
 """
 
 import os
 from pathlib import Path
 
-from ..errors import ConfigError, MiniganError
+from ..errors import ConfigError, InputError
 from .download import DownloadError, download
 from .embedded import load_embedded_mnist
 from .idx import IDXFormatError, read_idx
 
-__all__ = ["DataNotFoundError", "DATASETS", "SPLITS", "load_dataset", "load_mnist",
-           "load_fashion_mnist", "find_split", "cache_dir"]
+__all__ = ["DataNotFoundError", "DATASETS", "SPLITS", "MAX_IMAGES", "load_dataset",
+           "load_mnist", "load_fashion_mnist", "find_split", "cache_dir"]
 
 ENV_VAR = "MINIGAN_DATA"
 CACHE_ROOT = None
 """The cache root; ``None`` means ``$XDG_CACHE_HOME/minigan`` or ``~/.cache/minigan``."""
+
+IMAGE_SIZE = (28, 28)
+"""Height and width of every MNIST and Fashion-MNIST image, and what the models take."""
+
+MAX_IMAGES = 1_000_000
+"""The most images (or labels) a split may hold. The largest MNIST-like set, EMNIST
+ByClass, has 814,255; a million 28x28 images take 0.78 GB as uint8 and 3.1 GB once
+converted to float32 for training, so a header claiming more is refused before any of it
+is read (a 1 MB gzip file can honestly claim a gigabyte of zeros)."""
 
 DEBIAN_FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 """Where Debian's ``dataset-fashion-mnist`` package installs the four files."""
@@ -86,7 +99,7 @@ DATASETS = {
 }
 
 
-class DataNotFoundError(MiniganError, FileNotFoundError):
+class DataNotFoundError(InputError, FileNotFoundError):
     """The dataset's files are nowhere minigan looked, and could not be downloaded.
 
     ``searched`` lists the directories tried; ``reason`` says why no download happened.
@@ -117,14 +130,24 @@ def _check(name, split):
         raise ConfigError(f"unknown split {split!r}: expected 'train' or 'test'")
 
 
+def named_dir(path=None):
+    """(the directory the caller named, where the name came from), or (None, None):
+    ``path`` (the CLI's ``--data``), else ``$MINIGAN_DATA``."""
+    if path is not None:
+        return Path(os.path.expanduser(path)), "--data"
+    if os.environ.get(ENV_VAR):
+        return Path(os.path.expanduser(os.environ[ENV_VAR])), f"${ENV_VAR}"
+    return None, None
+
+
 def search_dirs(name, path=None):
-    """The directories searched for dataset ``name``, in order (they need not exist)."""
-    dirs = []
-    for root in (path, os.environ.get(ENV_VAR) or None):
-        if root is not None:
-            root = Path(os.path.expanduser(root))
-            dirs += [root, root / name]
-    dirs.append(cache_dir(name))
+    """The directories searched for dataset ``name``, in order (they need not exist):
+    ``DIR`` and ``DIR/<name>`` for a named directory, else the cache (and Debian's
+    directory for Fashion-MNIST)."""
+    named, _ = named_dir(path)
+    if named is not None:
+        return [named, named / name]
+    dirs = [cache_dir(name)]
     if name == "fashion-mnist":
         dirs.append(Path(DEBIAN_FASHION_DIR))
     return dirs
@@ -148,20 +171,35 @@ def find_split(name, split="train", path=None):
     return None, searched
 
 
+def _expect(kind, shape):
+    """An ``accept`` check for ``read_idx``: uint8 arrays of ``shape`` (None: any N up to
+    MAX_IMAGES), described for the error message as ``kind``."""
+    def accept(dims, dtype):
+        want = "x".join("N" if d is None else str(d) for d in shape)
+        if (dtype.name != "uint8" or len(dims) != len(shape)
+                or any(w is not None and w != d for w, d in zip(shape, dims))):
+            return f"expected uint8 {kind} ({want}){_SIZE_NOTE if kind == 'images' else ''}"
+        if dims[0] > MAX_IMAGES:
+            return (f"expected at most {MAX_IMAGES:,} {kind} (minigan.data.MAX_IMAGES: the "
+                    f"largest MNIST-like set has 814,255), got {dims[0]:,}")
+        return None
+    return accept
+
+
+_SIZE_NOTE = " (MNIST and Fashion-MNIST images are 28x28, and minigan's models take 28x28)"
+
+
 def read_pair(images_path, labels_path):
-    """Read and cross-check an images file and a labels file; return (images, labels)."""
+    """Read and cross-check an images file and a labels file; return (images, labels).
+    Each header is checked (uint8 labels (N,), uint8 images (N, 28, 28), N at most
+    ``MAX_IMAGES``) before that file's data is read."""
     try:
-        images, labels = read_idx(images_path), read_idx(labels_path)
+        labels = read_idx(labels_path, accept=_expect("labels", (None,)))
+        images = read_idx(images_path, accept=_expect("images", (None,) + IMAGE_SIZE))
     except OSError as error:  # e.g. permission denied, a disk error
         raise DataNotFoundError(f"cannot read the data file {error.filename or images_path}: "
                                 f"{error.strerror or error}", searched=[Path(images_path).parent],
                                 reason=str(error)) from None
-    if images.ndim != 3 or images.dtype.name != "uint8":
-        raise IDXFormatError(f"{Path(images_path).name}: expected uint8 images (N, H, W), "
-                             f"got {images.dtype.name} of shape {images.shape}")
-    if labels.ndim != 1 or labels.dtype.name != "uint8":
-        raise IDXFormatError(f"{Path(labels_path).name}: expected uint8 labels (N,), "
-                             f"got {labels.dtype.name} of shape {labels.shape}")
     if len(images) != len(labels):
         raise IDXFormatError(f"{Path(images_path).name} holds {len(images)} images but "
                              f"{Path(labels_path).name} holds {len(labels)} labels "
@@ -189,24 +227,24 @@ def load_dataset(name, split="train", path=None, download=True, embedded_fallbac
     """Load a split of ``"mnist"`` or ``"fashion-mnist"``: ``(images, labels)``.
 
     ``images`` is uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)`` (raw pixel values;
-    see ``to_unit_range`` and ``Batches`` for training). Searches ``path``,
-    ``$MINIGAN_DATA``, the cache (and Debian's directory for Fashion-MNIST), then
-    downloads into the cache when ``download`` is true. Raises ``DataNotFoundError``
-    (listing the places searched and each mirror's failure) when nothing is found, unless
-    ``embedded_fallback`` is true and ``name`` is ``"mnist"``: then the 5,000-digit sample
-    shipped in the package is returned, for any split, with a line on stderr saying so.
-    Raises ``IDXFormatError`` if a file found is malformed.
+    see ``to_unit_range`` and ``Batches`` for training). A named directory (``path``, else
+    ``$MINIGAN_DATA``) must hold the split, or ``DataNotFoundError`` is raised. With none
+    named: the cache (and Debian's directory for Fashion-MNIST), then a download into the
+    cache when ``download`` is true; when nothing is found, ``DataNotFoundError`` (listing
+    the places searched and each mirror's failure), unless ``embedded_fallback`` is true
+    and ``name`` is ``"mnist"``: then the 5,000-digit sample shipped in the package is
+    returned, for any split, with a line on stderr saying so. Raises ``IDXFormatError`` if
+    a file found is malformed or not uint8 28x28 images (or uint8 labels) of at most
+    ``MAX_IMAGES``.
     """
     _check(name, split)
-    if path is not None and not Path(os.path.expanduser(path)).is_dir():
-        raise DataNotFoundError(f"{DATASETS[name]['title']}: the data directory {path} does "
-                                "not exist or is not a directory (expected a directory "
-                                f"holding {', '.join(s + '.gz' for s in SPLITS[split])})",
-                                searched=[Path(path)], reason="no such directory")
-    found, searched = find_split(name, split, path)
+    title = DATASETS[name]["title"]
+    named, source = named_dir(path)
+    if named is not None:
+        return read_pair(*_in_named_dir(name, split, named, source))
+    found, searched = find_split(name, split)
     if found is not None:
         return read_pair(*found)
-    title = DATASETS[name]["title"]
     if download:
         try:
             return read_pair(*_download_split(name, split, progress))
@@ -217,12 +255,32 @@ def load_dataset(name, split="train", path=None, download=True, embedded_fallbac
         reason = brief = "downloading was not allowed"
     if embedded_fallback and name == "mnist":
         return load_embedded_mnist(searched=searched, reason=brief)
-    where = "\n  ".join(map(str, searched))
+    where = ", ".join(map(str, searched))
     files = ", ".join(stem + "[.gz]" for stem in SPLITS[split])
     raise DataNotFoundError(
-        f"{title} {split} split not found: no directory holds {files}. Searched:\n  {where}\n"
+        f"{title} {split} split not found: no directory holds {files}. Searched: {where}; "
         f"and {reason}. Pass the directory holding the files (--data DIR), set "
         f"{ENV_VAR}=DIR, or allow the download.", searched=searched, reason=reason)
+
+
+def _in_named_dir(name, split, directory, source):
+    """(images path, labels path) of the split in the directory the caller named (``DIR``
+    or ``DIR/<name>``); a ``DataNotFoundError`` if it is not there."""
+    title = DATASETS[name]["title"]
+    files = " and ".join(stem + ".gz" for stem in SPLITS[split])
+    origin = f" (from {source})" if source.startswith("$") else ""
+    if not directory.is_dir():
+        raise DataNotFoundError(f"{title}: the data directory {directory}{origin} does not "
+                                f"exist or is not a directory (expected a directory holding "
+                                f"{files})", searched=[directory], reason="no such directory")
+    found, searched = find_split(name, split, directory)
+    if found is None:
+        raise DataNotFoundError(
+            f"{title}: the data directory {directory}{origin} holds no {split} split: "
+            f"expected {files} (or the same without .gz) in {directory} or "
+            f"{directory / name}; nothing else is tried when a data directory is named",
+            searched=searched, reason="not in the named directory")
+    return found
 
 
 def load_mnist(split="train", path=None, download=True, **kwargs):

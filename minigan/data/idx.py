@@ -19,6 +19,10 @@ size mod 2^32). A gzip file's header and trailer can both lie (and agree), so fo
 the data, never to what a corrupt header claims. No full-size intermediate ``bytes``
 copy is made, so the 47 MB MNIST training images need 47 MB of memory. Multi-byte
 types are byte-swapped in place to the native order.
+
+A caller that knows what it wants (the MNIST loader: uint8 images of 28x28, at most a
+million of them) passes ``accept``: it sees the header's dimensions and type before a
+single data byte is read or any memory is allocated, and can refuse the file there.
 """
 
 import gzip
@@ -29,7 +33,7 @@ import zlib
 import numpy as np
 
 from ..atomic import atomic_write
-from ..errors import MiniganError
+from ..errors import InputError
 
 __all__ = ["IDXFormatError", "read_idx", "write_idx", "IDX_TYPES"]
 
@@ -44,7 +48,7 @@ _GZIP_FIRST = 8  # a .gz buffer starts at up to 8x the compressed size (MNIST: ~
 _GZIP_FIRST_MIN = 1 << 16  # ...or 64 KiB, and doubles only as decompressed data arrives
 
 
-class IDXFormatError(MiniganError, ValueError):
+class IDXFormatError(InputError, ValueError):
     """A file is not a valid IDX file: wrong magic, unknown type, truncated, trailing data."""
 
 
@@ -132,8 +136,17 @@ def _to_native(array):
     return array
 
 
-def _read_raw(path, f, file_size):
+def _accept(path, dims, dtype, accept):
+    """Run the caller's check of the header (before any data is read)."""
+    if accept is not None:
+        problem = accept(dims, np.dtype(dtype).newbyteorder("="))
+        if problem:
+            _fail(path, f"header says {_describe(dims, dtype)}; {problem}")
+
+
+def _read_raw(path, f, file_size, accept):
     dims, dtype, offset = _parse_header(path, f)
+    _accept(path, dims, dtype, accept)
     expected = _data_bytes(dims, dtype)
     if file_size - offset != expected:
         _size_error(path, dims, dtype, offset, expected, file_size - offset)
@@ -142,7 +155,7 @@ def _read_raw(path, f, file_size):
     return out
 
 
-def _read_gzip(path, f, file_size):
+def _read_gzip(path, f, file_size, accept):
     # The last 4 bytes of a gzip file (ISIZE) are the decompressed size mod 2^32.
     if file_size < 18:
         _fail(path, f"truncated gzip file: {file_size} bytes, a gzip file needs at least 18")
@@ -152,6 +165,7 @@ def _read_gzip(path, f, file_size):
     try:
         with gzip.GzipFile(fileobj=f, mode="rb") as z:
             dims, dtype, offset = _parse_header(path, z)
+            _accept(path, dims, dtype, accept)
             expected = _data_bytes(dims, dtype)
             total = offset + expected
             if total > file_size * _MAX_DEFLATE_RATIO + 1024:
@@ -175,8 +189,13 @@ def _read_gzip(path, f, file_size):
     return out
 
 
-def read_idx(path):
+def read_idx(path, accept=None):
     """Read an IDX file (raw, or gzip-compressed: detected by its content) into an array.
+
+    ``accept``, if given, is called as ``accept(dims, dtype)`` (a tuple of ints, a
+    native-order NumPy dtype) right after the header is read; a non-empty string it
+    returns says what was expected and turns into an ``IDXFormatError``, before any
+    data is read.
 
     Returns a NumPy array of the stored shape, in native byte order (uint8 for MNIST).
     Raises ``IDXFormatError`` naming the file and what is wrong (wrong magic number,
@@ -189,7 +208,8 @@ def read_idx(path):
         file_size = os.fstat(f.fileno()).st_size
         compressed = f.read(2) == _GZIP_MAGIC
         f.seek(0)
-        out = _read_gzip(path, f, file_size) if compressed else _read_raw(path, f, file_size)
+        read = _read_gzip if compressed else _read_raw
+        out = read(path, f, file_size, accept)
     return _to_native(out)
 
 
