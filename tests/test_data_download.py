@@ -7,6 +7,7 @@ URL paths select the behaviour of a "mirror":
     /wrong/<name>  other bytes of the same length (checksum mismatch)
     /half/<name>   announces the full Content-Length, sends half, closes the connection
     /html/<name>   200 OK with an HTML page (a captive portal, a moved-page notice)
+    /endless/<name> no Content-Length: the file, then zeros without end (up to 64 MB)
     /missing/...   404
 """
 
@@ -27,6 +28,7 @@ from minigan.errors import MiniganError
 class _Handler(http.server.BaseHTTPRequestHandler):
     files = {}
     hits = []
+    sent = []  # bytes of zeros sent after the file, per /endless/ request
 
     def log_message(self, *args):  # keep the test output clean
         pass
@@ -35,7 +37,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.hits.append(self.path)
         _, mode, name = (self.path.split("/", 2) + ["", ""])[:3]
         body = self.files.get(name)
-        if body is None or mode not in ("good", "wrong", "half", "html"):
+        if body is None or mode not in ("good", "wrong", "half", "html", "endless"):
             self.send_error(404, "Not Found")
             return
         if mode == "html":
@@ -45,6 +47,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(page)))
             self.end_headers()
             self.wfile.write(page)
+            return
+        if mode == "endless":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.end_headers()
+            self.sent.append(0)
+            try:
+                self.wfile.write(body)
+                for _ in range(1024):
+                    self.wfile.write(bytes(1 << 16))
+                    self.sent[-1] += 1 << 16
+            except OSError:  # the client hung up
+                pass
+            self.close_connection = True
             return
         if mode == "wrong":
             body = bytes(b ^ 0x55 for b in body)
@@ -61,9 +77,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(files):
-    """Serve ``files`` ({name: bytes}) on loopback; yields (base URL, list of paths hit)."""
-    handler = type("Handler", (_Handler,), {"files": dict(files), "hits": []})
+def serve(files, sent=None):
+    """Serve ``files`` ({name: bytes}) on loopback; yields (base URL, list of paths hit).
+    ``sent``, a list, gets the bytes sent after the file by each /endless/ request."""
+    handler = type("Handler", (_Handler,), {"files": dict(files), "hits": [],
+                                            "sent": [] if sent is None else sent})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
@@ -83,6 +101,20 @@ SHA = hashlib.sha256(PAYLOAD).hexdigest()
 def mirror():
     with serve({"data.gz": PAYLOAD}) as (base, hits):
         yield base, hits
+
+
+def test_a_download_without_content_length_stops_at_the_expected_size(tmp_path):
+    """A mirror that sends no Content-Length and never stops: the transfer ends at the
+    first block past the published size (not after gigabytes), nothing stays on disk."""
+    sent = []
+    with serve({"data.gz": PAYLOAD}, sent) as (base, _):
+        with pytest.raises(DownloadError, match=r"endless/data.gz: sent more than the 300000 "
+                                                r"bytes the file has"):
+            download([f"{base}/endless/data.gz"], tmp_path / "data.gz", SHA,
+                     size=len(PAYLOAD), progress=False, timeout=5)
+    assert only_file(tmp_path) == []
+    # the server got as far as the socket buffers let it before the client hung up
+    assert len(sent) == 1 and sent[0] < 16 * 2**20, sent
 
 
 def only_file(directory):

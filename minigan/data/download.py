@@ -7,7 +7,9 @@ fsynced and renamed over ``dest`` (``os.replace``, atomic on POSIX and Windows).
 failure -- HTTP error, timeout, a connection cut half-way, an HTML page where a file
 should be, a checksum mismatch -- deletes the temporary file and moves on to the next
 mirror, so the destination (minigan's cache) never holds a partial or wrong file.
-When every mirror fails, ``DownloadError`` names the file and each mirror's failure.
+When the size is known (it is for every published file) a mirror may not send more:
+with or without a ``Content-Length`` header, the transfer stops at the first byte past
+it, so a hostile or broken server cannot fill the disk. When every mirror fails, ``DownloadError`` names the file and each mirror's failure.
 """
 
 import contextlib
@@ -97,6 +99,9 @@ def _fetch(url, f, name, size, progress, timeout):
                                         f"({type(exc).__name__}: {exc})") from None
                 if not block:
                     break
+                if size is not None and got + len(block) > size:
+                    raise _MirrorFailed(f"sent more than the {size} bytes the file has "
+                                        f"(stopped after {got + len(block)})")
                 f.write(block)
                 h.update(block)
                 got += len(block)
@@ -139,6 +144,6 @@ def download(urls, dest, sha256, size=None, progress=True, timeout=None):
             failures.append(f"{url}: {exc}")
         except OSError as exc:  # e.g. the cache directory is not writable
             failures.append(f"{url}: {type(exc).__name__}: {exc}")
-    detail = "\n  ".join(failures) if failures else "(no mirrors given)"
-    raise DownloadError(f"could not download {name} (every mirror failed):\n  {detail}",
+    detail = "; ".join(failures) if failures else "(no mirrors given)"
+    raise DownloadError(f"could not download {name} (every mirror failed): {detail}",
                         failures)
