@@ -75,8 +75,8 @@ class SGD(Optimizer):
         return state
 
     def load_state_dict(self, state):
-        self.lr = float(state["lr"])
-        self.momentum = float(state["momentum"])
+        self.lr = float(_required(state, "lr"))
+        self.momentum = float(_required(state, "momentum"))
         self.buffers = [None] * len(self.params)
         for i, p in enumerate(self.params):
             if f"buffer.{i}" in state:
@@ -122,9 +122,15 @@ class Adam(Optimizer):
     def load_state_dict(self, state):
         m = [_matching(state, f"m.{i}", p) for i, p in enumerate(self.params)]
         v = [_matching(state, f"v.{i}", p) for i, p in enumerate(self.params)]
+        lr, t = float(_required(state, "lr")), int(_required(state, "t"))
         self.m, self.v = m, v
-        self.lr = float(state["lr"])
-        self.t = int(state["t"])
+        self.lr, self.t = lr, t
+
+
+def _required(state, key):
+    if key not in state:
+        raise StateError(f"optimizer state has no '{key}'")
+    return state[key]
 
 
 def _matching(state, key, p):

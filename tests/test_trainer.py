@@ -407,3 +407,32 @@ def test_gradient_norm_of_huge_finite_float32_gradients_is_finite():
 def test_bad_options_raise_the_library_s_config_error(call, message):
     with pytest.raises(mg.errors.ConfigError, match=message):
         call()
+
+
+def test_load_state_dict_is_all_or_nothing():
+    """A state whose D part does not fit (one shape wrong) is refused and leaves the
+    trainer exactly as it was: G is not restored while D fails."""
+    from minigan.errors import StateError
+    from minigan.gan import Trainer, build_models
+
+    def fresh(seed):
+        G, D = build_models("mlp", 8, rng=np.random.default_rng(seed))
+        return Trainer(G, D, latent_dim=8, seed=seed)
+
+    target, source = fresh(0), fresh(1)
+    before = target.state_dict()
+    state = source.state_dict()
+    state["step_count"] = 5
+    bad = dict(state)
+    last = [k for k in bad if k.startswith("D.")][-1]
+    bad[last] = np.zeros(bad[last].shape + (2,), bad[last].dtype)
+    for broken in (bad, {k: v for k, v in state.items() if k != "opt_d.lr"},
+                   {k: v for k, v in state.items() if k != "step_count"}):
+        with pytest.raises(StateError):
+            target.load_state_dict(broken)
+        after = target.state_dict()
+        assert after.keys() == before.keys()
+        for key in before:
+            assert np.array_equal(np.asarray(after[key]), np.asarray(before[key])), key
+    target.load_state_dict(state)  # the good state still loads
+    assert target.step_count == 5

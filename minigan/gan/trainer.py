@@ -26,7 +26,7 @@ an experience-replay buffer of past fakes, historical averaging, WGAN weight cli
 import math
 
 from .. import backend, engine
-from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
+from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, StateError
 from ..nn.checks import check_finite, check_floating, finite_number, is_int, positive_int
 from ..nn.minibatch_stddev import MinibatchStdDev
 from ..nn.module import Module
@@ -302,8 +302,23 @@ class Trainer:
         return state
 
     def load_state_dict(self, state):
+        """Restore what ``state_dict`` returned. All or nothing: when any part does not fit
+        (a key missing, a shape that differs), the trainer is left exactly as it was, not
+        with G restored and D not."""
+        before = self.state_dict()
+        try:
+            self._load_state_dict(state)
+        except BaseException:
+            self._load_state_dict(before)
+            raise
+
+    def _load_state_dict(self, state):
         def part(prefix):
             return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+
+        for key in ("step_count", "seed"):
+            if key not in state:
+                raise StateError(f"Trainer.load_state_dict: the state has no '{key}'")
 
         self.G.load_state_dict(part("G."))
         self.D.load_state_dict(part("D."))
