@@ -9,7 +9,8 @@ should be, a checksum mismatch -- deletes the temporary file and moves on to the
 mirror, so the destination (minigan's cache) never holds a partial or wrong file.
 When the size is known (it is for every published file) a mirror may not send more:
 with or without a ``Content-Length`` header, the transfer stops at the first byte past
-it, so a hostile or broken server cannot fill the disk. When every mirror fails, ``DownloadError`` names the file and each mirror's failure.
+it, so a hostile or broken server cannot fill the disk. When every mirror fails,
+``DownloadError`` names the file and each mirror's failure.
 """
 
 import contextlib
