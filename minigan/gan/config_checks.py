@@ -1,0 +1,148 @@
+"""What a run's settings (``RunConfig``) may be, checked before a run starts.
+
+One set of rules serves three callers: the command line (an argument is named as its
+flag, ``--seed``), ``train()`` called from Python (``RunConfig.seed``), and the settings
+stored in a checkpoint (``config key 'seed'``), so a bad value is refused with the same
+words wherever it comes from, before any data is loaded or any file written.
+
+``RULES`` holds the fields whose range matters (a seed must fit the checkpoint's int64,
+``--evaluate 1`` cannot give a Fréchet distance, ...). A field without a rule -- one added
+later -- is still checked against the type of its default value, and the ``Trainer``
+and model builders check their own arguments when the run builds them, which also
+happens before the data is loaded.
+
+``FREE_KEYS`` are the settings a resumed run may change without asking; every other
+field of ``RunConfig``, including any added later, changes the training itself and is
+compared with the checkpoint's (``minigan.gan.resume``).
+"""
+
+import dataclasses
+import math
+import numbers
+
+from ..data.datasets import DATASETS, MAX_IMAGES
+from ..errors import ConfigError, InputError
+from .models import MODELS
+from .objectives import OBJECTIVES
+
+MAX_SEED = 2**63 - 1
+"""Seeds are stored in checkpoints as int64."""
+
+FREE_KEYS = frozenset({
+    "epochs", "max_steps",                    # how long the run goes on
+    "out", "progress", "checkpoint_every",    # where and what it writes
+    "evaluate", "sample_count", "inspect_every",
+    "backend", "data",                        # where it computes and reads its data from
+})
+"""Settings a resumed run may change freely: how long it runs, what it writes and where,
+and where it computes and finds its data (the data's size is still checked against the
+checkpoint's). Everything else in RunConfig changes the training and must match."""
+
+
+class RunConfigError(InputError, ConfigError):
+    """A run setting is outside what it may be; the message names it and what it expected."""
+
+
+def _int_in(low, high=None):
+    def check(value):
+        return _is_int(value) and value >= low and (high is None or value <= high)
+    return check
+
+
+def _number_in(low, high, high_open=False):
+    def check(value):
+        return (_is_real(value) and low <= value
+                and (value < high if high_open else value <= high))
+    return check
+
+
+def _one_of(options):
+    return lambda value: isinstance(value, str) and value in options, \
+        "one of " + ", ".join(repr(o) for o in options)
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+# field -> (check, what was expected)
+RULES = {
+    "dataset": _one_of(sorted(DATASETS)),
+    "data": (lambda v: v is None or (isinstance(v, str) and v != ""),
+             "a directory (a non-empty string) or none"),
+    "model": _one_of(MODELS),
+    "epochs": (_int_in(1), "an integer >= 1"),
+    "batch_size": (_int_in(1, MAX_IMAGES), f"an integer from 1 to {MAX_IMAGES:,}"),
+    "loss": _one_of(list(OBJECTIVES)),
+    "lr_d": (_number_in(0, math.inf), "a finite number >= 0"),
+    "lr_g": (_number_in(0, math.inf), "a finite number >= 0"),
+    "beta1": (_number_in(0, 1, high_open=True), "a number in [0, 1)"),
+    "real_label": (_number_in(0, 1), "a number in [0, 1]"),
+    "d_steps": (_int_in(1), "an integer >= 1"),
+    "latent_dim": (_int_in(1), "an integer >= 1"),
+    "seed": (_int_in(0, MAX_SEED), "an integer from 0 to 2**63 - 1 (stored as int64)"),
+    "out": (lambda v: isinstance(v, str) and v != "", "a directory (a non-empty string)"),
+    "checkpoint_every": (_int_in(0), "an integer >= 0 (0: no numbered copies)"),
+    "max_steps": (lambda v: v is None or _int_in(1)(v), "an integer >= 1 or none"),
+    "sample_count": (_int_in(1), "an integer >= 1"),
+    "evaluate": (lambda v: _is_int(v) and (v == 0 or v >= 2),
+                 "0 (no final scoring) or at least 2 samples (the Fréchet distance needs "
+                 "a covariance)"),
+    "backend": _one_of(["numpy", "cupy"]),
+    "progress": (lambda v: isinstance(v, bool), "true or false"),
+    "inspect_every": (_int_in(0), "an integer >= 0 (0: never)"),
+    "spectral_norm": (lambda v: isinstance(v, bool), "true or false"),
+    "minibatch_stddev": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def _rule_from_default(default):
+    """The type check for a field without a rule: the type of its default value."""
+    if isinstance(default, bool):
+        return lambda v: isinstance(v, bool), "true or false"
+    if isinstance(default, numbers.Integral):
+        return _is_int, "an integer"
+    if isinstance(default, numbers.Real):
+        return _is_real, "a finite number"
+    if isinstance(default, str):
+        return (lambda v: isinstance(v, str)), "a string"
+    return (lambda v: v is None or isinstance(v, (bool, numbers.Real, str))), \
+        "a number, a string or none"
+
+
+def check_config(config, name=lambda key: f"RunConfig.{key}"):
+    """Raise ``RunConfigError`` for the first field of ``config`` outside its rule;
+    ``name(key)`` is how the field is called in the message."""
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        check, expected = RULES.get(field.name) or _rule_from_default(field.default)
+        if not check(value):
+            raise RunConfigError(f"{name(field.name)}: expected {expected}, got {value!r}")
+    if config.model == "conditional" and (config.spectral_norm or config.minibatch_stddev):
+        raise RunConfigError(f"{name('spectral_norm')} and {name('minibatch_stddev')} are "
+                             "offered for the 'dcgan' and 'mlp' models, not 'conditional'")
+    return config
+
+
+def config_from_dict(config_type, values, name=lambda key: f"config key '{key}'"):
+    """A ``config_type`` (RunConfig) from a dict such as a checkpoint's stored settings:
+    an unknown key is refused, a missing one takes its default (settings added after
+    the checkpoint was written did not exist for its run), every value is checked."""
+    if not isinstance(values, dict):
+        raise RunConfigError(f"the settings must be a JSON object, got "
+                             f"{type(values).__name__}")
+    known = {field.name for field in dataclasses.fields(config_type)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise RunConfigError(f"unknown {name(unknown[0])} (known: {', '.join(sorted(known))})")
+    return check_config(config_type(**values), name)
+
+
+def training_keys(config_type):
+    """The fields of ``config_type`` that change the training: all but ``FREE_KEYS``."""
+    return [f.name for f in dataclasses.fields(config_type) if f.name not in FREE_KEYS]
