@@ -1,0 +1,71 @@
+"""``metrics.jsonl``: one JSON object per generator step, read back strictly on resume.
+
+A resumed run keeps the lines of the steps its checkpoint covers and drops the rest
+(the steps after the checkpoint are trained again, identically). Reading them back is
+the one place where a damaged file could silently lose data, so every complete line must
+be a JSON object with an integer ``"step"``, steps increasing; anything else -- ``{}``,
+``null``, bytes that are not UTF-8 -- stops the resume with the file and the line
+number, before anything is written. Only the last line may be cut short without its
+newline (a process killed in the middle of writing it); that piece is dropped.
+"""
+
+import json
+
+from ..atomic import atomic_write
+from ..errors import InputError
+
+
+class MetricsFileError(InputError, ValueError):
+    """A line of a run's metrics.jsonl is not a step record."""
+
+
+def read_metrics(path, up_to_step):
+    """The records of ``path`` with ``step <= up_to_step`` ([] if there is no file)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except FileNotFoundError:
+        return []
+    lines = data.split(b"\n")
+    lines.pop()  # after the last newline: empty, or a line cut by a kill
+    records, previous = [], 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        record = _parse(path, number, line)
+        if record["step"] <= previous:
+            _fail(path, number, f"step {record['step']} after step {previous} (steps must "
+                                "increase)")
+        previous = record["step"]
+        if record["step"] <= up_to_step:
+            records.append(record)
+    return records
+
+
+def _parse(path, number, line):
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        _fail(path, number, f"not UTF-8 text ({error.reason} at byte {error.start})")
+    try:
+        record = json.loads(text)
+    except ValueError as error:
+        _fail(path, number, f"not JSON ({error})")
+    step = record.get("step") if isinstance(record, dict) else None
+    if not isinstance(step, int) or isinstance(step, bool) or step < 1:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        _fail(path, number, f"expected a JSON object with an integer 'step' >= 1, got {shown}")
+    return record
+
+
+def _fail(path, number, what):
+    raise MetricsFileError(f"{path} line {number}: {what}; a resume keeps this file's lines "
+                           "up to the checkpoint's step, so it must hold only step records: "
+                           "repair or remove that line")
+
+
+def write_metrics(path, records):
+    """Replace ``path`` atomically with ``records``, one JSON line each."""
+    with atomic_write(path, "w") as file:
+        for record in records:
+            file.write(json.dumps(record) + "\n")
