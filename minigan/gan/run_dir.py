@@ -1,0 +1,176 @@
+"""A run directory belongs to one run: what ``train`` may write into, and when.
+
+``check_out_dir`` is asked before anything is loaded or written, and again once the
+directory's lock is held (another process may have written in between):
+
+* the path must be a directory, or not exist yet with every existing part of it a
+  directory that can be written to;
+* a fresh run (no ``--resume``) needs it empty or absent: training into a directory
+  holding another run would cut its metrics, replace its checkpoint and leave its old
+  sample grids behind, mixed with the new ones. ``--overwrite`` allows it, and deletes
+  the old run's own files first (``RUN_FILES``; anything else stays);
+* a resumed run continues in the checkpoint's own directory (``<dir>/checkpoints/*.npz``),
+  or starts an empty one. From an older checkpoint of the directory than its
+  ``last.npz``, it would discard the later steps: that needs ``--overwrite``, which then
+  deletes the later epochs' files (``remove_after``).
+
+``claim`` creates the directory, takes its lock (``run_lock``) and checks again.
+"""
+
+import contextlib
+import fnmatch
+import os
+
+from ..errors import InputError
+from .resume import resume_command
+from .run_lock import LOCK_NAME, RunDirectoryBusy, RunLock
+
+RUN_FILES = ["config.json", "metrics.jsonl", "curves.png", "summary.json", "resumes.jsonl",
+             "samples/epoch_*.png", "checkpoints/last.npz", "checkpoints/epoch_*.npz",
+             "checkpoints/.*.part", "inspect/step_*"]
+"""What ``train`` writes (patterns relative to the run directory): all that ``--overwrite``
+ever deletes."""
+
+
+class RunDirectoryError(InputError):
+    """The run directory cannot be used as asked; the message says why and what to do."""
+
+
+def checkpoint_run_dir(checkpoint):
+    """The run directory a checkpoint lies in (``<dir>/checkpoints/<name>.npz``), or None;
+    relative when the checkpoint's path is."""
+    parent = os.path.dirname(os.fspath(checkpoint)) or "."
+    if os.path.basename(os.path.abspath(parent)) != "checkpoints":
+        return None
+    return os.path.normpath(os.path.join(parent, os.pardir))
+
+
+def same_dir(a, b):
+    return a is not None and os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_path(out):
+    """The path itself: a writable directory, or creatable (every existing part a directory)."""
+    path = os.path.abspath(out)
+    existing = path
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise RunDirectoryError(f"run directory {out}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "is not writable" if existing == path else f"cannot be created: {existing} is " \
+                                                           "not writable"
+        raise RunDirectoryError(f"run directory {out} {what}")
+
+
+def _entries(out):
+    """What the directory holds, the lock file aside (sorted, directories with a '/')."""
+    if not os.path.isdir(out):
+        return []
+    return sorted(name + ("/" if os.path.isdir(os.path.join(out, name)) else "")
+                  for name in os.listdir(out) if name != LOCK_NAME)
+
+
+def check_out_dir(out, resume=None, overwrite=False):
+    """Refuse, with ``RunDirectoryError``, a run that would destroy or mix with another
+    run in ``out`` (see the module docstring); ``resume`` is the checkpoint path or None."""
+    check_path(out)
+    entries = _entries(out)
+    if not entries or overwrite:
+        return
+    shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
+    last = os.path.join(out, "checkpoints", "last.npz")
+    if resume is None:
+        if os.path.isfile(last):
+            options = f"To continue it: {resume_command(last, out)}; to start another run"
+        else:
+            options = "It holds no checkpoints/last.npz to resume from. To start another run"
+        raise RunDirectoryError(
+            f"run directory {out} is not empty ({shown}): a new run would overwrite the one "
+            f"there. {options}: a new --out; to replace it: --overwrite (deletes only the "
+            "files a run writes)")
+    if not same_dir(checkpoint_run_dir(resume), out):
+        raise RunDirectoryError(
+            f"run directory {out} is not empty ({shown}) and is not where the checkpoint "
+            f"{resume} comes from: resuming into it would mix two runs. Resume into the "
+            "checkpoint's own run directory or an empty --out, or pass --overwrite to "
+            "replace the run there")
+
+
+def check_rewind(out, resume, resume_step, later_step, overwrite):
+    """Refuse resuming ``out`` from a checkpoint older than its last.npz (at
+    ``later_step``) unless ``overwrite``: the steps after ``resume_step`` would be lost."""
+    if later_step is not None and later_step > resume_step and not overwrite:
+        raise RunDirectoryError(
+            f"{resume} is at step {resume_step} but {out}/checkpoints/last.npz is at step "
+            f"{later_step}: resuming from it would discard steps {resume_step + 1}-"
+            f"{later_step}. Resume into a new --out to branch off from it, or pass "
+            "--overwrite to rewind this run (its later samples and checkpoints are deleted)")
+
+
+@contextlib.contextmanager
+def claim(out, resume=None, overwrite=False, log=print):
+    """Create ``out``, hold its lock for the ``with`` block and check it again under the
+    lock. ``RunDirectoryError`` if it cannot be created, another process holds it, or the
+    check fails; in every case nothing was written but the (removed) lock file."""
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:
+        raise RunDirectoryError(f"cannot create the run directory {out}: "
+                                f"{error.strerror or error}") from None
+    try:
+        lock = RunLock(out)
+        lock.acquire()
+    except RunDirectoryBusy as busy:
+        raise RunDirectoryError(f"run directory {out} is in use by another minigan train "
+                                f"({busy.owner}; lock file {busy.path}): wait for it to end, "
+                                "or choose another --out") from None
+    except OSError as error:
+        raise RunDirectoryError(f"cannot lock the run directory {out} ({LOCK_NAME}): "
+                                f"{error.strerror or error}") from None
+    try:
+        if lock.stale:
+            log(f"note: {out} had the lock file of a run that ended without removing it "
+                f"({lock.stale}); that run is not running any more")
+        check_out_dir(out, resume, overwrite)
+        yield
+    finally:
+        lock.release()
+
+
+def run_files(out):
+    """The files a run wrote in ``out`` (paths), by ``RUN_FILES``."""
+    found = []
+    for pattern in RUN_FILES:
+        folder, name = os.path.split(pattern)
+        directory = os.path.join(out, folder)
+        if os.path.isdir(directory):
+            found += [os.path.join(directory, n) for n in sorted(os.listdir(directory))
+                      if fnmatch.fnmatchcase(n, name)
+                      and os.path.isfile(os.path.join(directory, n))]
+    return found
+
+
+def remove_run_files(out, keep=lambda path: False):
+    """Delete the run files of ``out`` (``RUN_FILES``) for which ``keep(path)`` is false,
+    then the run's folders if that left them empty. Nothing else is touched."""
+    for path in run_files(out):
+        if not keep(path):
+            os.unlink(path)
+    for folder in ("samples", "checkpoints", "inspect"):
+        with contextlib.suppress(OSError):  # absent, or holding other files: kept
+            os.rmdir(os.path.join(out, folder))
+
+
+def remove_after(out, epoch, step):
+    """For a rewind to (``epoch`` completed epochs, ``step``): delete the run's files that
+    belong to later epochs or steps, and its final summary."""
+    def later(path):
+        name = os.path.basename(path)
+        if name.startswith("epoch_") and name[6:9].isdigit():
+            return int(name[6:9]) > epoch
+        if name.startswith("step_") and name[5:11].isdigit():
+            return int(name[5:11]) > step
+        return name == "summary.json"
+
+    remove_run_files(out, keep=lambda path: not later(path))
