@@ -31,10 +31,13 @@ def evaluate_trainer(trainer, config, n=2000, seed=0):
     return result
 
 
-def evaluate_checkpoint(path, n=2000, seed=0, backend_name=None):
+def evaluate_checkpoint(path, n=2000, seed=0, backend_name=None, data=None):
     """``evaluate_trainer`` for the generator saved in a checkpoint (on ``backend_name``,
-    default: the backend it was trained on)."""
+    default: the backend it was trained on; ``data``: the directory of the test split,
+    default: the run's own ``data`` setting)."""
     trainer, config = load_trainer(path, backend_name)
+    if data is not None:
+        config.data = data
     result = evaluate_trainer(trainer, config, n, seed)
     result["checkpoint"] = path
     return result

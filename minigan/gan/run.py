@@ -9,6 +9,9 @@ A run directory holds:
     checkpoints/last.npz   the latest checkpoint (every epoch, atomically replaced)
     checkpoints/epoch_NNN.npz  periodic copies (--checkpoint-every)
     summary.json           the quality numbers of ``minigan evaluate`` at the end
+    resumes.jsonl          one line per resume: from which checkpoint, at which step, and
+                           every setting the resume changed
+    train.lock             while a train process writes here: its process id
     inspect/step_NNNNNN_*  with --inspect-every N: every N steps, that step recorded layer
                            by layer (minigan.inspect): gradient norms, gradient images,
                            saliency (PNG) and the per-layer numbers (JSON)
@@ -16,25 +19,39 @@ A run directory holds:
 ``--resume CHECKPOINT`` restores the networks, optimizers, data order and step
 count, drops metrics lines logged after that checkpoint, and continues: the
 parameters then match an uninterrupted run with the same seed.
+
+A run directory belongs to one run. What is refused, and why, is in ``run_dir``
+(a new run into a non-empty directory, a second writer, a rewind), ``resume`` (a
+resume that changes the training), ``restore`` (a checkpoint that is damaged or does
+not fit) and ``config_checks`` (settings out of range); ``stop_signals`` makes SIGINT,
+SIGTERM and SIGHUP save a checkpoint before the run ends.
 """
 
+import contextlib
 import dataclasses
 import json
 import os
 import signal
-import threading
 import time
 
 from tqdm import tqdm
 
 from .. import backend
 from ..atomic import atomic_write
-from ..checkpoint import load_checkpoint, save_checkpoint
-from ..data import Batches, load_dataset
+from ..checkpoint import CheckpointError, CheckpointReader, save_checkpoint
+from ..data import Batches, DataNotFoundError, load_dataset
+from ..data.datasets import SPLITS, find_split, named_dir
 from ..errors import ConfigError
-from ..nn.checks import is_int
 from ..plots import plot_training_curves, save_image_grid
+from .config_checks import RunConfigError, check_config
+from .metrics_log import read_metrics, write_metrics
 from .models import build_models
+from .restore import RunCheckpoint
+from .resume import (apply_changes, check_changes, differences, record_resume,
+                     resume_command, setting_key)
+from .run_dir import (same_dir, check_out_dir, check_rewind, checkpoint_run_dir, claim,
+                      remove_after, remove_run_files)
+from .stop_signals import StopSignals, Stopped
 from .trainer import Trainer
 
 FIXED_NOISE_SEED = 20160107  # the samples grid uses this noise in every epoch of every run
@@ -93,40 +110,128 @@ def sample_labels(trainer, n):
     return backend.xp.arange(n) % trainer.G.num_classes
 
 
-def train(config, resume=None, log=print):
-    """Run (or resume) training as ``config`` says; returns the run directory."""
+def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), stop=None):
+    """Run (or resume) training as ``config`` says; returns the run directory.
+
+    Everything is checked before anything is written (each failure an ``InputError``
+    naming what was wrong): the settings (``config_checks``), the run directory
+    (``run_dir``: a new run needs it empty, unless ``overwrite``), the checkpoint
+    (``restore``) and the settings it was trained with (``resume``: a change of the
+    training needs its key in ``allow_changes``), the data. Then the directory is locked
+    for this process, and a signal (SIGINT, SIGTERM, SIGHUP) stops the run at the next
+    step boundary with a checkpoint (``stop_signals``; ``stop``: a ``StopSignals`` the
+    caller has entered, else one is made here).
+    """
+    check_config(config)
     backend.use(config.backend)
-    if not is_int(config.inspect_every) or config.inspect_every < 0:
-        raise ConfigError(f"RunConfig: inspect_every must be an int >= 0 (0: never), got "
-                          f"{config.inspect_every!r}")
     run_dir = config.out
+    check_out_dir(run_dir, resume, overwrite)
+    with (RunCheckpoint(resume, RunConfig) if resume else contextlib.nullcontext()) as saved:
+        changes = {}
+        if saved is not None:
+            changes = differences(saved.config, config)
+            check_changes(changes, {setting_key(key) for key in allow_changes}, resume)
+        trainer = _build_checked(config)
+        batches = _load_batches(config, trainer)
+        if saved is not None:
+            saved.restore(trainer, batches)
+            apply_changes(trainer, config, changes)
+    own = resume is not None and same_dir(checkpoint_run_dir(resume), run_dir)
+    with contextlib.ExitStack() as stack:
+        if stop is None:
+            stop = stack.enter_context(StopSignals())
+        stack.enter_context(claim(run_dir, resume, overwrite, log))
+        records = _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes)
+        if resume:
+            log(f"resumed from {resume} at step {trainer.step_count} "
+                f"(epoch {batches.epoch + 1}/{config.epochs})")
+        seconds = _training_loop(trainer, batches, config, records, stop, log)
+    log(f"trained {trainer.step_count} steps in {seconds:.0f} s; run directory: {run_dir}")
+    if config.evaluate:
+        _final_report(trainer, config, seconds, run_dir, log)
+    return run_dir
+
+
+def _build_checked(config):
+    """build_trainer(config), its argument errors reported as bad settings."""
+    try:
+        return build_trainer(config)
+    except ConfigError as error:
+        if isinstance(error, RunConfigError):
+            raise
+        raise RunConfigError(f"the run's settings do not make a trainer: {error}") from None
+
+
+def _load_batches(config, trainer):
+    """The training data as Batches, checked against the settings; and, when the run
+    ends with a score, that the test split is where the data is named to be."""
+    images, labels = load_dataset(config.dataset, "train", config.data, embedded_fallback=True)
+    if config.batch_size > len(images):
+        raise RunConfigError(f"--batch-size {config.batch_size}: more than the "
+                             f"{len(images):,} training images (an epoch needs a full batch)")
+    named, _ = named_dir(config.data)
+    if config.evaluate and named is not None and \
+            find_split(config.dataset, "test", named)[0] is None:
+        raise DataNotFoundError(f"--evaluate {config.evaluate} scores against the test split, "
+                                f"which the data directory {named} does not hold (expected "
+                                f"{' and '.join(s + '.gz' for s in SPLITS['test'])}): add "
+                                "them, or pass --evaluate 0", searched=[named],
+                                reason="no test split")
+    conditional = hasattr(trainer.G, "num_classes")
+    return Batches(images, labels if conditional else None, config.batch_size,
+                   seed=config.seed)
+
+
+def _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes):
+    """With the directory locked: remove what --overwrite replaces, check the run's
+    metrics and a rewind, write the metrics kept, config.json and the resume's record.
+    Returns the metrics records kept."""
+    run_dir, step = config.out, trainer.step_count
+    records = []
+    if own:
+        records = read_metrics(os.path.join(run_dir, "metrics.jsonl"), up_to_step=step)
+        later = _last_step(os.path.join(run_dir, "checkpoints", "last.npz"))
+        check_rewind(run_dir, resume, step, later, overwrite)
+    if overwrite:
+        if own:
+            remove_after(run_dir, batches.epoch, step)
+        else:
+            remove_run_files(run_dir)
     for sub in ("samples", "checkpoints"):
         os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
     _remove_unfinished_writes(os.path.join(run_dir, "checkpoints"))
-    images, labels = load_dataset(config.dataset, "train", config.data, embedded_fallback=True)
-    trainer = build_trainer(config)
-    conditional = hasattr(trainer.G, "num_classes")
-    batches = Batches(images, labels if conditional else None, config.batch_size,
-                      seed=config.seed)
-    metrics_path = os.path.join(run_dir, "metrics.jsonl")
-    records = []
-    if resume:
-        arrays, meta = load_checkpoint(resume)
-        trainer.load_state_dict({k[len("trainer."):]: v for k, v in arrays.items()
-                                 if k.startswith("trainer.")})
-        batches.load_state_dict(meta["batches"])
-        records = _read_metrics(metrics_path, up_to_step=trainer.step_count)
-        log(f"resumed from {resume} at step {trainer.step_count} "
-            f"(epoch {batches.epoch + 1}/{config.epochs})")
-    _write_metrics(metrics_path, records)  # rewrites the log without steps after the resume point
-    with open(os.path.join(run_dir, "config.json"), "w") as file:
+    write_metrics(os.path.join(run_dir, "metrics.jsonl"), records)  # no steps after the resume
+    with atomic_write(os.path.join(run_dir, "config.json"), "w") as file:
         json.dump(dataclasses.asdict(config), file, indent=2)
+    if resume:
+        if own and (later or 0) > step:  # a rewind: last.npz goes back to the resumed state
+            save_checkpoint(os.path.join(run_dir, "checkpoints", "last.npz"),
+                            *_checkpoint_content(trainer, batches, config))
+        record_resume(run_dir, resume, step, changes)
+    return records
 
+
+def _last_step(path):
+    """The step of the checkpoint at ``path`` (its metadata only), or None."""
+    try:
+        with CheckpointReader(path) as reader:
+            step = reader.meta.get("step")
+    except CheckpointError:
+        return None
+    return step if isinstance(step, int) else None
+
+
+def _training_loop(trainer, batches, config, records, stop, log):
+    """Train until the epochs or max_steps are done; returns the seconds it took. A first
+    stop signal ends it at the next step boundary with a checkpoint (TrainingInterrupted)."""
+    run_dir = config.out
+    metrics_path = os.path.join(run_dir, "metrics.jsonl")
     z_fixed = fixed_noise(trainer, config.sample_count)
     y_fixed = sample_labels(trainer, config.sample_count)
     started = time.time()
-    with open(metrics_path, "a") as metrics_file, _CtrlC() as ctrl_c:
-        while batches.epoch < config.epochs and not _done(trainer, config):
+    with open(metrics_path, "a") as metrics_file, stop.deferring_stops():
+        while batches.epoch < config.epochs and not _done(trainer, config) \
+                and stop.received is None:
             epoch = batches.epoch
             bar = tqdm(total=len(batches), initial=batches.position,
                        desc=f"epoch {epoch + 1}/{config.epochs}", disable=not config.progress,
@@ -138,21 +243,20 @@ def train(config, resume=None, log=print):
                 bar.update(1)
                 bar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}",
                                 d_real=f"{stats['d_real']:.2f}", d_fake=f"{stats['d_fake']:.2f}")
-                if _done(trainer, config) or ctrl_c.pressed:
+                if _done(trainer, config) or stop.received is not None:
                     break
             bar.close()
             metrics_file.flush()
-            if ctrl_c.pressed:  # between two steps: the state is consistent, save it
+            if stop.received is not None:  # between two steps: the state is consistent
                 path = _save_checkpoints(trainer, batches, config, epoch, run_dir)
-                log(f"interrupted at step {trainer.step_count}: saved {path}; continue with: "
-                    f"minigan train --resume {path} (and the same flags as this run)")
-                raise TrainingInterrupted(path)
+                name = signal.Signals(stop.received).name
+                log(f"interrupted at step {trainer.step_count} ({name}): saved {path}; "
+                    f"continue with: {resume_command(path, run_dir)}")
+                raise TrainingInterrupted(path, stop.received)
             _end_of_epoch(trainer, batches, config, epoch, z_fixed, y_fixed, records, run_dir)
-    seconds = time.time() - started
-    log(f"trained {trainer.step_count} steps in {seconds:.0f} s; run directory: {run_dir}")
-    if config.evaluate:
-        _final_report(trainer, config, seconds, run_dir, log)
-    return run_dir
+    if stop.received is not None:  # before the first step: nothing new to save
+        raise Stopped(stop.received)
+    return time.time() - started
 
 
 def _step(trainer, x, y, config, run_dir):
@@ -181,31 +285,13 @@ def _final_report(trainer, config, seconds, run_dir, log):
     log(format_report(result))
 
 
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped a run after its checkpoint was saved (``args[0]``: its path)."""
+class TrainingInterrupted(Stopped):
+    """A signal stopped a run after its checkpoint was saved: ``path`` (also ``args[0]``)
+    is the checkpoint, ``signum`` the signal (exit status 128 + signum)."""
 
-
-class _CtrlC:
-    """Turns Ctrl-C (SIGINT) into a flag that the loop checks between two steps, so no
-    step is cut in half and the checkpoint saved on the way out is consistent. A second
-    Ctrl-C stops at once."""
-
-    def __enter__(self):
-        self.pressed = False
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():  # signals: main thread only
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.pressed:
-            raise KeyboardInterrupt
-        self.pressed = True
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        return False
+    def __init__(self, path, signum=signal.SIGINT):
+        KeyboardInterrupt.__init__(self, path, signum)
+        self.path, self.signum = path, signum
 
 
 def _done(trainer, config):
@@ -224,9 +310,7 @@ def _end_of_epoch(trainer, batches, config, epoch, z_fixed, y_fixed, records, ru
 
 def _save_checkpoints(trainer, batches, config, epoch, run_dir):
     """checkpoints/last.npz, and a numbered copy every ``checkpoint_every`` epochs."""
-    arrays = {"trainer." + k: v for k, v in trainer.state_dict().items()}
-    meta = {"config": dataclasses.asdict(config), "batches": batches.state_dict(),
-            "step": trainer.step_count, "epoch": batches.epoch}
+    arrays, meta = _checkpoint_content(trainer, batches, config)
     epoch_done = batches.state_dict()["position"] == 0
     if epoch_done and config.checkpoint_every and (epoch + 1) % config.checkpoint_every == 0:
         # the numbered copy first: a kill before last.npz is replaced resumes from the
@@ -238,6 +322,14 @@ def _save_checkpoints(trainer, batches, config, epoch, run_dir):
     return last
 
 
+def _checkpoint_content(trainer, batches, config):
+    """(arrays, meta) of a checkpoint of the run as it stands."""
+    arrays = {"trainer." + k: v for k, v in trainer.state_dict().items()}
+    meta = {"config": dataclasses.asdict(config), "batches": batches.state_dict(),
+            "step": trainer.step_count, "epoch": batches.epoch}
+    return arrays, meta
+
+
 def _remove_unfinished_writes(directory):
     """Delete temporary files that a killed run left half-written (``.NAME.XXXX.part``
     from ``atomic_write``); finished files are never named like that."""
@@ -246,40 +338,16 @@ def _remove_unfinished_writes(directory):
             os.unlink(os.path.join(directory, name))
 
 
-def _read_metrics(path, up_to_step):
-    if not os.path.exists(path):
-        return []
-    records = []
-    with open(path) as file:
-        for line in file:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:  # a line cut by a crash
-                continue
-            if record["step"] <= up_to_step:
-                records.append(record)
-    return records
-
-
-def _write_metrics(path, records):
-    with atomic_write(path, "w") as file:
-        for record in records:
-            file.write(json.dumps(record) + "\n")
-
-
 def load_trainer(checkpoint_path, backend_name=None):
     """(trainer, config) restored from a checkpoint written by ``train``, on the backend
     it was trained on or on ``backend_name`` ("numpy" / "cupy"): checkpoints hold
-    NumPy arrays, so a run trained on a GPU can be sampled on a laptop."""
-    arrays, meta = load_checkpoint(checkpoint_path)
-    config = RunConfig(**meta["config"])
-    if backend_name is not None:
-        config.backend = backend_name
-    backend.use(config.backend)
-    trainer = build_trainer(config)
-    trainer.load_state_dict({k[len("trainer."):]: v for k, v in arrays.items()
-                             if k.startswith("trainer.")})
+    NumPy arrays, so a run trained on a GPU can be sampled on a laptop. The checkpoint
+    is checked completely first (``restore``); a bad one is a ``CheckpointError``."""
+    with RunCheckpoint(checkpoint_path, RunConfig) as saved:
+        config = saved.config
+        if backend_name is not None:
+            config.backend = backend_name
+        backend.use(config.backend)
+        trainer = _build_checked(config)
+        saved.restore(trainer)
     return trainer, config
