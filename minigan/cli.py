@@ -4,44 +4,73 @@
                      [--loss non-saturating|minimax|lsgan|hinge|wgan] [--out DIR] [--seed S]
                      [--resume CHECKPOINT] [--backend numpy|cupy] [--threads N] [...]
     minigan sample   CHECKPOINT [--n 64] [--out grid.png] [--backend numpy|cupy] [--threads N]
-    minigan evaluate CHECKPOINT [--n 2000] [--backend numpy|cupy] [--threads N]
+    minigan evaluate CHECKPOINT [--n 2000] [--data DIR] [--backend numpy|cupy] [--threads N]
     minigan check    [--mode elementwise|directional] [--seed S] [--backend numpy|cupy]
+
+Every failure ends in one line on stderr, ``minigan: error: ...``, naming the input, what
+was expected and what came. Exit status: 0 done; 2 bad input, refused before any work
+began (nothing on disk changed: arguments, files and directories are checked first,
+``cli_checks``); 1 a failure during the work (a NaN in training, a full disk); 128 + the
+signal's number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped it, after
+``train`` saved a checkpoint.
 """
 
 import argparse
-import dataclasses
 import sys
 
-from . import backend, parallel
-from .errors import MiniganError
+from . import backend, cli_checks, parallel
+from .errors import InputError, MiniganError
 from .gan.run import TrainingInterrupted
+from .gan.stop_signals import StopSignals, Stopped
 
 LOSSES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan"]
 
 
+def _int(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _float(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line: ``minigan: error: ...`` (exit 2)."""
+
+    def error(self, message):
+        command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        self.exit(2, f"minigan: error: {command}{message} (see {self.prog} --help)\n")
+
+
 def _positive_int(text):
-    value = int(text)
+    value = _int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
 
 
 def _non_negative_int(text):
-    value = int(text)
+    value = _int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
     return value
 
 
 def _non_negative_float(text):
-    value = float(text)
+    value = _float(text)
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
     return value
 
 
 def _probability(text):
-    value = float(text)
+    value = _float(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text}")
     return value
@@ -51,8 +80,8 @@ def build_parser():
     from .gan.run import RunConfig
 
     d = RunConfig()
-    parser = argparse.ArgumentParser(prog="minigan", description="minigan: GANs with "
-                                     "handwritten backprop on NumPy/CuPy.")
+    parser = _Parser(prog="minigan", description="minigan: GANs with handwritten backprop "
+                     "on NumPy/CuPy.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a GAN; writes a run directory")
@@ -74,7 +103,17 @@ def build_parser():
     train.add_argument("--seed", type=int, default=d.seed)
     train.add_argument("--resume", metavar="CHECKPOINT",
                        help="continue exactly from a checkpoint: its weights, optimizer "
-                            "states (learning rates included) and data order are restored")
+                            "states (learning rates included) and data order are restored; "
+                            "the run's settings come from the checkpoint, --out defaults to "
+                            "its run directory")
+    train.add_argument("--overwrite", action="store_true",
+                       help="train into a run directory that holds another run (or rewind "
+                            "a run with --resume of an older checkpoint): deletes that "
+                            "run's own files first, nothing else")
+    train.add_argument("--allow-change", metavar="KEY", action="append", default=[],
+                       help="with --resume: allow this setting (e.g. lr-d, loss) to differ "
+                            "from the checkpoint's; repeat or separate by commas; recorded "
+                            "in <out>/resumes.jsonl")
     train.add_argument("--backend", choices=["numpy", "cupy"], default=d.backend)
     _threads_option(train)
     train.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every,
@@ -108,6 +147,9 @@ def build_parser():
     evaluate.add_argument("--n", type=_positive_int, default=2000,
                           help="number of generated samples to score")
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--data", metavar="DIR", default=None,
+                          help="directory holding the test split's IDX files (default: the "
+                               "run's --data, else the usual places)")
     evaluate.add_argument("--backend", choices=["numpy", "cupy"], default=None,
                           help="default: the backend the checkpoint was trained on")
     _threads_option(evaluate)
@@ -126,40 +168,43 @@ def _threads_option(command):
                               "else as many as the BLAS uses); see minigan.parallel")
 
 
-def command_train(args):
-    from .gan.run import RunConfig, train
+def command_train(args, stop):
+    from .gan.run import train
 
-    fields = {f.name for f in dataclasses.fields(RunConfig)}
-    values = {k: v for k, v in vars(args).items() if k in fields}
-    values["progress"] = not args.no_progress
-    train(RunConfig(**values), resume=args.resume)
+    config, resume = cli_checks.train_settings(args, args.explicit)
+    train(config, resume=resume, overwrite=args.overwrite,
+          allow_changes=cli_checks.allowed_changes(args.allow_change), stop=stop)
     return 0
 
 
-def command_sample(args):
+def command_sample(args, stop):
     from .gan.run import load_trainer
     from .plots import save_image_grid
 
+    cli_checks.check_seed(args.seed)
+    out = cli_checks.sample_path(args.out)
     trainer, _ = load_trainer(args.checkpoint, args.backend)
     z = backend.default_rng(args.seed).standard_normal(
         (args.n, trainer.latent_dim), dtype=trainer.G.parameters()[0].dtype)
     labels = backend.xp.arange(args.n) % trainer.G.num_classes if hasattr(
         trainer.G, "num_classes") else None
-    save_image_grid(trainer.sample(args.n, z=z, labels=labels), args.out)
-    print(f"wrote {args.n} samples to {args.out}")
+    save_image_grid(trainer.sample(args.n, z=z, labels=labels), out)
+    print(f"wrote {args.n} samples to {out}")
     return 0
 
 
-def command_evaluate(args):
+def command_evaluate(args, stop):
     from .gan.evaluate import evaluate_checkpoint
     from .metrics import format_report
 
+    cli_checks.check_seed(args.seed)
+    cli_checks.check_sample_count(args.n)
     print(format_report(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed,
-                                            backend_name=args.backend)))
+                                            backend_name=args.backend, data=args.data)))
     return 0
 
 
-def command_check(args):
+def command_check(args, stop):
     from .check_layers import TOLERANCE, check_all_layers
 
     backend.use(args.backend)
@@ -176,24 +221,53 @@ def command_check(args):
 
 
 def main(argv=None):
+    """Run one command; returns the exit status (see the module docstring). Called as the
+    program (``argv`` None), it leaves SIGINT, SIGTERM and SIGHUP ignored on its way out,
+    so a late signal cannot turn the exit status into a death by signal."""
+    program = argv is None
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.explicit = cli_checks.explicit_options(build_parser(), argv)
     command = {"train": command_train, "sample": command_sample,
                "evaluate": command_evaluate, "check": command_check}[args.command]
     threads = getattr(args, "threads", None)
     previous = parallel.set_threads(threads) if threads is not None else None
     try:
-        return command(args)
-    except TrainingInterrupted:  # the checkpoint is saved and the way to resume printed
-        return 130
-    except MiniganError as error:  # the library's own errors already say what was wrong
-        print(f"minigan {args.command}: error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
+        with StopSignals(restore=not program) as stop:
+            return command(args, stop)
+    except Stopped as stopped:  # train has saved its checkpoint and printed how to resume
+        if not isinstance(stopped, TrainingInterrupted):
+            print(f"minigan: stopped by {stopped.name}", file=sys.stderr)
+        return stopped.exit_status
+    except InputError as error:  # refused before any work began: nothing was changed
+        return _error(error, 2)
+    except MiniganError as error:  # the library's own errors say what was wrong
+        return _error(error, 1)
+    except OSError as error:  # a full disk, a permission, a vanished directory
+        return _error(_os_error(error, args.command), 1)
+    except MemoryError:
+        return _error("out of memory", 1)
+    except KeyboardInterrupt:  # a SIGINT StopSignals did not see (not the main thread)
         print("minigan: interrupted", file=sys.stderr)
         return 130
     finally:
         if threads is not None:
             parallel.set_threads(previous)
+
+
+def _error(error, status):
+    """Print ``minigan: error: <message>`` as one line on stderr; return ``status``."""
+    message = " ".join(str(error).split())
+    print(f"minigan: error: {message}", file=sys.stderr)
+    return status
+
+
+def _os_error(error, command):
+    what = error.strerror or str(error)
+    where = f": {error.filename}" if error.filename else ""
+    note = " (checkpoints are replaced atomically: the last one saved is intact)" \
+        if command == "train" else ""
+    return f"{what} (errno {error.errno}){where}{note}"
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@ evaluate read checkpoints, bad flags exit 2."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
 
+REPO = Path(__file__).resolve().parent.parent
 QUICK = ["--batch-size", "16", "--no-progress", "--seed", "3", "--evaluate", "0"]
 
 
@@ -92,11 +95,12 @@ def test_sample_and_evaluate_read_a_checkpoint(tmp_path, capsys):
     ["train", "--real-label", "1.5"], ["sample"], ["fly"], ["train", "--threads", "0"],
     ["sample", "x.npz", "--threads", "two"],
 ])
-def test_invalid_flags_exit_with_status_2_and_usage(argv):
+def test_invalid_flags_exit_with_status_2_and_one_line(argv):
     result = subprocess.run([sys.executable, "-m", "minigan", *argv], capture_output=True,
-                            text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+                            text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 2
-    assert "usage: minigan" in result.stderr
+    assert re.fullmatch(r"minigan: error: .+ \(see minigan( \w+)? --help\)\n", result.stderr), \
+        result.stderr
 
 
 def test_check_proves_every_layer(capsys):
@@ -113,7 +117,7 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
     command = [sys.executable, "-m", "minigan", "train", "--out", str(out), "--epochs", "1",
                "--model", "mlp", *QUICK]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+                               text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     metrics = out / "metrics.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
@@ -134,12 +138,12 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
 
 def test_library_errors_end_in_a_message_not_a_traceback(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r"),
-                 *QUICK]) == 1
+                 *QUICK]) == 2
     err = capsys.readouterr().err
-    assert "minigan train: error: MNIST: the data directory" in err and "nowhere" in err
+    assert "minigan: error: MNIST: the data directory" in err and "nowhere" in err
     assert "Traceback" not in err
     (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not really a zip")
-    assert main(["evaluate", str(tmp_path / "broken.npz")]) == 1
+    assert main(["evaluate", str(tmp_path / "broken.npz")]) == 2
     assert "not a readable minigan checkpoint" in capsys.readouterr().err
 
 
@@ -148,10 +152,14 @@ def test_resuming_into_another_architecture_names_the_mismatching_key(tmp_path, 
     train(out, "--epochs", "1", "--max-steps", "2", "--model", "mlp")
     checkpoint = str(out / "checkpoints" / "last.npz")
     assert main(["train", "--out", str(tmp_path / "other"), "--model", "dcgan", *QUICK,
-                 "--resume", checkpoint]) == 1
+                 "--resume", checkpoint]) == 2  # a change of the training, not allowed
+    assert "--model was 'mlp', now 'dcgan'" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "other"), "--model", "dcgan", *QUICK,
+                 "--resume", checkpoint, "--allow-change", "model"]) == 2
     err = capsys.readouterr().err
-    assert "minigan train: error: Sequential.load_state_dict: keys do not match" in err
-    assert "missing ['3.weight', '3.bias', '3.running_mean'" in err  # the DCGAN G's BatchNorm
+    assert f"minigan: error: {checkpoint}: does not fit the networks of the run's settings: " \
+           "keys do not match: missing ['G.3.weight', 'G.3.bias', 'G.3.running_mean'" in err
+    assert not (tmp_path / "other").exists()
 
 
 def test_a_nan_mid_run_stops_with_a_message_and_keeps_the_last_good_checkpoint(
@@ -171,7 +179,7 @@ def test_a_nan_mid_run_stops_with_a_message_and_keeps_the_last_good_checkpoint(
     out = tmp_path / "run"
     assert main(["train", "--out", str(out), "--model", "mlp", "--epochs", "3",
                  "--batch-size", "250", "--no-progress", "--evaluate", "0"]) == 1
-    assert "minigan train: error: step 23: the discriminator's loss_real = nan" in \
+    assert "minigan: error: step 23: the discriminator's loss_real = nan" in \
         capsys.readouterr().err
     arrays, meta = load_checkpoint(str(out / "checkpoints" / "last.npz"))
     assert meta["step"] == 20 and int(arrays["trainer.step_count"]) == 20
