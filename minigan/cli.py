@@ -236,7 +236,10 @@ def main(argv=None):
         with StopSignals(restore=not program) as stop:
             return command(args, stop)
     except Stopped as stopped:  # train has saved its checkpoint and printed how to resume
-        if not isinstance(stopped, TrainingInterrupted):
+        if stopped.second:
+            print(f"minigan: stopped at once by a second {stopped.name}; the last checkpoint "
+                  "saved is intact (checkpoints are replaced atomically)", file=sys.stderr)
+        elif not isinstance(stopped, TrainingInterrupted):
             print(f"minigan: stopped by {stopped.name}", file=sys.stderr)
         return stopped.exit_status
     except InputError as error:  # refused before any work began: nothing was changed

@@ -249,14 +249,20 @@ def _training_loop(trainer, batches, config, records, stop, log):
             metrics_file.flush()
             if stop.received is not None:  # between two steps: the state is consistent
                 path = _save_checkpoints(trainer, batches, config, epoch, run_dir)
-                name = signal.Signals(stop.received).name
-                log(f"interrupted at step {trainer.step_count} ({name}): saved {path}; "
-                    f"continue with: {resume_command(path, run_dir)}")
-                raise TrainingInterrupted(path, stop.received)
+                _interrupted(path, trainer, stop.received, run_dir, log)
             _end_of_epoch(trainer, batches, config, epoch, z_fixed, y_fixed, records, run_dir)
-    if stop.received is not None:  # before the first step: nothing new to save
-        raise Stopped(stop.received)
+        if stop.received is not None:  # it came at an epoch's end, or before the first step
+            path = os.path.join(run_dir, "checkpoints", "last.npz")
+            save_checkpoint(path, *_checkpoint_content(trainer, batches, config))
+            _interrupted(path, trainer, stop.received, run_dir, log)
     return time.time() - started
+
+
+def _interrupted(path, trainer, signum, run_dir, log):
+    """Say where the run stopped and how to continue it; raise TrainingInterrupted."""
+    log(f"interrupted at step {trainer.step_count} ({signal.Signals(signum).name}): saved "
+        f"{path}; continue with: {resume_command(path, run_dir)}")
+    raise TrainingInterrupted(path, signum)
 
 
 def _step(trainer, x, y, config, run_dir):
@@ -291,7 +297,7 @@ class TrainingInterrupted(Stopped):
 
     def __init__(self, path, signum=signal.SIGINT):
         KeyboardInterrupt.__init__(self, path, signum)
-        self.path, self.signum = path, signum
+        self.path, self.signum, self.second = path, signum, False
 
 
 def _done(trainer, config):

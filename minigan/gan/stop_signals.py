@@ -26,11 +26,12 @@ SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP"
 
 
 class Stopped(KeyboardInterrupt):
-    """A signal stopped the command; ``signum`` is the signal, ``exit_status`` 128 + it."""
+    """A signal stopped the command; ``signum`` is the signal, ``exit_status`` 128 + it;
+    ``second``: it came after a first one, whose stop at the next step it cut short."""
 
-    def __init__(self, signum, *args):
-        super().__init__(signum, *args)
-        self.signum = signum
+    def __init__(self, signum, second=False):
+        super().__init__(signum)
+        self.signum, self.second = signum, second
 
     @property
     def exit_status(self):
@@ -78,6 +79,7 @@ class StopSignals:
         if self.deferring and self.received is None:
             self.received = signum
             return
+        second = self.received is not None
         self.received = self.received or signum
         self._stopping = True
-        raise Stopped(signum)
+        raise Stopped(signum, second)
