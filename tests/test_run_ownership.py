@@ -1,0 +1,220 @@
+"""A run directory belongs to one run: what ``minigan train`` refuses, and what it does
+when told to go ahead.
+
+``ROWS`` is the table of refusals, each run in this process against a copy of a
+finished run (MLP, 200 digits, batch 50: 4 steps an epoch, 2 epochs, a numbered
+checkpoint every epoch): exit status 2, one line naming the directory or the settings
+and what to do instead, and nothing on disk changed (``cli_rows.assert_refused``). The
+tests after it show the ways out working: ``--overwrite`` deletes only the run's own
+files; ``--resume`` with no other flags continues bit for bit; an allowed change takes
+effect and is recorded; a stale lock is taken over; a rewind with ``--overwrite``
+removes the later epochs' files. Two real processes writing into one directory are in
+``test_concurrent_writers`` (slow).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cli_rows import QUIET, assert_refused, run, snapshot, tiny_data
+from minigan.checkpoint import load_checkpoint
+from minigan.cli import main
+from minigan.gan.run_lock import RunLock
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = ["--model", "mlp", "--batch-size", "50", "--seed", "3", "--checkpoint-every", "1",
+         *QUIET]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """(data dir, a finished 2-epoch run, a 3-epoch run of the same settings)."""
+    root = tmp_path_factory.mktemp("finished")
+    data = tiny_data(root / "data")
+    for name, epochs in (("run", "2"), ("three", "3")):
+        assert main(["train", "--data", data, *SMALL, "--epochs", epochs,
+                     "--out", str(root / name)]) == 0
+    return data, root / "run", root / "three"
+
+
+@pytest.fixture
+def place(finished, tmp_path, monkeypatch):
+    """The test's directory, holding ``run`` (a copy of the finished run) and ``data``."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MINIGAN_DATA", raising=False)
+    data, run_dir, _ = finished
+    shutil.copytree(run_dir, tmp_path / "run")
+    shutil.copytree(data, tmp_path / "data")
+    return tmp_path
+
+
+def last(directory):
+    return str(Path(directory) / "checkpoints" / "last.npz")
+
+
+CHANGED = r"the run was trained with other settings, and these change the training: "
+ROWS = [
+    ("a second train into a run", ["train", "--data", "data", *SMALL, "--epochs", "1",
+                                   "--out", "run"],
+     r"run directory run is not empty \(checkpoints/, config\.json, curves\.png, metrics\.jsonl, "
+     r"\.\.\.\): a new run would overwrite the one there\. To continue it: minigan train "
+     r"--resume run/checkpoints/last\.npz --out run; to start another run: a new --out; to "
+     r"replace it: --overwrite \(deletes only the files a run writes\)"),
+    ("a copied finished run trained again", ["train", "--out", "copy", "--max-steps", "5"],
+     r"run directory copy is not empty .* To continue it: minigan train --resume "
+     r"copy/checkpoints/last\.npz --out copy;"),
+    ("a directory of other files", ["train", "--out", "notes"],
+     r"run directory notes is not empty \(notes\.txt\): .* It holds no checkpoints/last\.npz to "
+     r"resume from\. To start another run: a new --out"),
+    ("resume into another run", ["train", "--resume", "run/checkpoints/last.npz", "--out", "copy"],
+     r"run directory copy is not empty .* and is not where the checkpoint run/checkpoints/"
+     r"last\.npz comes from: resuming into it would mix two runs"),
+    ("resume --loss wgan", ["train", "--resume", last("run"), "--loss", "wgan"],
+     CHANGED + r"--loss was 'non-saturating', now 'wgan'\. .*--allow-change loss \(recorded"),
+    ("resume --seed 7", ["train", "--resume", last("run"), "--seed", "7"],
+     CHANGED + r"--seed was 3, now 7\."),
+    ("resume --d-steps 3", ["train", "--resume", last("run"), "--d-steps", "3"],
+     CHANGED + r"--d-steps was 1, now 3\."),
+    ("resume --latent-dim 64", ["train", "--resume", last("run"), "--latent-dim", "64"],
+     CHANGED + r"--latent-dim was 100, now 64\."),
+    ("resume --model dcgan", ["train", "--resume", last("run"), "--model", "dcgan"],
+     CHANGED + r"--model was 'mlp', now 'dcgan'\."),
+    ("resume, three changes", ["train", "--resume", last("run"), "--lr-g", "1e-3",
+                               "--batch-size", "25", "--spectral-norm"],
+     CHANGED + r"--batch-size was 50, now 25; --lr-g was 0\.0002, now 0\.001; --spectral-norm "
+     r"was False, now True\. .*--allow-change batch-size --allow-change lr-g --allow-change "
+     r"spectral-norm"),
+    ("a rewind", ["train", "--resume", "run/checkpoints/epoch_001.npz"],
+     r"run/checkpoints/epoch_001\.npz is at step 4 but run/checkpoints/last\.npz is at step 8: "
+     r"resuming from it would discard steps 5-8\. Resume into a new --out to branch off from "
+     r"it, or pass --overwrite to rewind this run"),
+    ("a run in use", ["train", "--resume", last("run"), "--epochs", "3"],
+     r"run directory run is in use by another minigan train \(pid \d+, started [-0-9: ]+; lock "
+     r"file run/train\.lock\): wait for it to end, or choose another --out"),
+    ("a loose checkpoint", ["train", "--resume", "loose.npz"],
+     r"--resume loose\.npz: the checkpoint is not in a run directory's checkpoints/ folder; "
+     r"say where the run goes on with --out DIR"),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row[0] for row in ROWS])
+def test_what_would_destroy_or_mix_runs_is_refused(row, place, capsys):
+    name, argv, pattern = row
+    if "copy" in argv:
+        shutil.copytree(place / "run", place / "copy")
+    (place / "notes").mkdir()
+    (place / "notes" / "notes.txt").write_text("mine")
+    if "loose.npz" in argv:
+        shutil.copy(place / "run" / "checkpoints" / "last.npz", place / "loose.npz")
+    with RunLock(str(place / "run")) if name == "a run in use" else _nothing():
+        assert_refused(argv, capsys, place, 2, pattern)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_overwrite_deletes_only_the_runs_own_files(place, capsys):
+    (place / "run" / "notes.txt").write_text("mine")
+    (place / "run" / "samples" / "my-drawing.png").write_bytes(b"mine")
+    status, _, _ = run(["train", "--data", "data", *SMALL, "--epochs", "1", "--out", "run",
+                        "--overwrite"], capsys)
+    assert status == 0
+    files = {str(p.relative_to(place / "run")) for p in (place / "run").rglob("*")
+             if p.is_file()}
+    assert files == {"notes.txt", "samples/my-drawing.png", "samples/epoch_001.png",
+                     "checkpoints/epoch_001.npz", "checkpoints/last.npz", "config.json",
+                     "metrics.jsonl", "curves.png"}  # the old epoch 2 is gone, mine stay
+    assert len((place / "run" / "metrics.jsonl").read_text().splitlines()) == 4
+    assert (place / "run" / "notes.txt").read_text() == "mine"
+
+
+def test_resume_with_no_other_flags_continues_the_run_bit_for_bit(place, finished, capsys):
+    """``--resume RUN/checkpoints/last.npz --epochs 3``: the settings come from the
+    checkpoint, --out is its run directory, and the result is the 3-epoch run's."""
+    status, out, _ = run(["train", "--resume", last("run"), "--epochs", "3"], capsys)
+    assert status == 0 and "resumed from run/checkpoints/last.npz at step 8" in out
+    a, meta_a = load_checkpoint(last(place / "run"))
+    b, meta_b = load_checkpoint(last(finished[2]))
+    assert sorted(a) == sorted(b) and meta_a["step"] == meta_b["step"] == 12
+    for key in a:
+        assert a[key].tobytes() == b[key].tobytes(), key
+    assert (place / "run" / "metrics.jsonl").read_text() == \
+        (finished[2] / "metrics.jsonl").read_text()
+    record = json.loads((place / "run" / "resumes.jsonl").read_text())
+    assert record["step"] == 8 and record["changed"]["epochs"] == {"from": 2, "to": 3}
+    assert set(record["changed"]) == {"epochs", "out"}  # this run was copied to another place
+
+
+def test_an_allowed_change_takes_effect_and_is_recorded(place, capsys):
+    status, _, _ = run(["train", "--resume", last("run"), "--epochs", "3", "--lr-d", "1e-3",
+                        "--allow-change", "lr-d"], capsys)
+    assert status == 0
+    arrays, meta = load_checkpoint(last(place / "run"))
+    assert float(arrays["trainer.opt_d.lr"]) == 1e-3 == meta["config"]["lr_d"]
+    assert float(arrays["trainer.opt_g.lr"]) == 2e-4
+    assert json.loads((place / "run" / "config.json").read_text())["lr_d"] == 1e-3
+    record = json.loads((place / "run" / "resumes.jsonl").read_text())
+    assert record["changed"]["lr_d"] == {"from": 2e-4, "to": 1e-3}
+
+
+def test_a_stale_lock_is_taken_over(place, capsys):
+    """A lock file nobody holds (its process was killed) does not block the directory."""
+    (place / "run" / "train.lock").write_text("pid 999999, started 2020-01-01 00:00:00")
+    status, out, _ = run(["train", "--resume", last("run"), "--epochs", "3"], capsys)
+    assert status == 0
+    assert "had the lock file of a run that ended without removing it (pid 999999" in out
+    assert not (place / "run" / "train.lock").exists()
+
+
+def test_a_rewind_with_overwrite_removes_the_later_epochs(place, capsys):
+    before = snapshot(place / "run")
+    status, _, _ = run(["train", "--resume", "run/checkpoints/epoch_001.npz", "--epochs", "1",
+                        "--overwrite"], capsys)
+    assert status == 0
+    after = snapshot(place / "run")
+    gone = sorted(set(before) - set(after))
+    assert gone == ["checkpoints/epoch_002.npz", "samples/epoch_002.png"]
+    assert after["checkpoints/epoch_001.npz"] == before["checkpoints/epoch_001.npz"]
+    arrays, meta = load_checkpoint(last(place / "run"))
+    assert meta["step"] == 4 and int(arrays["trainer.step_count"]) == 4
+    assert len((place / "run" / "metrics.jsonl").read_text().splitlines()) == 4
+
+
+@pytest.mark.slow
+def test_concurrent_writers(finished, tmp_path):
+    """Two real ``minigan train --out cc`` processes started 1 s apart: one runs to the
+    end, the other is refused with exit status 2 and one line (the directory is not empty,
+    or in use), and the directory holds the first run only: metrics steps 1..N once each,
+    last.npz at step N, config.json of that run."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1"}
+    env.pop("MINIGAN_DATA", None)
+    command = [sys.executable, "-m", "minigan", "train", "--data", finished[0], *SMALL,
+               "--out", str(tmp_path / "cc")]
+    first = subprocess.Popen(command + ["--epochs", "30"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(1)
+    second = subprocess.Popen(command + ["--epochs", "30", "--seed", "9"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    _, err2 = second.communicate(timeout=300)
+    _, err1 = first.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode == 2
+    assert err2.splitlines()[-1].startswith("minigan: error: run directory ")
+    assert ("is not empty" in err2) or ("is in use by another minigan train" in err2)
+    steps = [json.loads(line)["step"] for line in
+             (tmp_path / "cc" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 121))
+    assert load_checkpoint(last(tmp_path / "cc"))[1]["step"] == 120
+    assert json.loads((tmp_path / "cc" / "config.json").read_text())["seed"] == 3
