@@ -18,6 +18,7 @@ import numpy
 
 from .. import backend
 from ..checkpoint import CheckpointError, CheckpointReader
+from ..data.batches import _from_json_safe
 from ..errors import MiniganError
 from .config_checks import MAX_SEED, config_from_dict
 
@@ -73,6 +74,11 @@ class RunCheckpoint:
             if key not in batches or not check(batches[key]):
                 self._fail(f"data-order state '{key}': expected {expected}, got "
                            f"{batches.get(key, 'nothing')!r:.60}")
+        try:  # the generator state must be one numpy can take
+            numpy.random.PCG64().state = _from_json_safe(batches["rng"])
+        except (ValueError, TypeError, KeyError, OverflowError) as error:
+            why = f"no {error}" if isinstance(error, KeyError) else error
+            self._fail(f"data-order state 'rng' is not a PCG64 generator state: {why}")
         return config
 
     def restore(self, trainer, batches=None):
