@@ -20,7 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from cli_rows import QUIET, assert_refused, run, snapshot, tiny_data
