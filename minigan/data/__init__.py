@@ -14,6 +14,7 @@ Where the files are looked for, and how they are downloaded: ``datasets.py``.
 
 from .batches import Batches, to_unit_range
 from .datasets import (
+    MAX_IMAGES,
     DataNotFoundError,
     load_dataset,
     load_fashion_mnist,
@@ -28,6 +29,7 @@ __all__ = [
     "DataNotFoundError",
     "DownloadError",
     "IDXFormatError",
+    "MAX_IMAGES",
     "load_dataset",
     "load_embedded_mnist",
     "load_fashion_mnist",
