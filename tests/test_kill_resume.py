@@ -16,8 +16,9 @@ any moment must leave the previous checkpoint loadable. Each trial:
    checkpoint of that epoch; so is every ``epoch_NNN.npz``; ``metrics.jsonl`` holds at
    least that many complete lines; a ``write`` trial leaves the temporary file of the
    very write it interrupted;
-3. resumes (``--resume checkpoints/last.npz``, or a fresh start if the kill came before
-   the first checkpoint) and checks that the finished run is bitwise the uninterrupted
+3. resumes (``--resume checkpoints/last.npz``, or a fresh start with ``--overwrite`` if the
+   kill came before the first checkpoint: the directory then holds the killed run's first
+   metrics lines, and a run directory belongs to one run) and checks that the finished run is bitwise the uninterrupted
    reference: every ``trainer.*`` array (both networks, both Adam states, step count),
    the data-order state, and the 80 metrics lines, steps 1..80 in order.
 
@@ -240,7 +241,7 @@ def test_sigkill_then_resume_gives_the_uninterrupted_run(trial, data_dir, refere
 
     # 3. resume (or start again, if no checkpoint was written yet) and finish
     resumed = time.monotonic()
-    extra = ["--resume", str(checkpoints / "last.npz")] if step else []
+    extra = ["--resume", str(checkpoints / "last.npz")] if step else ["--overwrite"]
     process, log = start(data_dir, out, *extra)
     finish(process, log, out)
     resume_seconds = time.monotonic() - resumed
