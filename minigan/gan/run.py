@@ -41,7 +41,7 @@ from ..atomic import atomic_write
 from ..checkpoint import CheckpointError, CheckpointReader, save_checkpoint
 from ..data import Batches, DataNotFoundError, load_dataset
 from ..data.datasets import SPLITS, find_split, named_dir
-from ..errors import ConfigError
+from ..errors import BackendError, ConfigError
 from ..plots import plot_training_curves, save_image_grid
 from .config_checks import RunConfigError, check_config
 from .metrics_log import read_metrics, write_metrics
@@ -123,7 +123,7 @@ def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), 
     caller has entered, else one is made here).
     """
     check_config(config)
-    backend.use(config.backend)
+    _use_backend(config.backend)
     run_dir = config.out
     check_out_dir(run_dir, resume, overwrite)
     with (RunCheckpoint(resume, RunConfig) if resume else contextlib.nullcontext()) as saved:
@@ -146,10 +146,18 @@ def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), 
             log(f"resumed from {resume} at step {trainer.step_count} "
                 f"(epoch {batches.epoch + 1}/{config.epochs})")
         seconds = _training_loop(trainer, batches, config, records, stop, log)
-    log(f"trained {trainer.step_count} steps in {seconds:.0f} s; run directory: {run_dir}")
-    if config.evaluate:
-        _final_report(trainer, config, seconds, run_dir, log)
+        log(f"trained {trainer.step_count} steps in {seconds:.0f} s; run directory: {run_dir}")
+        if config.evaluate:
+            _final_report(trainer, config, seconds, run_dir, log)
     return run_dir
+
+
+def _use_backend(name):
+    """backend.use(name); a backend this machine lacks is a bad setting (--backend)."""
+    try:
+        backend.use(name)
+    except BackendError as error:
+        raise RunConfigError(f"--backend {name}: {error}") from None
 
 
 def _build_checked(config):
@@ -187,7 +195,7 @@ def _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes):
     metrics and a rewind, write the metrics kept, config.json and the resume's record.
     Returns the metrics records kept."""
     run_dir, step = config.out, trainer.step_count
-    records = []
+    records, later = [], None
     if own:
         records = read_metrics(os.path.join(run_dir, "metrics.jsonl"), up_to_step=step)
         later = _last_step(os.path.join(run_dir, "checkpoints", "last.npz"))
@@ -204,7 +212,7 @@ def _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes):
     with atomic_write(os.path.join(run_dir, "config.json"), "w") as file:
         json.dump(dataclasses.asdict(config), file, indent=2)
     if resume:
-        if own and (later or 0) > step:  # a rewind: last.npz goes back to the resumed state
+        if (later or 0) > step:  # a rewind: last.npz goes back to the resumed state
             save_checkpoint(os.path.join(run_dir, "checkpoints", "last.npz"),
                             *_checkpoint_content(trainer, batches, config))
         record_resume(run_dir, resume, step, changes)
@@ -286,7 +294,7 @@ def _final_report(trainer, config, seconds, run_dir, log):
 
     result = evaluate_trainer(trainer, config, n=config.evaluate)
     result["train_seconds_this_session"] = round(seconds, 1)
-    with open(os.path.join(run_dir, "summary.json"), "w") as file:
+    with atomic_write(os.path.join(run_dir, "summary.json"), "w") as file:
         json.dump(result, file, indent=2)
     log(format_report(result))
 
@@ -353,7 +361,7 @@ def load_trainer(checkpoint_path, backend_name=None):
         config = saved.config
         if backend_name is not None:
             config.backend = backend_name
-        backend.use(config.backend)
+        _use_backend(config.backend)
         trainer = _build_checked(config)
         saved.restore(trainer)
     return trainer, config
