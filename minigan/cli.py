@@ -10,13 +10,16 @@
 Every failure ends in one line on stderr, ``minigan: error: ...``, naming the input, what
 was expected and what came. Exit status: 0 done; 2 bad input, refused before any work
 began (nothing on disk changed: arguments, files and directories are checked first,
-``cli_checks``); 1 a failure during the work (a NaN in training, a full disk); 128 + the
+``cli_checks``); 1 a failure during the work (a NaN in training, a full disk; also an
+unexpected exception, a bug, whose traceback ``MINIGAN_TRACEBACK=1`` prints); 128 + the
 signal's number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped it, after
 ``train`` saved a checkpoint.
 """
 
 import argparse
+import os
 import sys
+import traceback
 
 from . import backend, cli_checks, parallel
 from .errors import InputError, MiniganError
@@ -250,6 +253,11 @@ def main(argv=None):
         return _error(_os_error(error, args.command), 1)
     except MemoryError:
         return _error("out of memory", 1)
+    except Exception as error:  # a bug: still one line, the traceback on request
+        if os.environ.get("MINIGAN_TRACEBACK"):
+            traceback.print_exc()
+        return _error(f"unexpected {type(error).__name__}: {error} (a bug in minigan; "
+                      "MINIGAN_TRACEBACK=1 prints the traceback)", 1)
     except KeyboardInterrupt:  # a SIGINT StopSignals did not see (not the main thread)
         print("minigan: interrupted", file=sys.stderr)
         return 130

@@ -154,3 +154,21 @@ def test_a_full_disk_ends_in_one_line_and_keeps_the_last_checkpoint(tiny_run, tm
     assert meta["step"] == 4 and len(calls) == 2
     assert sorted(os.listdir(out / "checkpoints")) == ["last.npz"]
     assert not (out / "train.lock").exists()
+
+
+def test_an_unexpected_exception_is_still_one_line(tiny_run, tmp_path, capsys, monkeypatch):
+    """A bug (here: the plotting raises a RuntimeError) ends in one line and exit status 1;
+    MINIGAN_TRACEBACK=1 adds the traceback."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("the plot broke")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("minigan.plots.save_image_grid", broken)
+    argv = ["sample", tiny_run[1] / "checkpoints" / "last.npz", "--out", "grid.png"]
+    status, _, err = run(argv, capsys)
+    assert status == 1 and err.splitlines() == [
+        "minigan: error: unexpected RuntimeError: the plot broke (a bug in minigan; "
+        "MINIGAN_TRACEBACK=1 prints the traceback)"]
+    monkeypatch.setenv("MINIGAN_TRACEBACK", "1")
+    status, _, err = run(argv, capsys)
+    assert status == 1 and err.startswith("Traceback") and "RuntimeError: the plot broke" in err
