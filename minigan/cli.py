@@ -210,7 +210,8 @@ def command_evaluate(args, stop):
 def command_check(args, stop):
     from .check_layers import TOLERANCE, check_all_layers
 
-    backend.use(args.backend)
+    cli_checks.check_seed(args.seed)
+    cli_checks.use_backend(args.backend)
     worst, passed = 0.0, True
     print(f"{'layer':<40} {'gradient':<16} {'max rel. error':>14}")
     for layer, errors in check_all_layers(mode=args.mode, seed=args.seed):

@@ -13,7 +13,9 @@ flag, what it expected and what it got (exit status 2):
   decided by ``gan.resume``;
 * ``sample``: the image file to write (its folder exists, a format that can be written;
   a name without extension gets ``.png``, and that is the name reported);
-* ``evaluate``: at least two samples (the Fréchet distance needs a covariance).
+* ``evaluate``: at least two samples (the Fréchet distance needs a covariance);
+* every command: a ``--seed`` that fits int64 and is not negative, a ``--backend`` this
+  machine has.
 """
 
 import argparse
@@ -87,6 +89,17 @@ def _check_allowed(names, config_type):
 def allowed_changes(values):
     """``--allow-change`` values (repeated, or comma-separated) as setting names."""
     return [name for value in values for name in value.split(",") if name]
+
+
+def use_backend(name):
+    """``backend.use(name)``; a backend this machine lacks is a bad ``--backend``."""
+    from . import backend
+    from .errors import BackendError
+
+    try:
+        backend.use(name)
+    except BackendError as error:
+        raise InputError(f"--backend {name}: {error}") from None
 
 
 def check_seed(seed):

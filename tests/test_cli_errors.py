@@ -51,6 +51,8 @@ ROWS = [
     ("evaluate --n 1", ["evaluate", "{ckpt}", "--n", "1"], 2,
      r"--n: expected at least 2 samples \(the Fréchet distance needs a covariance\), got 1",
      True),
+    ("check --seed -1", ["check", "--seed", "-1"], 2,
+     r"--seed: expected an integer from 0 to 2\*\*63 - 1, got -1", True),
     ("a file in the --out path", ["train", "--out", "afile/run"], 2,
      r"run directory afile/run: .*/afile is not a directory", True),
     ("an --out that cannot be created", ["train", "--out", "/proc/minigan-test/run", "--data",
