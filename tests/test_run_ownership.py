@@ -43,15 +43,26 @@ def finished(tmp_path_factory):
     return data, root / "run", root / "three"
 
 
-@pytest.fixture
-def place(finished, tmp_path, monkeypatch):
-    """The test's directory, holding ``run`` (a copy of the finished run) and ``data``."""
+def make_place(finished, tmp_path, monkeypatch, copy):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MINIGAN_DATA", raising=False)
     data, run_dir, _ = finished
-    shutil.copytree(run_dir, tmp_path / "run")
-    shutil.copytree(data, tmp_path / "data")
+    shutil.copytree(run_dir, tmp_path / "run", copy_function=copy)
+    shutil.copytree(data, tmp_path / "data", copy_function=copy)
     return tmp_path
+
+
+@pytest.fixture
+def place(finished, tmp_path, monkeypatch):
+    """The test's directory, holding ``run`` (a copy of the finished run) and ``data``."""
+    return make_place(finished, tmp_path, monkeypatch, shutil.copy2)
+
+
+@pytest.fixture
+def linked_place(finished, tmp_path, monkeypatch):
+    """``place`` with hard links instead of copies, for commands that must not write
+    (a write in place would show in the snapshot, and a replacement makes a new file)."""
+    return make_place(finished, tmp_path, monkeypatch, os.link)
 
 
 def last(directory):
@@ -104,14 +115,15 @@ ROWS = [
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row[0] for row in ROWS])
-def test_what_would_destroy_or_mix_runs_is_refused(row, place, capsys):
+def test_what_would_destroy_or_mix_runs_is_refused(row, linked_place, capsys):
     name, argv, pattern = row
+    place = linked_place
     if "copy" in argv:
-        shutil.copytree(place / "run", place / "copy")
+        shutil.copytree(place / "run", place / "copy", copy_function=os.link)
     (place / "notes").mkdir()
     (place / "notes" / "notes.txt").write_text("mine")
     if "loose.npz" in argv:
-        shutil.copy(place / "run" / "checkpoints" / "last.npz", place / "loose.npz")
+        os.link(place / "run" / "checkpoints" / "last.npz", place / "loose.npz")
     with RunLock(str(place / "run")) if name == "a run in use" else _nothing():
         assert_refused(argv, capsys, place, 2, pattern)
 
