@@ -21,6 +21,7 @@ def _layers():
         (nn.BatchNorm1d(3, **f64), (5, 3)),
         (nn.BatchNorm2d(2, **f64), (3, 4, 3, 2)),
         (nn.BatchNorm2d(2, **f64).eval(), (3, 4, 3, 2)),
+        (nn.LayerNorm((4, 3, 2), **f64), (3, 4, 3, 2)),
         (nn.LeakyReLU(0.2), (3, 7)),
         (nn.ReLU(), (3, 7)),
         (nn.Tanh(), (3, 7)),

@@ -71,15 +71,16 @@ def glorot_uniform(shape, fan_in, fan_out, rng=None, dtype=None):
 
 def dcgan_init_(model, rng=None):
     """Re-initialise ``model`` in place as DCGAN does: every Dense / Conv2d /
-    ConvTranspose2d weight ~ N(0, 0.02^2) and bias 0; every BatchNorm gamma ~
-    N(1, 0.02^2) and beta 0. Returns the model."""
+    ConvTranspose2d weight ~ N(0, 0.02^2) and bias 0; every BatchNorm (and LayerNorm)
+    gamma ~ N(1, 0.02^2) and beta 0. Returns the model."""
     from .nn.batchnorm import _BatchNorm
+    from .nn.layernorm import LayerNorm
 
     modules = [model]
     while modules:
         module = modules.pop(0)
         modules.extend(module.children())
-        if isinstance(module, _BatchNorm):
+        if isinstance(module, (_BatchNorm, LayerNorm)):
             module.weight.data[...] = normal(module.weight.shape, 0.02, 1.0, rng, module.weight.dtype)
         elif getattr(module, "weight", None) is not None:
             module.weight.data[...] = dcgan_normal(module.weight.shape, rng, module.weight.dtype)

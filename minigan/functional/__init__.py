@@ -35,6 +35,7 @@ from .conv_transpose import (
 )
 from .cross_entropy import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 from .dense import dense_backward, dense_forward
+from .layernorm import layer_norm_backward, layer_norm_double_backward, layer_norm_forward
 from .unfold import col2im, conv_output_size, im2col
 from .minibatch_stddev import minibatch_stddev_backward, minibatch_stddev_forward
 from .spectral_norm import spectral_normalize, spectral_normalize_backward

@@ -6,6 +6,7 @@ from .concat import LabelConditioned
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .dense import Dense
+from .layernorm import LayerNorm
 from .minibatch_stddev import MinibatchStdDev
 from .module import Module
 from .parameter import Parameter
@@ -14,5 +15,5 @@ from .shape import Flatten, Reshape
 from .spectral_norm import SpectralNorm, spectral_norm
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dense", "Flatten",
-           "LabelConditioned", "LeakyReLU", "MinibatchStdDev", "Module", "Parameter", "ReLU",
+           "LabelConditioned", "LayerNorm", "LeakyReLU", "MinibatchStdDev", "Module", "Parameter", "ReLU",
            "Reshape", "Sequential", "Sigmoid", "SpectralNorm", "Tanh", "spectral_norm"]
