@@ -1,7 +1,9 @@
 """The functional core: pure forward/backward pairs, one file per family.
 
 Each ``*_forward`` returns ``(output, cache)``; each ``*_backward`` takes the
-upstream gradient and the cache and returns the gradients. Nothing here holds
+upstream gradient and the cache and returns the gradients; each ``*_double_backward``
+differentiates that backward once more, for a gradient penalty
+(docs/backprop_through_the_backprop.md). Nothing here holds
 state, and every array returned is fresh. Shapes use N (batch), H, W (height, width),
 C (channels), KH, KW (kernel), OH, OW (output height, width); images are NHWC.
 
@@ -11,12 +13,16 @@ elementwise rules -- that ``minigan.engine`` runs on the active backend.
 
 from .activations import (
     leaky_relu_backward,
+    leaky_relu_double_backward,
     leaky_relu_forward,
     relu_backward,
+    relu_double_backward,
     relu_forward,
     sigmoid_backward,
+    sigmoid_double_backward,
     sigmoid_forward,
     tanh_backward,
+    tanh_double_backward,
     tanh_forward,
 )
 from .batchnorm import (
@@ -26,15 +32,16 @@ from .batchnorm import (
     update_running_stats,
 )
 from .bce import bce_with_logits_backward, bce_with_logits_forward
-from .conv import conv2d_backward, conv2d_forward
+from .conv import conv2d_backward, conv2d_double_backward, conv2d_forward
 from .conv_reference import conv2d_reference
 from .conv_transpose import (
     conv_transpose2d_backward,
+    conv_transpose2d_double_backward,
     conv_transpose2d_forward,
     conv_transpose_output_size,
 )
 from .cross_entropy import softmax_cross_entropy_backward, softmax_cross_entropy_forward
-from .dense import dense_backward, dense_forward
+from .dense import dense_backward, dense_double_backward, dense_forward
 from .layernorm import layer_norm_backward, layer_norm_double_backward, layer_norm_forward
 from .unfold import col2im, conv_output_size, im2col
 from .minibatch_stddev import minibatch_stddev_backward, minibatch_stddev_forward

@@ -3,6 +3,14 @@
 Each forward takes x of any shape and returns (y, cache); each backward takes
 gy = dL/dy (same shape) and returns gx = dL/dx. dtypes are preserved.
 
+Each ``*_double_backward(v, gy, cache)`` differentiates its backward gx = gy * f'(x) once
+more, for v = dPen/dgx (a gradient penalty's adjoint, see
+docs/backprop_through_the_backprop.md), and returns (ggy, gx):
+
+    dPen/dgy = v * f'(x)            the backward's own rule applied to v
+    dPen/dx  = v * gy * f''(x)      None where f'' = 0: ReLU and LeakyReLU (their slope is
+                                    piecewise constant; at the kink f'' does not exist)
+
 Each rule is a small function of arrays, written once; ``engine.elementwise`` applies
 it (whole on a GPU, in cache-sized blocks on the CPU). Masks are comparisons
 (``x > 0``) combined with ``maximum`` and products rather than ``where``: fewer passes
@@ -29,6 +37,11 @@ def relu_forward(x):
 
 def relu_backward(gy, cache):
     return engine.elementwise(_relu_grad, gy, cache)
+
+
+def relu_double_backward(v, gy, cache):
+    """(v * [x > 0], None): the mask is constant almost everywhere, so no input term."""
+    return relu_backward(v, cache), None
 
 
 def _leaky_relu(x, slope):
@@ -61,6 +74,12 @@ def leaky_relu_backward(gy, cache):
     return engine.elementwise(_leaky_relu_grad, gy, x, negative_slope)
 
 
+def leaky_relu_double_backward(v, gy, cache):
+    """(v * slope(x), None): the slope (1 or negative_slope) is constant almost everywhere,
+    so no input term."""
+    return leaky_relu_backward(v, cache), None
+
+
 def _tanh(x):
     return backend.xp.tanh(x)
 
@@ -78,6 +97,16 @@ def tanh_forward(x):
 
 def tanh_backward(gy, cache):
     return engine.elementwise(_tanh_grad, gy, cache)
+
+
+def _tanh_second(v, gy, y):
+    # d/dx (1 - y^2) = -2 y (1 - y^2)
+    return (v * gy) * (-2 * y * (1 - y * y))
+
+
+def tanh_double_backward(v, gy, cache):
+    """(v (1 - y^2), -2 y (1 - y^2) v gy): the slope 1 - y^2 depends on x."""
+    return tanh_backward(v, cache), engine.elementwise(_tanh_second, v, gy, cache)
 
 
 def _sigmoid(x):
@@ -105,3 +134,13 @@ def sigmoid_forward(x):
 
 def sigmoid_backward(gy, cache):
     return engine.elementwise(_sigmoid_grad, gy, cache)
+
+
+def _sigmoid_second(v, gy, y):
+    # d/dx y (1 - y) = (1 - 2y) y (1 - y)
+    return (v * gy) * ((1 - 2 * y) * (y * (1 - y)))
+
+
+def sigmoid_double_backward(v, gy, cache):
+    """(v y (1 - y), (1 - 2y) y (1 - y) v gy): the slope y (1 - y) depends on x."""
+    return sigmoid_backward(v, cache), engine.elementwise(_sigmoid_second, v, gy, cache)

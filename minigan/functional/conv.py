@@ -20,6 +20,9 @@ The whole convolution is one matrix product on the windows (``unfold.py``):
 ``minigan.engine`` runs the primitives (``matmul``, ``im2col``, ``col2im_product`` --
 col2im of a product --, ``channel_sums``): whole on a GPU, in pieces on the CPU's cores.
 ``conv_reference.py`` computes the same gradients with a loop over the kernel taps.
+
+``conv2d_double_backward`` differentiates the backward once more, for a gradient penalty
+(see docs/backprop_through_the_backprop.md).
 """
 
 from .. import engine
@@ -70,3 +73,19 @@ def conv2d_backward(gy, cache, need_input_grad=True, need_param_grads=True):
         if has_bias:
             gb = engine.channel_sums(gy)
     return gx, gw, gb
+
+
+def conv2d_double_backward(v, gy, cache, need_param_grads=True):
+    """Differentiate the input gradient gx = col2im(gy W^T) once more, for v = dPen/dgx
+    (N, H, W, C_in).
+
+    Returns (ggy (N, OH, OW, C_out), gw (KH, KW, C_in, C_out) or None when not asked for):
+    dPen/dgy and dPen/dW. gx depends on neither x nor b: no input term, no bias gradient.
+    """
+    # col2im is im2col's adjoint:  <v, col2im(gy W^T)> = <im2col(v) W, gy>, so
+    # dPen/dgy = conv2d(v, w) without the bias, dPen/dW = im2col(v)^T gy (the weight
+    # gradient with v in the place of x)
+    _, w, _, stride, padding, _ = cache
+    ggy, cache_v = conv2d_forward(v, w, None, stride, padding)
+    gw = conv2d_backward(gy, cache_v, need_input_grad=False)[1] if need_param_grads else None
+    return ggy, gw

@@ -19,6 +19,9 @@ With W = w.reshape(KH*KW*C_out, C_in) and A the convolution ``A(z) = im2col(z) @
     input grad:   dx = A gy  = im2col(gy) @ W        (the adjoint of the adjoint: Conv2d's forward)
     weight grad:  dW = im2col(gy)^T x                (from <y, gy> = <x, im2col(gy) @ W>)
     bias grad:    db = sum of gy over N, OH, OW
+
+``conv_transpose2d_double_backward`` differentiates the backward once more, for a gradient
+penalty (see docs/backprop_through_the_backprop.md).
 """
 
 from .. import engine
@@ -79,3 +82,25 @@ def conv_transpose2d_backward(gy, cache, need_input_grad=True, need_param_grads=
         if has_bias:
             gb = engine.channel_sums(gy)
     return gx, gw, gb
+
+
+def conv_transpose2d_double_backward(v, gy, cache, need_param_grads=True):
+    """Differentiate the input gradient gx = im2col(gy) @ W once more, for v = dPen/dgx
+    (N, H, W, C_in); gy is dL/dy (N, OH, OW, C_out).
+
+    Returns (ggy (N, OH, OW, C_out), gw (KH, KW, C_out, C_in) or None when not asked for):
+    dPen/dgy and dPen/dW. gx depends on neither x nor b: no input term, no bias gradient.
+    """
+    # <v, im2col(gy) W> = <col2im(v W^T), gy>:  dPen/dgy = conv_transpose2d(v, w) without
+    # the bias (at gy's size), dPen/dW = im2col(gy)^T v (the weight gradient with v in the
+    # place of x)
+    _, w, stride, padding, _ = cache
+    n, h, wd, c_in = v.shape
+    kh, kw, c_out, _ = w.shape
+    ggy = engine.col2im_product(v.reshape(n * h * wd, c_in), w.reshape(kh * kw * c_out, c_in).T,
+                                tuple(gy.shape), (kh, kw), stride, padding)
+    gw = None
+    if need_param_grads:
+        gw = conv_transpose2d_backward(gy, (v, w, stride, padding, False),
+                                       need_input_grad=False)[1]
+    return ggy, gw
