@@ -11,6 +11,7 @@ from .models import (
     mlp_generator,
 )
 from .objectives import OBJECTIVES, Objective, get_objective
+from .penalties import double_backprop, gradient_penalty, input_gradient, r1_penalty
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
 from .trainer import Trainer
 

@@ -1,0 +1,123 @@
+"""Both whole penalties against PyTorch's double backprop (float64, 1e-8).
+
+The critic is a minigan Sequential -- the drawn stacks of test_penalties.py and the MNIST
+critic's pattern -- and the same function is written in torch from the same weights
+(leaves in minigan's layouts, converted inside torch's graph). PyTorch computes
+g = autograd.grad(D(x).sum(), x, create_graph=True), the penalty of g, and its gradients
+with respect to every parameter and x: what ``double_backprop`` computes by hand.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import minigan as mg
+from minigan.gan.penalties import double_backprop, gradient_penalty_term, r1_term
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+pytestmark = pytest.mark.torch
+
+from test_penalties import image_critics, kink_distance, randomise, vector_critics  # noqa: E402
+
+TOL = 1e-8
+seeds = st.integers(0, 2**31 - 1)
+
+
+def torch_critic(D, h, leaves):
+    """D's function in torch, from ``leaves``: {parameter: leaf tensor in our layout}."""
+    def nchw(t):
+        return t.permute(0, 3, 1, 2)
+
+    def nhwc(t):
+        return t.permute(0, 2, 3, 1)
+
+    def bias(layer):
+        return None if layer.bias is None else leaves[layer.bias]
+
+    for layer in D:
+        if isinstance(layer, mg.nn.Dense):
+            h = h @ leaves[layer.weight] + (0 if layer.bias is None else leaves[layer.bias])
+        elif isinstance(layer, mg.nn.Conv2d):
+            h = nhwc(TF.conv2d(nchw(h), leaves[layer.weight].permute(3, 2, 0, 1), bias(layer),
+                               stride=layer.stride, padding=layer.padding))
+        elif isinstance(layer, mg.nn.ConvTranspose2d):
+            h = nhwc(TF.conv_transpose2d(nchw(h), leaves[layer.weight].permute(3, 2, 0, 1),
+                                         bias(layer), stride=layer.stride, padding=layer.padding,
+                                         output_padding=layer.output_padding))
+        elif isinstance(layer, mg.nn.LayerNorm):
+            h = TF.layer_norm(h, layer.normalized_shape, leaves[layer.weight],
+                              leaves[layer.bias], eps=layer.eps)
+        elif isinstance(layer, mg.nn.LeakyReLU):
+            h = TF.leaky_relu(h, layer.negative_slope)
+        elif isinstance(layer, (mg.nn.ReLU, mg.nn.Tanh, mg.nn.Sigmoid)):
+            h = {mg.nn.ReLU: torch.relu, mg.nn.Tanh: torch.tanh,
+                 mg.nn.Sigmoid: torch.sigmoid}[type(layer)](h)
+        elif isinstance(layer, mg.nn.Flatten):
+            h = h.reshape(h.shape[0], -1)
+        elif isinstance(layer, mg.nn.Reshape):
+            h = h.reshape(h.shape[0], *layer.shape)
+        else:
+            raise AssertionError(f"no torch version of {layer!r}")
+    return h
+
+
+PENALTIES = {
+    "wgan-gp": (gradient_penalty_term(10.0, 1.0),
+                lambda norms: 10.0 * ((norms - 1.0) ** 2).mean()),
+    "r1": (r1_term(10.0), lambda norms: 5.0 * (norms ** 2).mean()),
+}
+
+
+def assert_matches_torch(D, x, name):
+    term, formula = PENALTIES[name]
+    D.zero_grad()
+    ours = double_backprop(D, x, term, need_input_grad=True)
+    parameters = D.parameters()
+    leaves = {p: torch.tensor(p.data, requires_grad=True) for p in parameters}
+    tx = torch.tensor(x, requires_grad=True)
+    (g,) = torch.autograd.grad(torch_critic(D, tx, leaves).sum(), tx, create_graph=True)
+    penalty = formula(g.reshape(g.shape[0], -1).norm(dim=1))
+    grads = torch.autograd.grad(penalty, [leaves[p] for p in parameters] + [tx],
+                                allow_unused=True)
+    assert abs(ours.value - penalty.item()) <= TOL * abs(penalty.item())
+    for (what, p), theirs in zip(D.named_parameters(), grads):
+        _assert_close(p.grad, theirs, f"{name} d/d{what}")
+    _assert_close(ours.input_grad, grads[-1], f"{name} d/dx")
+
+
+def _assert_close(ours, theirs, what):
+    if theirs is None or not theirs.abs().max() > 0:
+        assert not np.abs(ours).max() > 0, f"{what}: torch has 0, ours not"
+        return
+    theirs = theirs.numpy()
+    error = np.abs(ours - theirs).max() / np.abs(theirs).max()
+    assert error < TOL, f"{what}: relative error {error:.2e}"
+
+
+@given(case=st.one_of(image_critics(), vector_critics()),
+       name=st.sampled_from(sorted(PENALTIES)), seed=seeds)
+@settings(max_examples=30)
+def test_drawn_critics(case, name, seed):
+    D, shape = case
+    randomise(D, seed)
+    x = np.random.default_rng(seed + 1).standard_normal(shape)
+    assume(kink_distance(D, x) > 1e-3)
+    assert_matches_torch(D, x, name)
+
+
+@pytest.mark.parametrize("name", sorted(PENALTIES))
+@pytest.mark.parametrize("n", [1, 5])
+def test_the_mnist_critic_at_small_size(name, n):
+    """dcgan_critic's layers, at 12x12 instead of 28x28 (its parameters ~ N(0, 0.02))."""
+    rng = mg.backend.default_rng(n)
+    kw = {"dtype": "float64", "rng": rng}
+    D = mg.init.dcgan_init_(mg.nn.Sequential(
+        mg.nn.Conv2d(1, 8, 5, stride=2, padding=2, **kw), mg.nn.LeakyReLU(0.2),
+        mg.nn.Conv2d(8, 16, 5, stride=2, padding=2, **kw), mg.nn.LayerNorm((3, 3, 16),
+                                                                           dtype="float64"),
+        mg.nn.LeakyReLU(0.2), mg.nn.Flatten(), mg.nn.Dense(144, 1, **kw)), rng)
+    x = np.random.default_rng(n).uniform(-1, 1, (n, 12, 12, 1))
+    assert kink_distance(D, x) > 1e-6      # no kink crossed: torch and ours agree either way
+    assert_matches_torch(D, x, name)
