@@ -29,10 +29,10 @@ from .. import backend, engine
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, StateError
 from ..nn.checks import check_finite, check_floating, finite_number, is_int, positive_int
 from ..nn.minibatch_stddev import MinibatchStdDev
-from ..nn.module import Module
 from ..optim import Adam
-from .objectives import get_objective
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
+from .trainer_checks import (check_betas, check_feature_matching, check_models,
+                             infer_latent_dim, objective_by_name)
 
 # noise streams: each use of randomness in a step draws from its own generator
 _G_NOISE, _G_LABELS, _G_INSTANCE_NOISE, _SAMPLE = 1, 2, 3, 4
@@ -67,12 +67,12 @@ class Trainer:
                  latent_dim=None, fake_label=0.0, instance_noise=0.0,
                  instance_noise_steps=5000, feature_matching=None, replay_size=0,
                  replay_fraction=0.5, historical_averaging=0.0):
-        _check_models(G, D)
+        check_models(G, D)
         self.G, self.D = G, D
-        self.objective = _objective(loss)
+        self.objective = objective_by_name(loss)
         lr_d = finite_number("Trainer", "lr_d", lr_d, minimum=0)
         lr_g = finite_number("Trainer", "lr_g", lr_g, minimum=0)
-        betas = _check_betas(betas)
+        betas = check_betas(betas)
         real_label = finite_number("Trainer", "real_label", real_label, minimum=0, maximum=1)
         fake_label = finite_number("Trainer", "fake_label", fake_label, minimum=0, maximum=1)
         self.real_label, self.fake_label = real_label, fake_label
@@ -80,13 +80,13 @@ class Trainer:
         if not is_int(seed):
             raise ConfigError(f"Trainer: seed must be an int, got {seed!r}")
         self.seed = int(seed)
-        self.latent_dim = (_infer_latent_dim(G) if latent_dim is None
+        self.latent_dim = (infer_latent_dim(G) if latent_dim is None
                            else positive_int("Trainer", "latent_dim", latent_dim))
         self.instance_noise = finite_number("Trainer", "instance_noise", instance_noise,
                                             minimum=0)
         self.instance_noise_steps = positive_int("Trainer", "instance_noise_steps",
                                                  instance_noise_steps)
-        self.feature_matching = _check_feature_matching(feature_matching, D)
+        self.feature_matching = check_feature_matching(feature_matching, D)
         if not is_int(replay_size) or replay_size < 0:
             raise ConfigError(f"Trainer: replay_size must be an int >= 0 (0: no replay), "
                               f"got {replay_size!r}")
@@ -349,56 +349,3 @@ def _grad_norm(parameters):
     xp = backend.xp
     total = sum(xp.square(p.grad, dtype=xp.float64).sum() for p in parameters)
     return math.sqrt(float(total))
-
-
-def _infer_latent_dim(G):
-    """The generator's ``latent_dim`` attribute, a conditional generator's input shape
-    (latent_dim,), or its first Dense layer's input size."""
-    if hasattr(G, "latent_dim"):
-        return G.latent_dim
-    if len(getattr(G, "input_shape", None) or ()) == 1:  # LabelConditioned
-        return G.input_shape[0]
-    first = G.layers[0] if hasattr(G, "layers") else None
-    if not hasattr(first, "in_features"):
-        raise ConfigError("Trainer: cannot infer latent_dim from the generator; "
-                          "pass latent_dim=")
-    return first.in_features
-
-
-# -- argument checks -----------------------------------------------------------------------
-
-def _check_models(G, D):
-    for name, model in (("G", G), ("D", D)):
-        if not isinstance(model, Module):
-            raise ConfigError(f"Trainer: {name} must be a minigan Module, "
-                              f"got {type(model).__name__}")
-    if hasattr(G, "num_classes") != hasattr(D, "num_classes"):
-        raise ConfigError("Trainer: G and D must both be conditional (LabelConditioned) or "
-                          f"neither, got G {type(G).__name__} and D {type(D).__name__}")
-
-
-def _objective(loss):
-    try:
-        return get_objective(loss)
-    except ConfigError as error:
-        raise ConfigError(f"Trainer: loss={loss!r}: {error}") from None
-
-
-def _check_betas(betas):
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ConfigError(f"Trainer: betas must be a pair (beta1, beta2), got {betas!r}")
-    return tuple(finite_number("Trainer", f"betas[{i}]", beta, minimum=0, below=1)
-                 for i, beta in enumerate(betas))
-
-
-def _check_feature_matching(index, D):
-    """None, or the index of a layer of the Sequential D."""
-    if index is None:
-        return None
-    if not (hasattr(D, "layers") and hasattr(D, "__getitem__")):
-        raise ConfigError(f"Trainer: feature_matching needs a Sequential discriminator, "
-                          f"got {type(D).__name__}")
-    if not is_int(index) or not 0 <= index < len(D.layers):
-        raise ConfigError(f"Trainer: feature_matching must be a layer index of D, an int in "
-                          f"[0, {len(D.layers) - 1}], got {index!r}")
-    return int(index)

@@ -1,0 +1,58 @@
+"""The Trainer's argument checks: each failure is a ConfigError naming ``Trainer``, the
+argument, what it expected and what it got."""
+
+from ..errors import ConfigError
+from ..nn.checks import finite_number, is_int
+from ..nn.module import Module
+from .objectives import get_objective
+
+
+def infer_latent_dim(G):
+    """The generator's ``latent_dim`` attribute, a conditional generator's input shape
+    (latent_dim,), or its first Dense layer's input size."""
+    if hasattr(G, "latent_dim"):
+        return G.latent_dim
+    if len(getattr(G, "input_shape", None) or ()) == 1:  # LabelConditioned
+        return G.input_shape[0]
+    first = G.layers[0] if hasattr(G, "layers") else None
+    if not hasattr(first, "in_features"):
+        raise ConfigError("Trainer: cannot infer latent_dim from the generator; "
+                          "pass latent_dim=")
+    return first.in_features
+
+
+def check_models(G, D):
+    for name, model in (("G", G), ("D", D)):
+        if not isinstance(model, Module):
+            raise ConfigError(f"Trainer: {name} must be a minigan Module, "
+                              f"got {type(model).__name__}")
+    if hasattr(G, "num_classes") != hasattr(D, "num_classes"):
+        raise ConfigError("Trainer: G and D must both be conditional (LabelConditioned) or "
+                          f"neither, got G {type(G).__name__} and D {type(D).__name__}")
+
+
+def objective_by_name(loss):
+    try:
+        return get_objective(loss)
+    except ConfigError as error:
+        raise ConfigError(f"Trainer: loss={loss!r}: {error}") from None
+
+
+def check_betas(betas):
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ConfigError(f"Trainer: betas must be a pair (beta1, beta2), got {betas!r}")
+    return tuple(finite_number("Trainer", f"betas[{i}]", beta, minimum=0, below=1)
+                 for i, beta in enumerate(betas))
+
+
+def check_feature_matching(index, D):
+    """None, or the index of a layer of the Sequential D."""
+    if index is None:
+        return None
+    if not (hasattr(D, "layers") and hasattr(D, "__getitem__")):
+        raise ConfigError(f"Trainer: feature_matching needs a Sequential discriminator, "
+                          f"got {type(D).__name__}")
+    if not is_int(index) or not 0 <= index < len(D.layers):
+        raise ConfigError(f"Trainer: feature_matching must be a layer index of D, an int in "
+                          f"[0, {len(D.layers) - 1}], got {index!r}")
+    return int(index)
