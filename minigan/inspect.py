@@ -361,6 +361,10 @@ def inspect_step(trainer, real, labels=None, keep_arrays=True):
         raise ConfigError("inspect_step: the feature-matching G step runs a slice of D "
                           "(D[:k+1]), which the recorder cannot follow; expected a trainer "
                           "with feature_matching=None")
+    if getattr(trainer, "r1", 0) or trainer.objective.gp_weight is not None:
+        raise ConfigError("inspect_step: a gradient penalty runs D's layers on a path of "
+                          "their own (minigan.nn.second_order), which the recorder cannot "
+                          "follow; expected a trainer without r1 or the 'wgan-gp' objective")
     recorder = Recorder(trainer.G, trainer.D, keep_arrays=keep_arrays)
     with recorder:
         stats = trainer.step(real, labels)

@@ -55,16 +55,30 @@ def _smooth(values, window):
     return numpy.convolve(values, kernel, mode="valid")
 
 
+CRITIC_CURVES = [("grad_norm_x", "mean ||grad_x D|| (penalised)"),
+                 ("wasserstein", "Wasserstein estimate D(x) - D(G(z))")]
+"""What a gradient penalty or a WGAN critic adds to a step's record, for the third panel."""
+
+
 def plot_training_curves(records, path, smooth=None):
-    """Plot losses (D, D real/fake parts, G) and mean D outputs per step to a PNG.
+    """Plot losses (D, D real/fake parts, the gradient penalty if any, G) and mean D
+    outputs per step to a PNG; with a gradient penalty or a WGAN critic, a third panel:
+    the mean ||grad_x D|| and the Wasserstein estimate (the ``CRITIC_CURVES`` found in
+    the records).
 
     records: list of dicts as returned by ``Trainer.step`` (with "step").
     """
     steps = numpy.array([r["step"] for r in records])
     smooth = smooth or max(1, len(records) // 100)
-    figure, (losses, outputs) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
+    critic_curves = [(k, label) for k, label in CRITIC_CURVES if k in records[0]]
+    panels = 3 if critic_curves else 2
+    figure, axes = plt.subplots(panels, 1, figsize=(8, 3.5 * panels), sharex=True)
+    losses, outputs = axes[0], axes[1]
     for key, label in [("loss_d", "loss D"), ("loss_d_real", "loss D (real)"),
-                       ("loss_d_fake", "loss D (fake)"), ("loss_g", "loss G")]:
+                       ("loss_d_fake", "loss D (fake)"), ("penalty", "gradient penalty"),
+                       ("loss_g", "loss G")]:
+        if key not in records[0]:
+            continue
         values = _smooth([r[key] for r in records], smooth)
         losses.plot(steps[len(steps) - len(values):], values, label=label,
                     linewidth=1.6 if key in ("loss_d", "loss_g") else 0.8)
@@ -75,9 +89,19 @@ def plot_training_curves(records, path, smooth=None):
         values = _smooth([r[key] for r in records], smooth)
         outputs.plot(steps[len(steps) - len(values):], values, label=label)
     outputs.set_ylabel("mean D output")
-    outputs.set_xlabel("generator step")
     outputs.legend(loc="upper right", fontsize=8)
     outputs.grid(alpha=0.3)
+    if critic_curves:
+        critic = axes[2]
+        for key, label in critic_curves:
+            values = _smooth([r[key] for r in records], smooth)
+            critic.plot(steps[len(steps) - len(values):], values, label=label)
+        if "grad_norm_x" in records[0]:
+            critic.axhline(1.0, color="gray", linewidth=0.8, linestyle=":")
+        critic.set_ylabel("critic")
+        critic.legend(loc="upper right", fontsize=8)
+        critic.grid(alpha=0.3)
+    axes[-1].set_xlabel("generator step")
     title = "training curves" + (f" (moving average over {smooth} steps)" if smooth > 1 else "")
     losses.set_title(title)
     figure.tight_layout()

@@ -14,7 +14,7 @@ from minigan.errors import ConfigError, DTypeError, ShapeError
 from minigan.gan.objectives import OBJECTIVES, Objective, get_objective
 from minigan.gradcheck import numerical_gradient
 
-NAMES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan"]
+NAMES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan", "wgan-gp"]
 BCE_NAMES = ["non-saturating", "minimax"]
 
 
@@ -41,7 +41,7 @@ def reference(name, r, f, a_real, a_fake):
                 0.5 * np.mean((f - 1.0) ** 2))
     if name == "hinge":
         return np.mean(relu(1 - r)), np.mean(relu(1 + f)), -np.mean(f)
-    assert name == "wgan"
+    assert name in ("wgan", "wgan-gp")  # wgan-gp: its penalty is added by the Trainer
     return -np.mean(r), np.mean(f), -np.mean(f)
 
 
@@ -198,7 +198,7 @@ def test_hinge_kink_convention(array_backend):
     assert d["loss_fake"] == pytest.approx(0.5 / 3)
 
 
-@pytest.mark.parametrize("name", ["hinge", "wgan"])
+@pytest.mark.parametrize("name", ["hinge", "wgan", "wgan-gp"])
 def test_labels_are_ignored_where_they_do_not_apply(name):
     objective = get_objective(name)
     assert objective.uses_labels is False
@@ -215,7 +215,11 @@ def test_attributes_a_trainer_reads():
         assert isinstance(objective, Objective) and objective.name == name
         assert objective.sigmoid_outputs == (name in BCE_NAMES)
         assert objective.clip_value == (0.01 if name == "wgan" else None)
+        assert objective.gp_weight == (10.0 if name == "wgan-gp" else None)
+        assert objective.critic == (name in ("wgan", "wgan-gp"))
     assert get_objective("wgan", clip_value=0.05).clip_value == 0.05
+    wgan_gp = get_objective("wgan-gp", weight=5, target=0.5)
+    assert (wgan_gp.gp_weight, wgan_gp.gp_target) == (5.0, 0.5)
     assert get_objective("lsgan", generator_target=0.5).generator_target == 0.5
     assert get_objective("Non_Saturating").name == "non-saturating"
     objective = get_objective("hinge")
@@ -239,12 +243,17 @@ def test_dtype_kept_and_inputs_not_mutated(array_backend, name):
 
 def test_errors_are_clear():
     with pytest.raises(ConfigError, match=r"unknown GAN objective 'lsq'.*'non-saturating', "
-                                          r"'minimax', 'lsgan', 'hinge', 'wgan'"):
+                                          r"'minimax', 'lsgan', 'hinge', 'wgan', 'wgan-gp'"):
         get_objective("lsq")
     with pytest.raises(ConfigError, match=r"'hinge' takes no option\(s\) \['clip_value'\]"):
         get_objective("hinge", clip_value=0.1)
     with pytest.raises(ConfigError, match="clip_value must be a positive finite number"):
         get_objective("wgan", clip_value=0)
+    with pytest.raises(ConfigError, match=r"WGANGP: weight must be a finite number >= 0, "
+                                          r"got -1"):
+        get_objective("wgan-gp", weight=-1)
+    with pytest.raises(ConfigError, match=r"'wgan-gp' takes no option\(s\) \['clip_value'\]"):
+        get_objective("wgan-gp", clip_value=0.1)
     with pytest.raises(ConfigError, match="generator_target must be a finite number"):
         get_objective("lsgan", generator_target=math.nan)
     objective = get_objective("non-saturating")

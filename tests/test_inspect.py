@@ -204,6 +204,11 @@ def test_unsupported_steps_are_refused_and_the_wrappers_always_removed():
     trainer = tiny_trainer(feature_matching=2)
     with pytest.raises(ConfigError, match="feature_matching=None"):
         inspect_step(trainer, real_batch())
+    G, _ = tiny_models()
+    critic = nn.Sequential(nn.Flatten(), nn.Dense(64, 1, dtype="float64"))
+    for options in ({"loss": "wgan-gp"}, {"r1": 1.0}):
+        with pytest.raises(ConfigError, match="without r1 or the 'wgan-gp' objective"):
+            inspect_step(Trainer(G, critic, **options), real_batch())
     trainer = tiny_trainer()
     with pytest.raises(Exception):
         with Recorder(trainer.G, trainer.D):

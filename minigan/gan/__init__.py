@@ -5,6 +5,7 @@ from .models import (
     build_models,
     conditional_discriminator,
     conditional_generator,
+    dcgan_critic,
     dcgan_discriminator,
     dcgan_generator,
     mlp_discriminator,

@@ -3,6 +3,8 @@
 - ``dcgan_generator`` / ``dcgan_discriminator``: the MNIST DCGAN
   (Radford et al. 2016 style: strided (transposed) convolutions, BatchNorm,
   ReLU in G, LeakyReLU(0.2) in D, tanh output, N(0, 0.02) initialisation).
+- ``dcgan_critic``: that discriminator with LayerNorm in place of BatchNorm, the critic a
+  gradient penalty can differentiate twice (WGAN-GP, Gulrajani et al. 2017; R1).
 - ``mlp_generator`` / ``mlp_discriminator``: fully connected GAN (Goodfellow et al. 2014
   style), quick to train on a CPU.
 - ``conditional_generator`` / ``conditional_discriminator``: the conditional GAN of
@@ -10,7 +12,7 @@
   both networks (``minigan.nn.concat.LabelConditioned``); call them as
   ``G(z, labels)`` and ``D(images, labels)``.
 - ``build_models(model, latent_dim)``: the (G, D) pair by name ("dcgan", "mlp",
-  "conditional").
+  "conditional"); ``critic=True`` for a D without BatchNorm.
 
 Generators map noise (N, latent_dim) to images (N, 28, 28, 1) in [-1, 1]; discriminators
 map images to raw scores (N, 1): logits for the BCE objectives, critic values for WGAN
@@ -28,6 +30,7 @@ from ..nn import (
     ConvTranspose2d,
     Dense,
     Flatten,
+    LayerNorm,
     LeakyReLU,
     MinibatchStdDev,
     ReLU,
@@ -123,6 +126,34 @@ def dcgan_discriminator(*, spectral_norm=False, minibatch_stddev=False, dtype=No
     return Sequential(*layers)
 
 
+def dcgan_critic(*, dtype=None, rng=None):
+    """The MNIST DCGAN discriminator with LayerNorm in place of BatchNorm, a ``Sequential``::
+
+        0 Conv2d(1, 64, 5, stride=2, padding=2)      x (N, 28, 28, 1) -> (N, 14, 14, 64)
+        1 LeakyReLU(0.2)
+        2 Conv2d(64, 128, 5, stride=2, padding=2)    -> (N, 7, 7, 128)
+        3 LayerNorm((7, 7, 128))                     each image over all its values
+        4 LeakyReLU(0.2)
+        5 Flatten                                    -> (N, 6272)
+        6 Dense(7*7*128, 1)                          -> critic values (N, 1)
+
+    The critic of WGAN-GP (Gulrajani et al. 2017), who replace BatchNorm by layer
+    normalisation: a gradient penalty is a per-sample quantity, and BatchNorm makes each
+    sample's output depend on the whole batch. ``minigan.gan.gradient_penalty`` and
+    ``r1_penalty`` accept it. Weights ~ N(0, 0.02^2), biases 0, LayerNorm gamma ~ N(1, 0.02^2).
+    """
+    dtype = float_dtype("dcgan_critic", dtype)
+    return init.dcgan_init_(Sequential(
+        Conv2d(1, 64, 5, stride=2, padding=2, dtype=dtype, rng=rng),
+        LeakyReLU(LEAKY_SLOPE),
+        Conv2d(64, 128, 5, stride=2, padding=2, dtype=dtype, rng=rng),
+        LayerNorm((7, 7, 128), dtype=dtype),
+        LeakyReLU(LEAKY_SLOPE),
+        Flatten(),
+        Dense(7 * 7 * 128, 1, dtype=dtype, rng=rng),
+    ), rng)
+
+
 def mlp_generator(latent_dim=100, hidden=(256, 512), image_shape=MNIST_SHAPE, *,
                   dtype=None, rng=None):
     """A fully connected generator, a ``Sequential``::
@@ -212,17 +243,24 @@ MODELS = ("dcgan", "mlp", "conditional")
 
 
 def build_models(model="dcgan", latent_dim=100, *, num_classes=10, spectral_norm=False,
-                 minibatch_stddev=False, dtype=None, rng=None):
+                 minibatch_stddev=False, critic=False, dtype=None, rng=None):
     """(G, D) for ``model``: "dcgan" (``dcgan_generator`` / ``dcgan_discriminator``),
     "mlp" (``mlp_generator`` / ``mlp_discriminator``) or "conditional"
     (``conditional_generator`` / ``conditional_discriminator``, called with labels;
     both have a ``num_classes`` attribute), with the builders' default sizes.
     ``spectral_norm`` / ``minibatch_stddev`` are passed to the dcgan and mlp
-    discriminators (the conditional one does not offer them)."""
+    discriminators (the conditional one does not offer them). ``critic=True`` asks for a
+    D that a gradient penalty can differentiate: ``dcgan_critic`` for "dcgan", the MLP
+    discriminator (no BatchNorm) for "mlp"; the cures and "conditional" are refused."""
     cures = {"spectral_norm": spectral_norm, "minibatch_stddev": minibatch_stddev}
+    if critic and (any(cures.values()) or model == "conditional"):
+        raise ConfigError("build_models: a critic for a gradient penalty is offered for the "
+                          "'dcgan' and 'mlp' models without spectral_norm or minibatch_stddev "
+                          f"(they have no double backward), got model {model!r}, {cures}")
     if model == "dcgan":
-        return (dcgan_generator(latent_dim, dtype=dtype, rng=rng),
-                dcgan_discriminator(**cures, dtype=dtype, rng=rng))
+        D = (dcgan_critic(dtype=dtype, rng=rng) if critic
+             else dcgan_discriminator(**cures, dtype=dtype, rng=rng))
+        return dcgan_generator(latent_dim, dtype=dtype, rng=rng), D
     if model == "mlp":
         return (mlp_generator(latent_dim, dtype=dtype, rng=rng),
                 mlp_discriminator(**cures, dtype=dtype, rng=rng))

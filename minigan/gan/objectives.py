@@ -11,6 +11,7 @@ a fake batch (N_f elements), sigma the logistic sigmoid, mean over all elements.
     lsgan            1/2 mean((r-b)^2) + 1/2 mean((f-a)^2)  1/2 mean((f-c)^2)
     hinge            mean(relu(1-r)) + mean(relu(1+f))    -mean(f)
     wgan             mean(f) - mean(r)                    -mean(f)
+    wgan-gp          mean(f) - mean(r) + gradient penalty  -mean(f)
 
 ``d_loss(real_out, fake_out, real_label=1.0, fake_label=0.0)`` returns
 ``{"loss", "loss_real", "loss_fake"}`` (Python floats, loss = loss_real + loss_fake) and
@@ -21,6 +22,11 @@ gradients are what ``D.backward`` receives. Only the returned scalars leave the 
 
 - ``clip_value``: WGAN's weight-clipping bound, to clip D's parameters to
   [-clip_value, clip_value] after each D step; None for the others.
+- ``gp_weight``, ``gp_target``: WGAN-GP's penalty lambda * mean (||grad_x D(x_hat)|| - target)^2
+  on interpolates x_hat, for the trainer to add to the critic's loss
+  (``minigan.gan.penalties``); gp_weight is None for the others.
+- ``critic``: True when D is a critic whose mean(r) - mean(f) estimates the
+  Wasserstein-1 distance (wgan, wgan-gp); the trainer reports it.
 - ``sigmoid_outputs``: True when D's outputs are logits of P(real) (the BCE objectives),
   so that mean sigmoid(D(x)) is a meaningful "D(x)" to report.
 - ``uses_labels``: whether ``real_label`` / ``fake_label`` (label smoothing, LSGAN codes)
@@ -48,6 +54,9 @@ class Objective:
 
     name = None
     clip_value = None
+    gp_weight = None
+    gp_target = None
+    critic = False
     sigmoid_outputs = False
     uses_labels = True
 
@@ -244,6 +253,7 @@ class WGAN(Objective):
 
     name = "wgan"
     uses_labels = False
+    critic = True
 
     def __init__(self, clip_value=0.01):
         if (not isinstance(clip_value, numbers.Real) or isinstance(clip_value, bool)
@@ -265,14 +275,43 @@ class WGAN(Objective):
         return f"WGAN(clip_value={self.clip_value})"
 
 
-OBJECTIVES = {cls.name: cls for cls in (NonSaturating, Minimax, LSGAN, Hinge, WGAN)}
+class WGANGP(WGAN):
+    """Wasserstein GAN with a gradient penalty (Gulrajani et al. 2017), no clipping.
+
+    Critic:  mean(f) - mean(r) + lambda * mean_n (||grad_x D(x_hat)_n|| - target)^2 on
+             x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1] per sample. The first two terms
+             are WGAN's (their gradients as there); the penalty -- differentiated twice by
+             ``minigan.gan.penalties`` -- is added by the trainer, which reads
+             ``gp_weight`` (lambda, 10) and ``gp_target`` (1).
+    G:       -mean(f), as WGAN's.
+    The paper's other settings: 5 critic steps per G step, Adam(lr 1e-4, betas (0, 0.9)),
+    and no BatchNorm in the critic (LayerNorm instead: ``dcgan_critic``).
+    """
+
+    name = "wgan-gp"
+
+    def __init__(self, weight=10.0, target=1.0):
+        for what, value in (("weight", weight), ("target", target)):
+            if (not isinstance(value, numbers.Real) or isinstance(value, bool)
+                    or not math.isfinite(value) or value < 0):
+                raise ConfigError(f"WGANGP: {what} must be a finite number >= 0, "
+                                  f"got {value!r}")
+        self.clip_value = None                      # the penalty replaces the clipping
+        self.gp_weight, self.gp_target = float(weight), float(target)
+
+    def __repr__(self):
+        return f"WGANGP(weight={self.gp_weight}, target={self.gp_target})"
+
+
+OBJECTIVES = {cls.name: cls for cls in (NonSaturating, Minimax, LSGAN, Hinge, WGAN, WGANGP)}
 """name -> Objective class, the names ``get_objective`` and the CLI's ``--loss`` accept."""
 
 
 def get_objective(name, **options):
     """The objective called ``name`` ("non-saturating", "minimax", "lsgan", "hinge",
-    "wgan"; case and "_" / "-" do not matter), built with ``options`` (e.g.
-    ``clip_value=0.05`` for "wgan", ``generator_target`` for "lsgan"). An ``Objective``
+    "wgan", "wgan-gp"; case and "_" / "-" do not matter), built with ``options`` (e.g.
+    ``clip_value=0.05`` for "wgan", ``generator_target`` for "lsgan", ``weight`` and
+    ``target`` for "wgan-gp"). An ``Objective``
     instance is returned as is (without options)."""
     if isinstance(name, Objective) and not options:
         return name

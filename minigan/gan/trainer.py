@@ -16,11 +16,17 @@ One ``Trainer.step(real)``:
 
 D stays in training mode during the G step ("frozen" never means eval mode).
 
+Gradient penalties (``minigan.gan.penalties``, double backprop): the "wgan-gp" objective
+adds lambda * mean (||grad_x D(x_hat)|| - 1)^2 on interpolates x_hat = eps x_real +
+(1 - eps) x_fake, eps ~ U[0, 1] per sample, after the fake batch's backward; ``r1=gamma``
+adds gamma/2 * mean ||grad_x D(x_real)||^2 after the real batch's backward (BCE
+objectives). Each adds its gradient into D's .grad before the D optimizer step.
+
 Techniques (each off unless stated): one-sided label smoothing (``real_label=0.9``,
 on by default), two-sided smoothing (``fake_label > 0``), instance noise with a
 linearly decaying standard deviation, feature matching as the generator objective,
 an experience-replay buffer of past fakes, historical averaging, WGAN weight clipping
-(switched on by the "wgan" objective).
+(switched on by the "wgan" objective), the WGAN-GP and R1 gradient penalties.
 """
 
 import math
@@ -29,21 +35,25 @@ from .. import backend, engine
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, StateError
 from ..nn.checks import check_finite, check_floating, finite_number, is_int, positive_int
 from ..nn.minibatch_stddev import MinibatchStdDev
+from ..nn.second_order import layer_paths
 from ..optim import Adam
+from .penalties import double_backprop, gradient_penalty_term, r1_term
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
-from .trainer_checks import (check_betas, check_feature_matching, check_models,
+from .trainer_checks import (check_betas, check_feature_matching, check_models, check_r1,
                              infer_latent_dim, objective_by_name)
 
 # noise streams: each use of randomness in a step draws from its own generator
 _G_NOISE, _G_LABELS, _G_INSTANCE_NOISE, _SAMPLE = 1, 2, 3, 4
-_D_STREAMS = 16  # D step k uses streams 16 + 8k + (0: z, 1: labels, 2: replay, 3-4: noise)
+_D_STREAMS = 16  # D step k uses streams 16 + 8k + (0: z, 1: labels, 2: replay, 3-4: noise,
+#                                                  5: the WGAN-GP interpolation weights)
 
 
 class Trainer:
     """Alternating D and G updates with Adam (separate learning rates: two time-scale).
 
     G, D: modules; D returns one logit (or critic score) per sample, (N, 1).
-    loss: "non-saturating" (default), "minimax", "lsgan", "hinge" or "wgan".
+    loss: "non-saturating" (default), "minimax", "lsgan", "hinge", "wgan" or "wgan-gp"
+        (or an Objective, e.g. ``get_objective("wgan-gp", weight=5.0)``).
     real_label / fake_label: BCE targets (one-sided smoothing 0.9 by default; a
         fake_label > 0 is two-sided smoothing); LSGAN uses them as its targets.
     d_steps: D updates per G update (k in Goodfellow et al.).
@@ -55,6 +65,10 @@ class Trainer:
         that fraction of each D step's fake batch by samples from them.
     historical_averaging: weight l of l * ||theta - mean of past theta||^2, added to
         both players' losses.
+    r1: gamma of the R1 penalty gamma/2 * mean ||grad_x D(x_real)||^2 (Mescheder et al.
+        2018) added to D's loss; 0 (default) for none; with the BCE objectives only.
+        With r1 or "wgan-gp", D must act on each sample alone (no BatchNorm:
+        ``dcgan_critic``); another D is refused with a ConfigError naming the layer.
     seed: fixes all noise; a run is reproducible from (seed, step).
 
     Every argument is checked here (a ``ConfigError`` naming ``Trainer`` and the
@@ -66,10 +80,13 @@ class Trainer:
                  betas=(0.5, 0.999), real_label=0.9, d_steps=1, seed=0, *,
                  latent_dim=None, fake_label=0.0, instance_noise=0.0,
                  instance_noise_steps=5000, feature_matching=None, replay_size=0,
-                 replay_fraction=0.5, historical_averaging=0.0):
+                 replay_fraction=0.5, historical_averaging=0.0, r1=0.0):
         check_models(G, D)
         self.G, self.D = G, D
         self.objective = objective_by_name(loss)
+        self.r1 = check_r1(r1, self.objective)
+        if self.r1 or self.objective.gp_weight is not None:
+            layer_paths(D, "Trainer")  # a D a penalty cannot differentiate is refused now
         lr_d = finite_number("Trainer", "lr_d", lr_d, minimum=0)
         lr_g = finite_number("Trainer", "lr_g", lr_g, minimum=0)
         betas = check_betas(betas)
@@ -132,7 +149,10 @@ class Trainer:
         labels: class labels (N,) for conditional models, else None.
         Returns floats: loss_d, loss_d_real, loss_d_fake, loss_g, d_real, d_fake
         (mean D output as a probability for BCE objectives, raw score otherwise),
-        grad_norm_d, grad_norm_g, instance_noise, step.
+        grad_norm_d, grad_norm_g, instance_noise, step; with a gradient penalty also
+        penalty (included in loss_d) and grad_norm_x (the mean ||grad_x D|| it was taken
+        of); for the WGAN critics wasserstein = d_real - d_fake. The D numbers are those of
+        the last D step.
         """
         labels = self._check_batch(real, labels)
         n = real.shape[0]
@@ -182,17 +202,24 @@ class Trainer:
             fake, fake_labels = self.replay.mix(fake, fake_labels, self._rng(stream + 2))
         self.D.zero_grad()
         # real and fake go through D separately, each backward right after its forward
-        out_real = self._discriminate(self._with_instance_noise(real, stream + 3), labels)
+        seen_real = self._with_instance_noise(real, stream + 3)
+        out_real = self._discriminate(seen_real, labels)
         loss_real, grad_real = self.objective.d_real(out_real, self.real_label)
         self.D.backward(grad_real, need_input_grad=False)  # D's first layer: no input grad
-        out_fake = self._discriminate(self._with_instance_noise(fake, stream + 4), fake_labels)
+        penalty = self._r1_penalty(seen_real) if self.r1 else None
+        seen_fake = self._with_instance_noise(fake, stream + 4)
+        out_fake = self._discriminate(seen_fake, fake_labels)
         loss_fake, grad_fake = self.objective.d_fake(out_fake, self.fake_label)
         self.D.backward(grad_fake, need_input_grad=False)
+        if self.objective.gp_weight is not None:
+            penalty = self._gradient_penalty(seen_real, seen_fake, stream + 5)
         if self.averages:
             self.averages[0].add_penalty_gradient(self.historical_averaging)
         grad_norm = _grad_norm(self.D.parameters())
+        penalty_value = 0.0 if penalty is None else penalty.value
         _require_finite(self.step_count + 1, "discriminator", loss_real=loss_real,
-                        loss_fake=loss_fake, gradient_norm=grad_norm)  # before any update
+                        loss_fake=loss_fake, penalty=penalty_value,
+                        gradient_norm=grad_norm)  # before any update
         self.opt_d.step()
         if self.objective.clip_value is not None:  # WGAN: keep the critic Lipschitz
             for p in self.D.parameters():
@@ -200,9 +227,27 @@ class Trainer:
                                 out=p.data)
         if self.averages:
             self.averages[0].update()
-        return {"loss_d": loss_real + loss_fake, "loss_d_real": loss_real,
-                "loss_d_fake": loss_fake, "d_real": self.objective.mean_output(out_real),
-                "d_fake": self.objective.mean_output(out_fake), "grad_norm_d": grad_norm}
+        stats = {"loss_d": loss_real + loss_fake + penalty_value, "loss_d_real": loss_real,
+                 "loss_d_fake": loss_fake, "d_real": self.objective.mean_output(out_real),
+                 "d_fake": self.objective.mean_output(out_fake), "grad_norm_d": grad_norm}
+        if penalty is not None:  # the penalty, and the mean ||grad_x D|| it was taken of
+            stats.update(penalty=penalty_value, grad_norm_x=penalty.mean_norm)
+        if self.objective.critic:  # mean D(x) - mean D(G(z)): the Wasserstein-1 estimate
+            stats["wasserstein"] = stats["d_real"] - stats["d_fake"]
+        return stats
+
+    def _gradient_penalty(self, real, fake, stream):
+        """WGAN-GP's penalty on x_hat = eps x_real + (1 - eps) x_fake, one eps ~ U[0, 1] per
+        sample; its gradient is added into D's .grad (a PenaltyResult)."""
+        eps = self._rng(stream).random((real.shape[0],) + (1,) * (real.ndim - 1),
+                                       dtype=real.dtype)
+        x_hat = eps * real + (1 - eps) * fake
+        return double_backprop(self.D, x_hat, gradient_penalty_term(
+            self.objective.gp_weight, self.objective.gp_target), caller="Trainer")
+
+    def _r1_penalty(self, real):
+        """R1's penalty on the real batch D has just seen (a PenaltyResult)."""
+        return double_backprop(self.D, real, r1_term(self.r1), caller="Trainer")
 
     def _g_step(self, real, labels, n):
         fake_labels = None if labels is None else self._random_labels(n, _G_LABELS)

@@ -38,6 +38,15 @@ def objective_by_name(loss):
         raise ConfigError(f"Trainer: loss={loss!r}: {error}") from None
 
 
+def check_r1(r1, objective):
+    """R1's gamma: a number >= 0, non-zero only with the BCE objectives."""
+    r1 = finite_number("Trainer", "r1", r1, minimum=0)
+    if r1 and not objective.sigmoid_outputs:
+        raise ConfigError(f"Trainer: r1={r1} is offered with the BCE objectives "
+                          f"('non-saturating', 'minimax'), got loss={objective.name!r}")
+    return r1
+
+
 def check_betas(betas):
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ConfigError(f"Trainer: betas must be a pair (beta1, beta2), got {betas!r}")
