@@ -1,7 +1,8 @@
 """The ``minigan`` command line (``python -m minigan`` is the same).
 
     minigan train    [--dataset mnist|fashion-mnist] [--data DIR] [--epochs N] [--batch-size 64]
-                     [--loss non-saturating|minimax|lsgan|hinge|wgan] [--out DIR] [--seed S]
+                     [--loss non-saturating|minimax|lsgan|hinge|wgan|wgan-gp] [--gp-weight 10]
+                     [--r1 GAMMA] [--out DIR] [--seed S]
                      [--resume CHECKPOINT] [--backend numpy|cupy] [--threads N] [...]
     minigan sample   CHECKPOINT [--n 64] [--out grid.png] [--backend numpy|cupy] [--threads N]
     minigan evaluate CHECKPOINT [--n 2000] [--data DIR] [--backend numpy|cupy] [--threads N]
@@ -26,7 +27,7 @@ from .errors import InputError, MiniganError
 from .gan.run import TrainingInterrupted
 from .gan.stop_signals import StopSignals, Stopped
 
-LOSSES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan"]
+LOSSES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan", "wgan-gp"]
 
 
 def _int(text):
@@ -94,13 +95,26 @@ def build_parser():
     train.add_argument("--epochs", type=_positive_int, default=d.epochs)
     train.add_argument("--batch-size", type=_positive_int, default=d.batch_size)
     train.add_argument("--loss", choices=LOSSES, default=d.loss)
-    train.add_argument("--lr-d", type=_non_negative_float, default=d.lr_d)
-    train.add_argument("--lr-g", type=_non_negative_float, default=d.lr_g)
-    train.add_argument("--beta1", type=_probability, default=d.beta1)
+    train.add_argument("--gp-weight", type=_non_negative_float, default=None,
+                       metavar="LAMBDA", help="WGAN-GP's penalty weight (--loss wgan-gp; "
+                       "default 10)")
+    train.add_argument("--r1", type=_non_negative_float, default=d.r1, metavar="GAMMA",
+                       help="R1 penalty gamma/2 mean ||grad_x D(real)||^2 for the BCE losses "
+                            "(0: none); D becomes the LayerNorm critic")
+    # None: the loss's default (minigan.gan.run.LOSS_DEFAULTS)
+    train.add_argument("--lr-d", type=_non_negative_float, default=None,
+                       help="default 2e-4 (wgan-gp: 1e-4)")
+    train.add_argument("--lr-g", type=_non_negative_float, default=None,
+                       help="default 2e-4 (wgan-gp: 1e-4)")
+    train.add_argument("--beta1", type=_probability, default=None,
+                       help="Adam's beta1, default 0.5 (wgan-gp: 0.0)")
+    train.add_argument("--beta2", type=_probability, default=None,
+                       help="Adam's beta2, default 0.999 (wgan-gp: 0.9)")
     train.add_argument("--real-label", type=_probability, default=d.real_label,
                        help="BCE target for real images (0.9: one-sided label smoothing)")
-    train.add_argument("--d-steps", type=_positive_int, default=d.d_steps,
-                       help="discriminator updates per generator update")
+    train.add_argument("--d-steps", type=_positive_int, default=None,
+                       help="discriminator updates per generator update, default 1 "
+                            "(wgan-gp: 5)")
     train.add_argument("--latent-dim", type=_positive_int, default=d.latent_dim)
     train.add_argument("--out", metavar="DIR", default=d.out, help="run directory")
     train.add_argument("--seed", type=int, default=d.seed)

@@ -46,6 +46,7 @@ from ..plots import plot_training_curves, save_image_grid
 from .config_checks import RunConfigError, check_config
 from .metrics_log import read_metrics, write_metrics
 from .models import build_models
+from .objectives import get_objective
 from .restore import RunCheckpoint
 from .resume import (apply_changes, check_changes, differences, record_resume,
                      resume_command, setting_key)
@@ -65,11 +66,15 @@ class RunConfig:
     epochs: int = 20
     batch_size: int = 64
     loss: str = "non-saturating"
-    lr_d: float = 2e-4
-    lr_g: float = 2e-4
-    beta1: float = 0.5
+    # None: the loss's default (LOSS_DEFAULTS), filled in when the config is made
+    lr_d: float = None
+    lr_g: float = None
+    beta1: float = None
+    beta2: float = None
     real_label: float = 0.9
-    d_steps: int = 1
+    d_steps: int = None
+    gp_weight: float = None  # WGAN-GP's lambda (wgan-gp only; default 10)
+    r1: float = 0.0  # R1's gamma for the BCE losses (0: no penalty)
     latent_dim: int = 100
     seed: int = 0
     out: str = "runs/mnist-dcgan"
@@ -83,16 +88,39 @@ class RunConfig:
     spectral_norm: bool = False  # D's Conv2d/Dense weights spectrally normalised
     minibatch_stddev: bool = False  # D sees the batch's standard deviation as a feature
 
+    def __post_init__(self):
+        for name, value in LOSS_DEFAULTS.get(self.loss, LOSS_DEFAULTS["*"]).items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+
+
+LOSS_DEFAULTS = {
+    "*": {"lr_d": 2e-4, "lr_g": 2e-4, "beta1": 0.5, "beta2": 0.999, "d_steps": 1},
+    # Gulrajani et al. 2017: lambda = 10, 5 critic steps per G step, Adam(1e-4, (0, 0.9))
+    "wgan-gp": {"lr_d": 1e-4, "lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9, "d_steps": 5,
+                "gp_weight": 10.0},
+}
+"""The settings a RunConfig left at None gets, by loss ("*": every other loss)."""
+
 
 def build_trainer(config):
-    """The models and Trainer a config describes (weights seeded by config.seed)."""
+    """The models and Trainer a config describes (weights seeded by config.seed). With
+    "wgan-gp" or an R1 penalty, D is the critic a penalty can differentiate
+    (``build_models(critic=True)``: dcgan_critic for the DCGAN)."""
+    if config.gp_weight is not None and config.loss != "wgan-gp":
+        raise ConfigError(f"RunConfig: gp_weight is WGAN-GP's lambda and needs loss "
+                          f"'wgan-gp', got loss {config.loss!r}")
     backend.seed(config.seed)
     G, D = build_models(config.model, config.latent_dim, spectral_norm=config.spectral_norm,
                         minibatch_stddev=config.minibatch_stddev,
+                        critic=config.loss == "wgan-gp" or bool(config.r1),
                         rng=backend.default_rng(config.seed))
-    trainer = Trainer(G, D, loss=config.loss, lr_d=config.lr_d, lr_g=config.lr_g,
-                      betas=(config.beta1, 0.999), real_label=config.real_label,
-                      d_steps=config.d_steps, seed=config.seed, latent_dim=config.latent_dim)
+    loss = (get_objective("wgan-gp", weight=config.gp_weight) if config.loss == "wgan-gp"
+            else config.loss)
+    trainer = Trainer(G, D, loss=loss, lr_d=config.lr_d, lr_g=config.lr_g,
+                      betas=(config.beta1, config.beta2), real_label=config.real_label,
+                      d_steps=config.d_steps, seed=config.seed, latent_dim=config.latent_dim,
+                      r1=config.r1)
     return trainer
 
 
