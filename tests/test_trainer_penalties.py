@@ -157,3 +157,16 @@ def test_the_curves_get_a_third_panel_for_a_critic(tmp_path):
         data = open(path, "rb").read(24)
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", data[16:24]) == (800, height), options
+
+
+def test_build_models_draws_the_generator_first_whatever_the_critic():
+    """The weights of build_models("dcgan") did not move when the critic option came: G is
+    drawn from the generator first, then D (a plain run is what it was)."""
+    G, D = mg.gan.build_models("dcgan", rng=mg.backend.default_rng(7))
+    G_alone = mg.gan.dcgan_generator(rng=mg.backend.default_rng(7))
+    for p, q in zip(G.parameters(), G_alone.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    rng = mg.backend.default_rng(7)
+    mg.gan.dcgan_generator(rng=rng)
+    for p, q in zip(D.parameters(), mg.gan.dcgan_discriminator(rng=rng).parameters()):
+        np.testing.assert_array_equal(p.data, q.data)

@@ -257,10 +257,11 @@ def build_models(model="dcgan", latent_dim=100, *, num_classes=10, spectral_norm
         raise ConfigError("build_models: a critic for a gradient penalty is offered for the "
                           "'dcgan' and 'mlp' models without spectral_norm or minibatch_stddev "
                           f"(they have no double backward), got model {model!r}, {cures}")
-    if model == "dcgan":
+    if model == "dcgan":  # G first: both draw from rng, in this order
+        G = dcgan_generator(latent_dim, dtype=dtype, rng=rng)
         D = (dcgan_critic(dtype=dtype, rng=rng) if critic
              else dcgan_discriminator(**cures, dtype=dtype, rng=rng))
-        return dcgan_generator(latent_dim, dtype=dtype, rng=rng), D
+        return G, D
     if model == "mlp":
         return (mlp_generator(latent_dim, dtype=dtype, rng=rng),
                 mlp_discriminator(**cures, dtype=dtype, rng=rng))
