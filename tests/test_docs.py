@@ -7,8 +7,9 @@
   with getattr;
 - every function the layer pages name from the functional core (``conv2d_forward``,
   ``update_running_stats``, ...) exists in ``minigan/functional/``;
-- every line of the Python code the layer pages and gan_math.md *quote* appears in the
-  library's source, so a quoted line cannot silently drift from the code;
+- every line of the Python code the layer pages, gan_math.md and
+  backprop_through_the_backprop.md *quote* appears in the library's source, so a quoted
+  line cannot silently drift from the code;
 - every ```python block of docs/api.md runs without error.
 """
 
@@ -27,9 +28,10 @@ DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.rglob("*.md")) + [ROOT / "README.md"]
 
 # the layer pages whose ```python blocks are verbatim quotes of the library
-LAYER_PAGES = ["dense", "conv2d", "conv_transpose2d", "batchnorm", "leaky_relu", "relu",
-               "tanh", "sigmoid", "bce_with_logits", "shape"]
-QUOTING_PAGES = [DOCS / "layers" / f"{name}.md" for name in LAYER_PAGES] + [DOCS / "gan_math.md"]
+LAYER_PAGES = ["dense", "conv2d", "conv_transpose2d", "batchnorm", "layer_norm", "leaky_relu",
+               "relu", "tanh", "sigmoid", "bce_with_logits", "shape"]
+QUOTING_PAGES = [DOCS / "layers" / f"{name}.md" for name in LAYER_PAGES] + [
+    DOCS / "gan_math.md", DOCS / "backprop_through_the_backprop.md"]
 QUOTED_SOURCES = ["minigan/functional", "minigan/nn", "minigan/gan"]
 
 FENCE = re.compile(r"^[ \t]*(```|~~~)(\w*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.S | re.M)
@@ -233,7 +235,7 @@ def source_lines():
 
 @pytest.mark.parametrize("page", QUOTING_PAGES, ids=rel)
 def test_quoted_code_is_the_code(page):
-    """Every line of the ```python blocks of the layer pages and gan_math.md is a line of
+    """Every line of the ```python blocks of the quoting pages (QUOTING_PAGES) is a line of
     minigan/functional, minigan/nn or minigan/gan ("..." marks an elision)."""
     source = source_lines()
     drifted = []
