@@ -97,7 +97,7 @@ def conv_cases(draw, transpose):
 
 
 @given(case=conv_cases(transpose=False))
-@settings(max_examples=20)
+@settings(max_examples=15)
 def test_conv2d(array_backend, case):
     rng = mg.backend.default_rng(case["seed"])
     a = {"x": normal(rng, (case["n"], *case["hw"], case["c_in"])),
@@ -117,7 +117,7 @@ def test_conv2d(array_backend, case):
 
 
 @given(case=conv_cases(transpose=True))
-@settings(max_examples=20)
+@settings(max_examples=15)
 def test_conv_transpose2d(array_backend, case):
     rng = mg.backend.default_rng(case["seed"])
     a = {"x": normal(rng, (case["n"], *case["hw"], case["c_in"])),

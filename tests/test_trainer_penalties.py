@@ -170,3 +170,34 @@ def test_build_models_draws_the_generator_first_whatever_the_critic():
     mg.gan.dcgan_generator(rng=rng)
     for p, q in zip(D.parameters(), mg.gan.dcgan_discriminator(rng=rng).parameters()):
         np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_wgan_gp_learns_digits_of_most_classes_in_80_steps():
+    """The CI version of the long WGAN-GP run (test_long_training_wgan_gp.py): 80 steps of
+    batch 16 on the embedded sample, 1 critic step each, Adam(2e-4, (0, 0.9)), lambda 10.
+    Scored as in test_trainer.py's DCGAN version (500 samples from fixed noise against 500
+    real digits): the Fréchet distance falls below 0.4 of its value at initialisation, at
+    least 8 classes appear, and the penalty holds the critic's input-gradient norm near 1.
+    (Measured, seeds 0-2: FD ~843 -> 250-253, 9-10 classes, confidence 0.70, mean
+    ||grad_x D|| 1.2-1.4 at the last step.)"""
+    from minigan.data import Batches, load_embedded_mnist, to_unit_range
+    from minigan.metrics import evaluate_samples
+
+    images, _ = load_embedded_mnist(quiet=True)
+    real = to_unit_range(images[::10])
+    trainer = Trainer(mg.gan.dcgan_generator(rng=mg.backend.default_rng(0)),
+                      mg.gan.dcgan_critic(rng=mg.backend.default_rng(1)), loss="wgan-gp",
+                      lr_d=2e-4, lr_g=2e-4, betas=(0.0, 0.9), d_steps=1, seed=0)
+    z = mg.backend.default_rng(1000).standard_normal((500, 100), dtype="float32")
+    untrained = evaluate_samples(trainer.sample(500, z=z), real)
+    for step, (x, _) in enumerate(Batches(images, batch_size=16, seed=0), start=1):
+        stats = trainer.step(x)
+        if step == 80:
+            break
+    trained = evaluate_samples(trainer.sample(500, z=z), real)
+    summary = {k: (untrained[k], trained[k])
+               for k in ("frechet_distance", "classes_present", "mean_confidence")}
+    assert untrained["frechet_distance"] > 500, summary
+    assert trained["frechet_distance"] < 0.4 * untrained["frechet_distance"], summary
+    assert trained["classes_present"] >= 8 and trained["mean_confidence"] > 0.6, summary
+    assert 0.8 < stats["grad_norm_x"] < 2.0, stats
