@@ -63,9 +63,12 @@ def test_r1_with_the_non_saturating_loss_logs_its_penalty(tmp_path):
     (["--loss", "wgan-gp", "--spectral-norm"], "a critic for a gradient penalty is offered"),
 ])
 def test_penalty_flags_that_do_not_fit_are_refused(tmp_path, capsys, flags, message):
+    """Bad input: exit 2, one line, before the run directory is made."""
     assert main(["train", "--out", str(tmp_path / "x"), *QUICK, "--max-steps", "1",
-                 *flags]) == 1
-    assert message in capsys.readouterr().err
+                 *flags]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("minigan: error:") and message in err[0]
+    assert not (tmp_path / "x").exists()
 
 
 def test_a_resumed_wgan_gp_run_continues_bit_for_bit(tmp_path):
