@@ -151,6 +151,9 @@ class NonSaturating(_BCEObjective):
     G:  BCE(f, 1) = mean(-log sigma(f)) = mean(softplus(-f));
         d/df = (sigma(f) - 1) / N_f  ->  -1/N_f as D(G(z)) = sigma(f) -> 0: strong
         gradients exactly when the generator is losing.
+    Optimal D: p_data / (p_data + p_g) (as minimax). Against it, G's gradient is that of
+    KL(p_g || p_data) - 2 JSD(p_data || p_g) (Arjovsky & Bottou 2017): the reverse KL makes
+    dropping a mode cheap and producing non-data expensive (docs/gan_math.md).
     """
 
     name = "non-saturating"
@@ -184,6 +187,9 @@ class LSGAN(Objective):
         d/dr = (r - b) / N_r, d/df = (f - a) / N_f.
     G:  1/2 mean((f - c)^2), c = ``generator_target`` (1, the 0-1 coding of the paper);
         d/df = (f - c) / N_f.
+    Optimal D: (b p_data + a p_g) / (p_data + p_g). With the codes a = -1, b = 1, c = 0, G
+    then minimises half the Pearson chi^2 divergence between p_data + p_g and 2 p_g (Mao et
+    al. 2017); the default 0-1 coding is the paper's other choice, not of that form.
     """
 
     name = "lsgan"
@@ -216,6 +222,9 @@ class Hinge(Objective):
         At the kinks (r = 1, f = -1) the gradient is 0, as PyTorch's relu'(0) = 0.
     G:  -mean(f); d/df = -1 / N_f.
     real_label / fake_label are ignored (the margins are fixed at +-1).
+    Optimal D: sign(p_data - p_g), where D's loss is 2 - 2 TV(p_data, p_g): the zero-sum
+    game measures the total variation distance (Lim & Ye 2017). G's -mean(f) is SAGAN's
+    surrogate for the zero-sum -mean(relu(1 + f)): the same gradient where f > -1.
     """
 
     name = "hinge"
@@ -249,6 +258,11 @@ class WGAN(Objective):
     ``clip_value`` (0.01): clip every critic parameter to [-c, c] after each critic step
     (the Lipschitz constraint). Labels do not apply (no targets): they are ignored.
     The paper uses RMSprop and 5 critic steps per G step.
+    Optimal critic: over 1-Lipschitz functions, the maximum of mean(r) - mean(f) is the
+    Wasserstein-1 distance W1(p_data, p_g) (Kantorovich-Rubinstein), attained by a
+    potential, not a pointwise formula; G's gradient against it is that of W1, which keeps
+    shrinking as the distributions approach even with disjoint supports. Clipping makes the
+    critic K-Lipschitz for an unknown K, so mean(r) - mean(f) estimates K W1.
     """
 
     name = "wgan"
