@@ -263,3 +263,30 @@ def test_api_code_blocks_run(index, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     code = compile(API_BLOCKS[index], f"docs/api.md python block {index + 1}", "exec")
     exec(code, {"__name__": "__docs__"})
+
+
+# ---------------------------------------------------------------------------- standing alone
+
+PLANNING = re.compile(
+    r"DESIGN\.md|FACTS\.md|\bthe design's\b|\bthe design\b|\bthe issue\b|\bissue's\b|"
+    r"\bother engineers\b|\bthis session\b|\bthe session\b|\(issue\b|\bissue #?\d",
+    re.IGNORECASE)
+STANDALONE_FILES = sorted(
+    [ROOT / "README.md", *ROOT.glob("docs/**/*.md"), *ROOT.glob("examples/*.py"),
+     *ROOT.glob("examples/*.md"), *ROOT.glob("minigan/**/*.py"), *ROOT.glob("benchmarks/*.py"),
+     *ROOT.glob("scripts/*.py"), *ROOT.glob("tests/*.py")])
+
+
+def test_the_repository_stands_on_its_own():
+    """No page, docstring or comment points a reader at planning documents or work notes
+    that are not in the repository: things are named by what they are, papers are cited."""
+    this_file = Path(__file__).resolve()
+    found = []
+    for path in STANDALONE_FILES:
+        if path.resolve() == this_file:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if PLANNING.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not found, "references a reader of this repository cannot follow:\n  " + \
+        "\n  ".join(found)
