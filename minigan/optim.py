@@ -5,7 +5,8 @@ The update rules are PyTorch's (so runs can be compared step for step):
 SGD:   b <- momentum * b + g   (b = g on the first step);   p <- p - lr * b
 Adam:  m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2;   t <- t + 1
        p <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-With ``weight_decay`` w, g is replaced by g + w p (L2 regularisation) in both.
+RMSprop: v <- a v + (1 - a) g^2;   p <- p - lr * g / (sqrt(v) + eps)
+With ``weight_decay`` w, g is replaced by g + w p (L2 regularisation) in all three.
 Parameters with ``requires_grad=False`` are skipped.
 """
 
@@ -125,6 +126,54 @@ class Adam(Optimizer):
         lr, t = float(_required(state, "lr")), int(_required(state, "t"))
         self.m, self.v = m, v
         self.lr, self.t = lr, t
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Tieleman & Hinton 2012) as PyTorch's (no momentum, not centred): each
+    parameter's step is its gradient divided by a running root-mean-square of it. WGAN's
+    optimizer (Arjovsky et al. 2017: lr 5e-5): momentum-based steps made the clipped
+    critic unstable in their experiments."""
+
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr)
+        finite_number("RMSprop", "alpha", alpha, minimum=0.0, maximum=1.0)
+        finite_number("RMSprop", "eps", eps, minimum=0.0)
+        finite_number("RMSprop", "weight_decay", weight_decay, minimum=0.0)
+        self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
+        self.v = [backend.xp.zeros_like(p.data) for p in self.params]
+
+    def step(self):
+        xp = backend.xp
+        for p, v in zip(self.params, self.v):
+            if not p.requires_grad:
+                continue
+            g = self._gradient(p, self.weight_decay)
+            v *= self.alpha
+            v += (1 - self.alpha) * (g * g)             # v = a v + (1 - a) g^2
+            p.data -= self.lr * (g / (xp.sqrt(v) + self.eps))
+
+    def state_dict(self):
+        state = {"lr": self.lr}
+        state.update({f"v.{i}": v.copy() for i, v in enumerate(self.v)})
+        return state
+
+    def load_state_dict(self, state):
+        v = [_matching(state, f"v.{i}", p) for i, p in enumerate(self.params)]
+        self.lr, self.v = float(_required(state, "lr")), v
+
+
+OPTIMIZERS = {"adam": Adam, "rmsprop": RMSprop}
+"""The optimizers a Trainer can use, by name."""
+
+
+def make_optimizer(where, name, params, lr, betas):
+    """The optimizer ``name`` ("adam" with ``betas``, or "rmsprop", which has none) over
+    ``params``; ``where`` names the caller in the error for another name."""
+    if name == "adam":
+        return Adam(params, lr=lr, betas=betas)
+    if name == "rmsprop":
+        return RMSprop(params, lr=lr)
+    raise ConfigError(f"{where}: optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}")
 
 
 def _required(state, key):

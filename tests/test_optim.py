@@ -46,6 +46,27 @@ def test_adam_first_two_steps_by_hand(array_backend):
     assert float(p.data[0]) == pytest.approx(expected, rel=1e-14)
 
 
+def test_rmsprop_first_two_steps_by_hand(array_backend):
+    xp = array_backend
+    p = Parameter(xp.asarray(np.array([0.5])))
+    opt = mg.optim.RMSprop([p], lr=0.01, alpha=0.9, eps=1e-8)
+    p.grad[...] = 2.0
+    opt.step()
+    v = 0.1 * 4.0                                  # 0.9 * 0 + 0.1 * 2^2
+    expected = 0.5 - 0.01 * 2.0 / (math.sqrt(v) + 1e-8)
+    assert float(p.data[0]) == pytest.approx(expected, rel=1e-14)
+    p.grad[...] = -1.0
+    opt.step()
+    v = 0.9 * v + 0.1 * 1.0
+    expected -= 0.01 * -1.0 / (math.sqrt(v) + 1e-8)
+    assert float(p.data[0]) == pytest.approx(expected, rel=1e-14)
+    state = opt.state_dict()
+    q = Parameter(xp.asarray(np.array([0.0])))
+    again = mg.optim.RMSprop([q], lr=1.0)
+    again.load_state_dict(state)
+    assert again.lr == 0.01 and float(again.v[0][0]) == pytest.approx(v, rel=1e-14)
+
+
 def test_frozen_parameters_are_not_updated():
     p = parameter([1.0])
     p.grad[...] = 1.0
@@ -74,6 +95,7 @@ def test_optimizer_state_round_trips():
     (lambda p: mg.optim.Adam([p], betas=(0.5, 1.0)), r"betas\[1\] must be < 1"),
     (lambda p: mg.optim.Adam([p], betas=(-0.1, 0.9)), r"betas\[0\] must be >= 0"),
     (lambda p: mg.optim.SGD([p], momentum=-0.5), "momentum must be >= 0"),
+    (lambda p: mg.optim.RMSprop([p], alpha=1.5), "alpha must be <= 1"),
     (lambda p: mg.optim.SGD([], lr=0.1), "empty parameter list"),
     (lambda p: mg.optim.SGD([p.data], lr=0.1), "expected a minigan Parameter"),
 ])

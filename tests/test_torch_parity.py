@@ -314,6 +314,19 @@ def test_sgd(lr, momentum, weight_decay, seed):
         seed)
 
 
+@settings(max_examples=20)
+@given(lr=st.sampled_from([5e-5, 1e-3, 0.01]), alpha=st.sampled_from([0.99, 0.9, 0.5]),
+       eps=st.sampled_from([1e-8, 1e-3]), weight_decay=st.sampled_from([0.0, 0.01]),
+       seed=seeds)
+@example(lr=5e-5, alpha=0.99, eps=1e-8, weight_decay=0.0, seed=0)
+def test_rmsprop(lr, alpha, eps, weight_decay, seed):
+    _run_optimizer(
+        lambda ps: mg.optim.RMSprop(ps, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay),
+        lambda ps: torch.optim.RMSprop(ps, lr=lr, alpha=alpha, eps=eps,
+                                       weight_decay=weight_decay),
+        seed)
+
+
 # -- whole DCGAN Sequentials -------------------------------------------------------
 def weight_to_torch(layer, w, hwc):
     """Our weight (or its gradient) in the torch twin's layout. A Dense next to a

@@ -36,7 +36,7 @@ from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, StateE
 from ..nn.checks import check_finite, check_floating, finite_number, is_int, positive_int
 from ..nn.minibatch_stddev import MinibatchStdDev
 from ..nn.second_order import layer_paths
-from ..optim import Adam
+from ..optim import make_optimizer
 from .penalties import double_backprop, gradient_penalty_term, r1_term
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
 from .trainer_checks import (check_betas, check_feature_matching, check_models, check_r1,
@@ -49,7 +49,8 @@ _D_STREAMS = 16  # D step k uses streams 16 + 8k + (0: z, 1: labels, 2: replay, 
 
 
 class Trainer:
-    """Alternating D and G updates with Adam (separate learning rates: two time-scale).
+    """Alternating D and G updates with Adam or RMSprop (separate learning rates: two
+    time-scale).
 
     G, D: modules; D returns one logit (or critic score) per sample, (N, 1).
     loss: "non-saturating" (default), "minimax", "lsgan", "hinge", "wgan" or "wgan-gp"
@@ -57,6 +58,7 @@ class Trainer:
     real_label / fake_label: BCE targets (one-sided smoothing 0.9 by default; a
         fake_label > 0 is two-sided smoothing); LSGAN uses them as its targets.
     d_steps: D updates per G update (k in Goodfellow et al.).
+    optimizer: "adam" (default; ``betas`` apply) or "rmsprop" (WGAN's; ``betas`` ignored).
     instance_noise: initial std of Gaussian noise added to every image D sees,
         decaying linearly to 0 over ``instance_noise_steps`` generator steps.
     feature_matching: None, or the index of a layer of the Sequential D; G then
@@ -80,7 +82,7 @@ class Trainer:
                  betas=(0.5, 0.999), real_label=0.9, d_steps=1, seed=0, *,
                  latent_dim=None, fake_label=0.0, instance_noise=0.0,
                  instance_noise_steps=5000, feature_matching=None, replay_size=0,
-                 replay_fraction=0.5, historical_averaging=0.0, r1=0.0):
+                 replay_fraction=0.5, historical_averaging=0.0, r1=0.0, optimizer="adam"):
         check_models(G, D)
         self.G, self.D = G, D
         self.objective = objective_by_name(loss)
@@ -111,8 +113,9 @@ class Trainer:
                                         minimum=0, maximum=1)
         historical_averaging = finite_number("Trainer", "historical_averaging",
                                              historical_averaging, minimum=0)
-        self.opt_d = Adam(D.parameters(), lr=lr_d, betas=betas)
-        self.opt_g = Adam(G.parameters(), lr=lr_g, betas=betas)
+        self.opt_d = make_optimizer("Trainer", optimizer, D.parameters(), lr_d, betas)
+        self.opt_g = make_optimizer("Trainer", optimizer, G.parameters(), lr_g, betas)
+        self.optimizer = optimizer
         self.replay = ReplayBuffer(replay_size, replay_fraction) if replay_size else None
         self.averages = ([HistoricalAverage(D.parameters()), HistoricalAverage(G.parameters())]
                          if historical_averaging else None)
