@@ -101,20 +101,24 @@ def build_parser():
     train.add_argument("--r1", type=_non_negative_float, default=d.r1, metavar="GAMMA",
                        help="R1 penalty gamma/2 mean ||grad_x D(real)||^2 for the BCE losses "
                             "(0: none); D becomes the LayerNorm critic")
-    # None: the loss's default (minigan.gan.run.LOSS_DEFAULTS)
+    # None: the loss's default (minigan.gan.run.LOSS_DEFAULTS, each loss's paper's)
+    train.add_argument("--optimizer", choices=["adam", "rmsprop"], default=None,
+                       help="default adam (wgan: rmsprop)")
     train.add_argument("--lr-d", type=_non_negative_float, default=None,
-                       help="default 2e-4 (wgan-gp: 1e-4)")
+                       help="default 2e-4 (wgan-gp: 1e-4, wgan: 5e-5)")
     train.add_argument("--lr-g", type=_non_negative_float, default=None,
-                       help="default 2e-4 (wgan-gp: 1e-4)")
+                       help="default 2e-4 (wgan-gp: 1e-4, wgan: 5e-5)")
     train.add_argument("--beta1", type=_probability, default=None,
                        help="Adam's beta1, default 0.5 (wgan-gp: 0.0)")
     train.add_argument("--beta2", type=_probability, default=None,
                        help="Adam's beta2, default 0.999 (wgan-gp: 0.9)")
-    train.add_argument("--real-label", type=_probability, default=d.real_label,
-                       help="BCE target for real images (0.9: one-sided label smoothing)")
+    train.add_argument("--real-label", type=_probability, default=None,
+                       help="target for real images: default 0.9 for the BCE losses (one-sided "
+                            "label smoothing), 1.0 for lsgan; hinge and the Wasserstein losses "
+                            "have none")
     train.add_argument("--d-steps", type=_positive_int, default=None,
                        help="discriminator updates per generator update, default 1 "
-                            "(wgan-gp: 5)")
+                            "(wgan, wgan-gp: 5)")
     train.add_argument("--latent-dim", type=_positive_int, default=d.latent_dim)
     train.add_argument("--out", metavar="DIR", default=d.out, help="run directory")
     train.add_argument("--seed", type=int, default=d.seed)

@@ -23,6 +23,7 @@ import dataclasses
 import os
 
 from .errors import InputError
+from .gan.objectives import OBJECTIVES
 from .gan.config_checks import MAX_SEED, RunConfigError, check_config, training_keys
 from .gan.resume import flag, setting_key
 from .gan.run_dir import checkpoint_run_dir
@@ -57,7 +58,7 @@ def train_settings(args, explicit):
     given["progress"] = not args.no_progress
     _check_allowed(args.allow_change, RunConfig)
     if not args.resume:
-        return _checked(RunConfig(**given)), None
+        return _check_flags_apply(_checked(RunConfig(**given)), explicit), None
     with RunCheckpoint(args.resume, RunConfig) as saved:
         values = dataclasses.asdict(saved.config)
     values.update({key: value for key, value in given.items()
@@ -68,7 +69,21 @@ def train_settings(args, explicit):
             raise InputError(f"--resume {args.resume}: the checkpoint is not in a run "
                              "directory's checkpoints/ folder; say where the run goes on "
                              "with --out DIR")
-    return _checked(RunConfig(**values)), args.resume
+    return _check_flags_apply(_checked(RunConfig(**values)), explicit), args.resume
+
+
+def _check_flags_apply(config, explicit):
+    """A flag that would change nothing is refused, not silently ignored: --real-label (and
+    --fake-label) with a loss that has no targets, Adam's --beta1/--beta2 with RMSprop."""
+    if "real_label" in explicit and not OBJECTIVES[config.loss].uses_labels:
+        raise InputError(f"--real-label does not apply to --loss {config.loss}, which has no "
+                         "targets (its margins or critic values are fixed): leave it out")
+    for key in ("beta1", "beta2"):
+        if key in explicit and config.optimizer != "adam":
+            raise InputError(f"--{key} is Adam's and does not apply to --optimizer "
+                             f"{config.optimizer} (the default of --loss {config.loss}): leave "
+                             "it out, or pass --optimizer adam")
+    return config
 
 
 def _checked(config):

@@ -81,9 +81,11 @@ RULES = {
     "loss": _one_of(list(OBJECTIVES)),
     "lr_d": (_number_in(0, math.inf), "a finite number >= 0"),
     "lr_g": (_number_in(0, math.inf), "a finite number >= 0"),
-    "beta1": (_number_in(0, 1, high_open=True), "a number in [0, 1)"),
-    "beta2": (_number_in(0, 1, high_open=True), "a number in [0, 1)"),
-    "real_label": (_number_in(0, 1), "a number in [0, 1]"),
+    "optimizer": _one_of(["adam", "rmsprop"]),
+    # None where they do not apply (RMSprop has no betas; hinge and WGAN have no targets)
+    "beta1": (lambda v: v is None or _number_in(0, 1, high_open=True)(v), "a number in [0, 1)"),
+    "beta2": (lambda v: v is None or _number_in(0, 1, high_open=True)(v), "a number in [0, 1)"),
+    "real_label": (lambda v: v is None or _number_in(0, 1)(v), "a number in [0, 1]"),
     "d_steps": (_int_in(1), "an integer >= 1"),
     "gp_weight": (lambda v: v is None or _number_in(0, math.inf)(v),
                   "a finite number >= 0 (WGAN-GP's lambda) or none"),
@@ -133,6 +135,10 @@ def check_config(config, name=lambda key: f"RunConfig.{key}"):
     return config
 
 
+STORED_BEFORE_OPTIMIZERS = {"optimizer": "adam"}
+"""What settings stored before the optimizer could be chosen mean: every run used Adam."""
+
+
 def config_from_dict(config_type, values, name=lambda key: f"config key '{key}'"):
     """A ``config_type`` (RunConfig) from a dict such as a checkpoint's stored settings:
     an unknown key is refused, a missing one takes its default (settings added after
@@ -144,6 +150,8 @@ def config_from_dict(config_type, values, name=lambda key: f"config key '{key}'"
     unknown = sorted(set(values) - known)
     if unknown:
         raise RunConfigError(f"unknown {name(unknown[0])} (known: {', '.join(sorted(known))})")
+    if "optimizer" not in values:   # stored before the optimizer was a setting
+        values = {**STORED_BEFORE_OPTIMIZERS, **values}
     return check_config(config_type(**values), name)
 
 

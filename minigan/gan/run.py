@@ -67,11 +67,12 @@ class RunConfig:
     batch_size: int = 64
     loss: str = "non-saturating"
     # None: the loss's default (LOSS_DEFAULTS), filled in when the config is made
+    optimizer: str = None
     lr_d: float = None
     lr_g: float = None
-    beta1: float = None
+    beta1: float = None  # Adam's; none for RMSprop
     beta2: float = None
-    real_label: float = 0.9
+    real_label: float = None  # the target for real images; none for losses without targets
     d_steps: int = None
     gp_weight: float = None  # WGAN-GP's lambda (wgan-gp only; default 10)
     r1: float = 0.0  # R1's gamma for the BCE losses (0: no penalty)
@@ -89,18 +90,36 @@ class RunConfig:
     minibatch_stddev: bool = False  # D sees the batch's standard deviation as a feature
 
     def __post_init__(self):
-        for name, value in LOSS_DEFAULTS.get(self.loss, LOSS_DEFAULTS["*"]).items():
+        defaults = dict(LOSS_DEFAULTS.get(self.loss, LOSS_DEFAULTS["non-saturating"]))
+        if self.optimizer == "adam" and defaults["optimizer"] != "adam":
+            defaults.update(beta1=ADAM_BETAS[0], beta2=ADAM_BETAS[1])  # Adam asked for
+        if (self.optimizer or defaults["optimizer"]) != "adam":
+            defaults.pop("beta1", None)                              # RMSprop has no betas
+            defaults.pop("beta2", None)
+        for name, value in defaults.items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
 
 
+ADAM_BETAS = (0.5, 0.999)   # DCGAN's (Radford et al. 2016)
+_DCGAN = {"optimizer": "adam", "lr_d": 2e-4, "lr_g": 2e-4, "beta1": ADAM_BETAS[0],
+          "beta2": ADAM_BETAS[1], "d_steps": 1}
 LOSS_DEFAULTS = {
-    "*": {"lr_d": 2e-4, "lr_g": 2e-4, "beta1": 0.5, "beta2": 0.999, "d_steps": 1},
+    # DCGAN's Adam settings (Radford et al. 2016); one-sided label smoothing 0.9 (Salimans
+    # et al. 2016) for the BCE losses
+    "non-saturating": {**_DCGAN, "real_label": 0.9},
+    "minimax": {**_DCGAN, "real_label": 0.9},
+    # LSGAN's 0-1 coding (Mao et al. 2017): real images are coded 1
+    "lsgan": {**_DCGAN, "real_label": 1.0},
+    # hinge: the margins are fixed at +-1, no targets
+    "hinge": dict(_DCGAN),
+    # Arjovsky et al. 2017: RMSprop, lr 5e-5, 5 critic steps per G step, no targets
+    "wgan": {"optimizer": "rmsprop", "lr_d": 5e-5, "lr_g": 5e-5, "d_steps": 5},
     # Gulrajani et al. 2017: lambda = 10, 5 critic steps per G step, Adam(1e-4, (0, 0.9))
-    "wgan-gp": {"lr_d": 1e-4, "lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9, "d_steps": 5,
-                "gp_weight": 10.0},
+    "wgan-gp": {"optimizer": "adam", "lr_d": 1e-4, "lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9,
+                "d_steps": 5, "gp_weight": 10.0},
 }
-"""The settings a RunConfig left at None gets, by loss ("*": every other loss)."""
+"""The settings a RunConfig left at None gets, by loss: each loss's paper's."""
 
 
 def build_trainer(config):
@@ -117,10 +136,12 @@ def build_trainer(config):
                         rng=backend.default_rng(config.seed))
     loss = (get_objective("wgan-gp", weight=config.gp_weight) if config.loss == "wgan-gp"
             else config.loss)
+    adam = config.optimizer == "adam"
     trainer = Trainer(G, D, loss=loss, lr_d=config.lr_d, lr_g=config.lr_g,
-                      betas=(config.beta1, config.beta2), real_label=config.real_label,
+                      betas=(config.beta1, config.beta2) if adam else ADAM_BETAS,
+                      real_label=1.0 if config.real_label is None else config.real_label,
                       d_steps=config.d_steps, seed=config.seed, latent_dim=config.latent_dim,
-                      r1=config.r1)
+                      r1=config.r1, optimizer=config.optimizer)
     return trainer
 
 
