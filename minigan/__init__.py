@@ -2,10 +2,15 @@
 
 Every layer has a handwritten forward and backward pass (``minigan.functional``),
 wrapped in stateful modules (``minigan.nn``); images are NHWC.
+
+``minigan.plots`` and ``minigan.inspect_plots`` are imported when first used: the math
+(``minigan.functional``, ``minigan.nn``, ...) works where matplotlib is not installed.
 """
 
-from . import (backend, checkpoint, data, functional, gan, gradcheck, init, inspect, losses,
-               metrics, nn, optim, parallel, plots)
+import importlib
+
+from . import (backend, checkpoint, data, engine, functional, gan, gradcheck, init, inspect,
+               losses, metrics, nn, optim, parallel)
 from .errors import (
     BackendError,
     ConfigError,
@@ -17,3 +22,12 @@ from .errors import (
 )
 
 __version__ = "0.1.0"
+
+_ON_FIRST_USE = ("plots", "inspect_plots")
+
+
+def __getattr__(name):
+    """``minigan.plots`` / ``minigan.inspect_plots``: imported (with matplotlib) on first use."""
+    if name in _ON_FIRST_USE:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'minigan' has no attribute {name!r}")
