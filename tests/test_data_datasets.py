@@ -196,6 +196,11 @@ def test_embedded_fallback_says_so(tmp_path, capsys, download):
     assert "EMBEDDED SAMPLE of MNIST: 5,000 real MNIST digits" in err
     assert str(tmp_path / "cache" / "mnist") in err
     assert "--data DIR" in err and "MINIGAN_DATA" in err and "download" in err
+    assert len(err.strip().splitlines()) == 3
+    with data.embedded.notice_once():      # a run: told once, whatever it loads
+        for split in ("train", "test", "train"):
+            data.load_mnist(split, download=download, embedded_fallback=True, progress=False)
+    assert capsys.readouterr().err.count("EMBEDDED SAMPLE") == 1
     # Fashion-MNIST has no embedded stand-in
     with pytest.raises(DataNotFoundError):
         data.load_fashion_mnist(download=False, embedded_fallback=True)

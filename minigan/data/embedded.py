@@ -8,28 +8,45 @@ and the MNIST terms are in ``MNIST_SAMPLE.md`` next to it. It lets minigan's mai
 training set has twelve times as many digits.
 """
 
+import contextlib
 import os
 import sys
 
 import numpy as np
 
-__all__ = ["EMBEDDED_PATH", "load_embedded_mnist", "embedded_notice"]
+__all__ = ["EMBEDDED_PATH", "load_embedded_mnist", "embedded_notice", "notice_once"]
 
 EMBEDDED_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_sample.npz")
 
 
 def embedded_notice(searched=None, reason=None):
-    """The line printed when a run falls back to the embedded sample."""
+    """The three lines printed when a run falls back to the embedded sample: what it uses,
+    where it looked (and why nothing was downloaded), how to get the full set."""
     where = ", ".join(map(str, searched)) if searched else "(no places given)"
     why = f" ({reason})" if reason else ""
     return (
         "minigan: using the EMBEDDED SAMPLE of MNIST: 5,000 real MNIST digits (500 per "
-        f"class) shipped inside the package, because no MNIST files were found in: {where}"
-        f"{why}. For the full set (60,000 training digits), pass --data DIR with the four "
-        "IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz), or set MINIGAN_DATA=DIR, "
-        "or allow the download."
+        "class) shipped inside the package.\n"
+        f"  No MNIST files were found in: {where}{why}.\n"
+        "  For the full set (60,000 training digits): --data DIR with the four IDX files "
+        "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+        "t10k-labels-idx1-ubyte.gz), or MINIGAN_DATA=DIR, or allow the download."
     )
+
+
+_told = None   # while notice_once() is open: whether the notice was printed in it
+
+
+@contextlib.contextmanager
+def notice_once():
+    """Within the block the embedded-sample notice is printed at most once: a training run
+    loads the training split and, to score itself, the test split."""
+    global _told
+    previous, _told = _told, False
+    try:
+        yield
+    finally:
+        _told = previous
 
 
 def load_embedded_mnist(searched=None, reason=None, quiet=False):
@@ -44,6 +61,9 @@ def load_embedded_mnist(searched=None, reason=None, quiet=False):
     if images.shape != (5000, 28, 28) or labels.shape != (5000,) or images.dtype != np.uint8:
         raise RuntimeError(f"{EMBEDDED_PATH}: corrupt embedded sample: images "
                            f"{images.dtype} {images.shape}, labels {labels.shape}")
-    if not quiet:
+    global _told
+    if not quiet and not _told:
         print(embedded_notice(searched, reason), file=sys.stderr, flush=True)
+        if _told is not None:
+            _told = True
     return images, labels

@@ -40,6 +40,7 @@ from .. import backend
 from ..atomic import atomic_write
 from ..checkpoint import CheckpointError, CheckpointReader, save_checkpoint
 from ..data import Batches, DataNotFoundError, load_dataset
+from ..data.embedded import notice_once
 from ..data.datasets import SPLITS, find_split, named_dir
 from ..errors import BackendError, ConfigError
 from ..plots import plot_training_curves, save_image_grid
@@ -159,6 +160,7 @@ def sample_labels(trainer, n):
     return backend.xp.arange(n) % trainer.G.num_classes
 
 
+@notice_once()   # the training and the test split: one notice about the embedded sample
 def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), stop=None):
     """Run (or resume) training as ``config`` says; returns the run directory.
 
