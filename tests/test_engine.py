@@ -24,7 +24,10 @@ from minigan import backend, engine, parallel
 from minigan.engine import cpu, device, threads
 from minigan.functional import activations as A
 from minigan.functional import batchnorm as B
+from minigan.functional import pixel_norm as PN
+from minigan.functional import pooling as POOL
 from minigan.functional import unfold
+from minigan.functional import upsample as UP
 
 FAST = settings(deadline=None, max_examples=25)
 
@@ -197,6 +200,13 @@ RULES = {  # name: (rule, the arguments after the first array, as functions of (
                                         lambda r, s, d: randn(r, s[-1], dtype=d),
                                         lambda r, s, d: randn(r, s[-1], dtype=d),
                                         lambda r, s, d: randn(r, s[-1], dtype=d)]),
+    "upsample_sum": (UP._sum, [lambda r, s, d: randn(r, *s, dtype=d)] * 3),
+    "avg_pool_mean": (POOL._mean, [lambda r, s, d: randn(r, *s, dtype=d)] * 3),
+}
+
+COLUMN_RULES = {  # rules whose later arguments include (R, 1) columns: one value per row
+    "pixel_norm_scale": (PN._scale, ["column"]),
+    "pixel_norm_project": (PN._project, ["full", "column", "column"]),
 }
 
 
@@ -208,6 +218,20 @@ def test_elementwise_rules(array_backend, tiny_pieces, name, shape, dtype, seed)
     rule, extra = RULES[name]
     rng = np.random.default_rng(seed)
     args = [randn(rng, *shape, dtype=dtype)] + [make(rng, shape, dtype) for make in extra]
+    assert_engines_agree(lambda: engine.elementwise(rule, *args), exact=True)
+
+
+@FAST
+@given(name=st.sampled_from(sorted(COLUMN_RULES)), rows=st.integers(1, 40),
+       width=st.integers(1, 9), dtype=dtypes, seed=st.integers(0, 2**16))
+def test_elementwise_rules_with_columns(array_backend, tiny_pieces, name, rows, width, dtype,
+                                        seed):
+    """A 2-d first argument (R, C) with (R, 1) columns among the others: cut into blocks of
+    rows on the CPU, the columns cut with them; the same bits as the whole call."""
+    rule, kinds = COLUMN_RULES[name]
+    rng = np.random.default_rng(seed)
+    args = [randn(rng, rows, width, dtype=dtype)] + [
+        randn(rng, rows, width if kind == "full" else 1, dtype=dtype) for kind in kinds]
     assert_engines_agree(lambda: engine.elementwise(rule, *args), exact=True)
 
 

@@ -161,8 +161,9 @@ def channel_dots(a, b):
 
 def elementwise(rule, *args):
     """rule(*args), for a rule that works element by element (its other array arguments
-    have args[0]'s shape, or are (C,) vectors along the last axis); the result has
-    args[0]'s shape and dtype."""
+    have args[0]'s shape, or are (C,) vectors along the last axis, or -- for a 2-d
+    args[0] (R, C) -- (R, 1) columns, one value per row); the result has args[0]'s shape
+    and dtype."""
     return _call("elementwise", rule, *args)
 
 

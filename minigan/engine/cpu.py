@@ -157,7 +157,8 @@ class CpuEngine(ReferenceEngine):
         other core's cache, and short NumPy calls on two threads contend for the GIL)."""
         xp = backend.xp
         x = args[0]
-        splittable = [isinstance(a, xp.ndarray) and a.shape == x.shape for a in args]
+        column = (x.shape[0], 1) if x.ndim == 2 else None   # one value per row of a 2-d x
+        splittable = [isinstance(a, xp.ndarray) and a.shape in (x.shape, column) for a in args]
         whole = [not s and (not isinstance(a, xp.ndarray) or a.ndim <= 1)
                  for a, s in zip(args, splittable)]
         if (x.ndim == 0 or x.size < 2 * BLOCK_VALUES

@@ -48,8 +48,8 @@ class ReferenceEngine:
 
     def elementwise(self, rule, *args):
         """rule(*args) for an elementwise ``rule``: its array arguments have args[0]'s shape
-        or broadcast along the last axis ((C,) vectors), and the result has args[0]'s
-        shape and dtype."""
+        or broadcast along the last axis ((C,) vectors) or, for a 2-d args[0] (R, C), along
+        the rows ((R, 1) columns); the result has args[0]'s shape and dtype."""
         return rule(*args)
 
     def adam_update(self, p, g, m, v, step_size, beta1, beta2, root_correction, eps):

@@ -10,10 +10,13 @@ from .layernorm import LayerNorm
 from .minibatch_stddev import MinibatchStdDev
 from .module import Module
 from .parameter import Parameter
+from .pixel_norm import PixelNorm
+from .resample import AvgPool2d, Upsample2d
 from .sequential import Sequential
 from .shape import Flatten, Reshape
 from .spectral_norm import SpectralNorm, spectral_norm
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dense", "Flatten",
-           "LabelConditioned", "LayerNorm", "LeakyReLU", "MinibatchStdDev", "Module", "Parameter", "ReLU",
-           "Reshape", "Sequential", "Sigmoid", "SpectralNorm", "Tanh", "spectral_norm"]
+__all__ = ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dense",
+           "Flatten", "LabelConditioned", "LayerNorm", "LeakyReLU", "MinibatchStdDev", "Module",
+           "Parameter", "PixelNorm", "ReLU", "Reshape", "Sequential", "Sigmoid", "SpectralNorm",
+           "Tanh", "Upsample2d", "spectral_norm"]
