@@ -24,6 +24,7 @@ from minigan import backend, engine, parallel
 from minigan.engine import cpu, device, threads
 from minigan.functional import activations as A
 from minigan.functional import batchnorm as B
+from minigan.functional import fade as FADE
 from minigan.functional import pixel_norm as PN
 from minigan.functional import pooling as POOL
 from minigan.functional import unfold
@@ -202,6 +203,7 @@ RULES = {  # name: (rule, the arguments after the first array, as functions of (
                                         lambda r, s, d: randn(r, s[-1], dtype=d)]),
     "upsample_sum": (UP._sum, [lambda r, s, d: randn(r, *s, dtype=d)] * 3),
     "avg_pool_mean": (POOL._mean, [lambda r, s, d: randn(r, *s, dtype=d)] * 3),
+    "fade_blend": (FADE._blend, [lambda r, s, d: randn(r, *s, dtype=d), lambda r, s, d: 0.3]),
 }
 
 COLUMN_RULES = {  # rules whose later arguments include (R, 1) columns: one value per row
