@@ -42,6 +42,7 @@ from .conv_transpose import (
 )
 from .cross_entropy import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 from .dense import dense_backward, dense_double_backward, dense_forward
+from .equalized_lr import equalized_weight_backward, equalized_weight_forward
 from .fade import fade_backward, fade_forward, sum_of_paths
 from .layernorm import layer_norm_backward, layer_norm_double_backward, layer_norm_forward
 from .unfold import col2im, conv_output_size, im2col

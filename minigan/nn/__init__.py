@@ -6,6 +6,7 @@ from .concat import LabelConditioned
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .dense import Dense
+from .equalized_lr import EqualizedLR
 from .fade import Fade
 from .layernorm import LayerNorm
 from .minibatch_stddev import MinibatchStdDev
@@ -18,6 +19,6 @@ from .shape import Flatten, Reshape
 from .spectral_norm import SpectralNorm, spectral_norm
 
 __all__ = ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dense",
-           "Fade", "Flatten", "LabelConditioned", "LayerNorm", "LeakyReLU", "MinibatchStdDev",
-           "Module", "Parameter", "PixelNorm", "ReLU", "Reshape", "Sequential", "Sigmoid",
-           "SpectralNorm", "Tanh", "Upsample2d", "spectral_norm"]
+           "EqualizedLR", "Fade", "Flatten", "LabelConditioned", "LayerNorm", "LeakyReLU",
+           "MinibatchStdDev", "Module", "Parameter", "PixelNorm", "ReLU", "Reshape",
+           "Sequential", "Sigmoid", "SpectralNorm", "Tanh", "Upsample2d", "spectral_norm"]
