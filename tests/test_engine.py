@@ -27,6 +27,7 @@ from minigan.functional import batchnorm as B
 from minigan.functional import fade as FADE
 from minigan.functional import pixel_norm as PN
 from minigan.functional import pooling as POOL
+from minigan.functional import projection as PROJECTION
 from minigan.functional import unfold
 from minigan.functional import upsample as UP
 
@@ -209,6 +210,7 @@ RULES = {  # name: (rule, the arguments after the first array, as functions of (
 COLUMN_RULES = {  # rules whose later arguments include (R, 1) columns: one value per row
     "pixel_norm_scale": (PN._scale, ["column"]),
     "pixel_norm_project": (PN._project, ["full", "column", "column"]),
+    "projection_product": (PROJECTION._product, ["column"]),
 }
 
 

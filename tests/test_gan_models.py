@@ -260,7 +260,7 @@ def test_label_conditioned_layer_errors():
 def test_build_models_by_name():
     from minigan.gan.models import MODELS, build_models
 
-    assert MODELS == ("dcgan", "mlp", "conditional")
+    assert MODELS == ("dcgan", "mlp", "conditional", "conditional-dcgan")
     G, D = build_models("dcgan", 16, rng=mg.backend.default_rng(0))
     assert (count(D), G[0].in_features) == (D_PARAMETERS, 16)
     G, D = build_models("mlp", 8)
@@ -274,9 +274,16 @@ def test_build_models_by_name():
                                                          "SpectralNorm"]
     _, D = build_models("mlp", minibatch_stddev=True)
     assert isinstance(D[-2], nn.MinibatchStdDev)
-    with pytest.raises(ConfigError, match=r"build_models: spectral_norm and minibatch_stddev "
-                                          r"are offered for the 'dcgan' and 'mlp' models"):
-        build_models("conditional", spectral_norm=True)
+    _, D = build_models("conditional", spectral_norm=True, minibatch_stddev=True)
+    assert [type(layer).__name__ for layer in D.net] == [
+        "SpectralNorm", "LeakyReLU", "SpectralNorm", "LeakyReLU", "MinibatchStdDev",
+        "SpectralNorm"]
+    G, D = build_models("conditional-dcgan", 8, num_classes=4)
+    assert (G.num_classes, D.num_classes, G.net[0].in_features) == (4, 4, 12)
+    for model, options, message in [
+            ("conditional-dcgan", {"critic": True}, "a critic for a gradient penalty is offered")]:
+        with pytest.raises(ConfigError, match=f"build_models: {message}"):
+            build_models(model, **options)
 
 
 @pytest.mark.parametrize("spectral_norm", [False, True])

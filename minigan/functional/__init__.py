@@ -49,5 +49,6 @@ from .unfold import col2im, conv_output_size, im2col
 from .minibatch_stddev import minibatch_stddev_backward, minibatch_stddev_forward
 from .pixel_norm import pixel_norm_backward, pixel_norm_forward
 from .pooling import avg_pool2d_backward, avg_pool2d_forward
+from .projection import projection_backward, projection_forward
 from .spectral_norm import spectral_normalize, spectral_normalize_backward
 from .upsample import upsample_nearest_backward, upsample_nearest_forward

@@ -11,6 +11,7 @@ from .models import (
     mlp_discriminator,
     mlp_generator,
 )
+from .conditional_dcgan import conditional_dcgan_discriminator, conditional_dcgan_generator
 from .objectives import OBJECTIVES, Objective, get_objective
 from .penalties import double_backprop, gradient_penalty, input_gradient, r1_penalty
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std

@@ -12,7 +12,8 @@
   both networks (``minigan.nn.concat.LabelConditioned``); call them as
   ``G(z, labels)`` and ``D(images, labels)``.
 - ``build_models(model, latent_dim)``: the (G, D) pair by name ("dcgan", "mlp",
-  "conditional"); ``critic=True`` for a D without BatchNorm.
+  "conditional", and "conditional-dcgan" of ``conditional_dcgan.py``); ``critic=True``
+  for a D without BatchNorm.
 
 Generators map noise (N, latent_dim) to images (N, 28, 28, 1) in [-1, 1]; discriminators
 map images to raw scores (N, 1): logits for the BCE objectives, critic values for WGAN
@@ -187,16 +188,8 @@ def mlp_discriminator(image_shape=MNIST_SHAPE, hidden=(512, 256), *, spectral_no
     image_shape = _image_shape(where, image_shape)
     hidden = _hidden(where, hidden)
     dtype = float_dtype(where, dtype)
-    spectral_norm = _flag(where, "spectral_norm", spectral_norm)
-    minibatch_stddev = _flag(where, "minibatch_stddev", minibatch_stddev)
     layers = [Flatten(), *_mlp_stack(math.prod(image_shape), hidden, 1, dtype, rng)]
-    if minibatch_stddev:
-        last = layers.pop()
-        layers += [MinibatchStdDev(), Dense(last.weight.shape[0] + 1, 1, dtype=dtype, rng=rng)]
-    if spectral_norm:
-        layers = [SpectralNorm(layer, rng=rng) if isinstance(layer, Dense) else layer
-                  for layer in layers]
-    return Sequential(*layers)
+    return Sequential(*_with_cures(where, layers, spectral_norm, minibatch_stddev, dtype, rng))
 
 
 def conditional_generator(latent_dim=100, num_classes=10, hidden=(256, 512),
@@ -221,39 +214,53 @@ def conditional_generator(latent_dim=100, num_classes=10, hidden=(256, 512),
 
 
 def conditional_discriminator(num_classes=10, image_shape=MNIST_SHAPE, hidden=(512, 256), *,
-                              dtype=None, rng=None):
+                              spectral_norm=False, minibatch_stddev=False, dtype=None, rng=None):
     """Conditional GAN discriminator (Mirza & Osindero 2014): ``D(images, labels)``.
 
     A ``LabelConditioned`` module: images (N, *image_shape) and labels (N,) ->
     [flatten(images), onehot(labels)] (N, prod(image_shape) + num_classes) ->
     Dense / LeakyReLU(0.2) ..., Dense(hidden[-1], 1) -> logits (N, 1).
     ``D.backward(gy)`` returns dL/dimages only (shape (N, *image_shape)).
+    ``spectral_norm`` and ``minibatch_stddev`` change the inner network as in
+    ``mlp_discriminator`` (keys "net.0.layer.weight", ...).
     """
     where = "conditional_discriminator"
     num_classes = _num_classes(where, num_classes)
     image_shape = _image_shape(where, image_shape)
     hidden = _hidden(where, hidden)
     dtype = float_dtype(where, dtype)
-    inner = Sequential(*_mlp_stack(math.prod(image_shape) + num_classes, hidden, 1, dtype, rng))
+    layers = _mlp_stack(math.prod(image_shape) + num_classes, hidden, 1, dtype, rng)
+    inner = Sequential(*_with_cures(where, layers, spectral_norm, minibatch_stddev, dtype, rng))
     return LabelConditioned(inner, num_classes, input_shape=image_shape)
 
 
-MODELS = ("dcgan", "mlp", "conditional")
+MODELS = ("dcgan", "mlp", "conditional", "conditional-dcgan")
 """The names ``build_models`` (and the CLI's ``--model``) accept."""
+CONDITIONAL_MODELS = ("conditional", "conditional-dcgan")
 
 
 def build_models(model="dcgan", latent_dim=100, *, num_classes=10, spectral_norm=False,
                  minibatch_stddev=False, critic=False, dtype=None, rng=None):
-    """(G, D) for ``model``: "dcgan" (``dcgan_generator`` / ``dcgan_discriminator``),
-    "mlp" (``mlp_generator`` / ``mlp_discriminator``) or "conditional"
-    (``conditional_generator`` / ``conditional_discriminator``, called with labels;
-    both have a ``num_classes`` attribute), with the builders' default sizes.
-    ``spectral_norm`` / ``minibatch_stddev`` are passed to the dcgan and mlp
-    discriminators (the conditional one does not offer them). ``critic=True`` asks for a
-    D that a gradient penalty can differentiate: ``dcgan_critic`` for "dcgan", the MLP
-    discriminator (no BatchNorm) for "mlp"; the cures and "conditional" are refused."""
+    """(G, D) for ``model``, with the builders' default sizes:
+
+    - "dcgan": ``dcgan_generator`` / ``dcgan_discriminator``;
+    - "mlp": ``mlp_generator`` / ``mlp_discriminator``;
+    - "conditional": ``conditional_generator`` / ``conditional_discriminator`` (MLPs);
+    - "conditional-dcgan": ``conditional_dcgan_generator`` /
+      ``conditional_dcgan_discriminator`` (the DCGAN with labels, a projection D).
+
+    The conditional models are called with labels and have a ``num_classes`` attribute.
+    ``spectral_norm`` / ``minibatch_stddev`` go to every discriminator.
+    ``critic=True`` asks for a D that a gradient penalty can differentiate:
+    ``dcgan_critic`` for "dcgan", the MLP discriminator (no BatchNorm) for "mlp"; the
+    cures and the other models are refused."""
+    from .conditional_dcgan import conditional_dcgan_discriminator, conditional_dcgan_generator
+
     cures = {"spectral_norm": spectral_norm, "minibatch_stddev": minibatch_stddev}
-    if critic and (any(cures.values()) or model == "conditional"):
+    if model not in MODELS:
+        raise ConfigError(f"build_models: unknown model {model!r}: expected one of "
+                          f"{', '.join(repr(m) for m in MODELS)}")
+    if critic and (any(cures.values()) or model not in ("dcgan", "mlp")):
         raise ConfigError("build_models: a critic for a gradient penalty is offered for the "
                           "'dcgan' and 'mlp' models without spectral_norm or minibatch_stddev "
                           f"(they have no double backward), got model {model!r}, {cures}")
@@ -265,14 +272,11 @@ def build_models(model="dcgan", latent_dim=100, *, num_classes=10, spectral_norm
     if model == "mlp":
         return (mlp_generator(latent_dim, dtype=dtype, rng=rng),
                 mlp_discriminator(**cures, dtype=dtype, rng=rng))
-    if any(cures.values()) and model == "conditional":
-        raise ConfigError("build_models: spectral_norm and minibatch_stddev are offered for "
-                          "the 'dcgan' and 'mlp' models, not 'conditional'")
     if model == "conditional":
         return (conditional_generator(latent_dim, num_classes, dtype=dtype, rng=rng),
-                conditional_discriminator(num_classes, dtype=dtype, rng=rng))
-    raise ConfigError(f"build_models: unknown model {model!r}: expected one of "
-                      f"{', '.join(repr(m) for m in MODELS)}")
+                conditional_discriminator(num_classes, **cures, dtype=dtype, rng=rng))
+    return (conditional_dcgan_generator(latent_dim, num_classes, dtype=dtype, rng=rng),
+            conditional_dcgan_discriminator(num_classes, **cures, dtype=dtype, rng=rng))
 
 
 # -- building blocks ------------------------------------------------------------------------
@@ -284,6 +288,20 @@ def _mlp_stack(in_features, hidden, out_features, dtype, rng):
         layers += [Dense(in_features, width, dtype=dtype, rng=rng), LeakyReLU(LEAKY_SLOPE)]
         in_features = width
     layers.append(Dense(in_features, out_features, dtype=dtype, rng=rng))
+    return layers
+
+
+def _with_cures(where, layers, spectral_norm, minibatch_stddev, dtype, rng):
+    """An MLP discriminator's layers with the mode-collapse cures: ``MinibatchStdDev``
+    before the last Dense (which gets one more input), every Dense in ``SpectralNorm``."""
+    spectral_norm = _flag(where, "spectral_norm", spectral_norm)
+    minibatch_stddev = _flag(where, "minibatch_stddev", minibatch_stddev)
+    if minibatch_stddev:
+        last = layers.pop()
+        layers += [MinibatchStdDev(), Dense(last.weight.shape[0] + 1, 1, dtype=dtype, rng=rng)]
+    if spectral_norm:
+        layers = [SpectralNorm(layer, rng=rng) if isinstance(layer, Dense) else layer
+                  for layer in layers]
     return layers
 
 

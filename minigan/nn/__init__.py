@@ -13,6 +13,7 @@ from .minibatch_stddev import MinibatchStdDev
 from .module import Module
 from .parameter import Parameter
 from .pixel_norm import PixelNorm
+from .projection import ProjectionDiscriminator
 from .resample import AvgPool2d, Upsample2d
 from .sequential import Sequential
 from .shape import Flatten, Reshape
@@ -20,5 +21,6 @@ from .spectral_norm import SpectralNorm, spectral_norm
 
 __all__ = ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dense",
            "EqualizedLR", "Fade", "Flatten", "LabelConditioned", "LayerNorm", "LeakyReLU",
-           "MinibatchStdDev", "Module", "Parameter", "PixelNorm", "ReLU", "Reshape",
-           "Sequential", "Sigmoid", "SpectralNorm", "Tanh", "Upsample2d", "spectral_norm"]
+           "MinibatchStdDev", "Module", "Parameter", "PixelNorm", "ProjectionDiscriminator",
+           "ReLU", "Reshape", "Sequential", "Sigmoid", "SpectralNorm", "Tanh", "Upsample2d",
+           "spectral_norm"]

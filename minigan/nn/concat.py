@@ -14,8 +14,9 @@ on the class y: the generator sees [z, onehot(y)], the discriminator [x, onehot(
 import math
 
 from .. import backend
-from ..errors import ConfigError, DTypeError, ShapeError, StateError
+from ..errors import ConfigError, ShapeError, StateError
 from .checks import check_array, is_int
+from .labels import Labelled
 from .module import Module
 
 
@@ -25,7 +26,7 @@ class _Name(str):
     __repr__ = str.__str__
 
 
-class LabelConditioned(Module):
+class LabelConditioned(Labelled):
     """y = inner(concat([flatten(x), onehot(labels)])).
 
     ``inner`` is any Module taking (N, F + num_classes), F = prod(x.shape[1:]).
@@ -34,13 +35,8 @@ class LabelConditioned(Module):
     ``inner``. The state_dict keys are the inner module's under ``net.``
     ("net.0.weight"), as a PyTorch module holding ``self.net`` would have them.
 
-    ``labels`` may be a backend array, a NumPy array or a list (copied to the device
-    with ``backend.to_device``); they must be integers of shape (N,) in
-    [0, num_classes). The range is checked by the user-level call ``layer(x, labels)``
-    (``check_labels``: one device->host sync), because CuPy wraps out-of-range
-    indices around instead of raising; ``forward`` -- the path containers and the
-    Trainer take, with labels they made or checked once -- checks dtype and shape only,
-    so a training step does not pay one sync per network pass.
+    How the labels are checked (``check_labels``, once per user-level call ``layer(x,
+    labels)``; ``forward`` checks dtype and shape only): ``minigan.nn.labels``.
     """
 
     def __init__(self, inner, num_classes, input_shape=None):
@@ -60,11 +56,6 @@ class LabelConditioned(Module):
         self.input_shape = input_shape
         self.net = inner
 
-    def __call__(self, x, labels):
-        """The checked call: labels in range (one sync), x finite, then ``forward``."""
-        n = x.shape[0] if isinstance(x, backend.xp.ndarray) and x.ndim else None
-        return super().__call__(x, self.check_labels(labels, n))
-
     def forward(self, x, labels):
         xp = backend.xp
         check_array(_Name(self._where()), x, None, "(N, ...)")
@@ -75,7 +66,7 @@ class LabelConditioned(Module):
         labels = self._label_array(labels, x.shape[0])  # dtype and shape: no sync
         n = x.shape[0]
         features = math.prod(x.shape[1:])
-        onehot = xp.eye(self.num_classes, dtype=x.dtype)[labels]          # (N, K)
+        onehot = self.onehot(labels, x.dtype)                              # (N, K)
         h = xp.concatenate([x.reshape(n, features), onehot], axis=1)       # (N, F + K)
         y = self.net.forward(h)
         self._cache = (tuple(x.shape), features)
@@ -93,33 +84,6 @@ class LabelConditioned(Module):
         if not need_input_grad:
             return None
         return gh[:, :features].reshape(x_shape)
-
-    def _label_array(self, labels, n):
-        """labels as an integer device array (n,) -- dtype and shape checked, no sync."""
-        xp = backend.xp
-        if not isinstance(labels, xp.ndarray):
-            try:
-                labels = backend.to_device(labels)
-            except Exception as error:  # e.g. a ragged list
-                raise DTypeError(f"{self._where()}: labels must be an integer array of shape (N,), "
-                                 f"got {type(labels).__name__} ({error})") from None
-        if labels.dtype.kind not in "iu":
-            raise DTypeError(f"{self._where()}: labels must be integers (class indices), got dtype "
-                             f"{labels.dtype} (convert with labels.astype('int64'))")
-        if labels.ndim != 1 or (n is not None and labels.shape[0] != n):
-            raise ShapeError(f"{self._where()}: labels must have shape ({n},) to match the batch, "
-                             f"got {tuple(labels.shape)}")
-        return labels
-
-    def check_labels(self, labels, n=None):
-        """labels as an integer device array (n,) with every value in [0, num_classes), or
-        a clear error. One device->host sync (the range): called once per user-level
-        call, not per forward."""
-        labels = self._label_array(labels, n)
-        if labels.size and bool(((labels < 0) | (labels >= self.num_classes)).any()):
-            raise ConfigError(f"{self._where()}: labels must lie in [0, {self.num_classes}), got "
-                              f"values in [{int(labels.min())}, {int(labels.max())}]")
-        return labels
 
     def extra_repr(self):
         shape = "" if self.input_shape is None else f", input_shape={self.input_shape}"
