@@ -260,7 +260,7 @@ def test_label_conditioned_layer_errors():
 def test_build_models_by_name():
     from minigan.gan.models import MODELS, build_models
 
-    assert MODELS == ("dcgan", "mlp", "conditional", "conditional-dcgan")
+    assert MODELS == ("dcgan", "mlp", "conditional", "conditional-dcgan", "progressive")
     G, D = build_models("dcgan", 16, rng=mg.backend.default_rng(0))
     assert (count(D), G[0].in_features) == (D_PARAMETERS, 16)
     G, D = build_models("mlp", 8)
@@ -280,8 +280,14 @@ def test_build_models_by_name():
         "SpectralNorm"]
     G, D = build_models("conditional-dcgan", 8, num_classes=4)
     assert (G.num_classes, D.num_classes, G.net[0].in_features) == (4, 4, 12)
+    G, D = build_models("progressive", 8, minibatch_stddev=True, equalized_lr=True)
+    assert (G.latent_dim, G.resolution, D.minibatch_stddev, D.equalized_lr) == (8, 7, True, True)
     for model, options, message in [
-            ("conditional-dcgan", {"critic": True}, "a critic for a gradient penalty is offered")]:
+            ("progressive", {"spectral_norm": True}, "spectral_norm is offered for every model "
+                                                     "but 'progressive'"),
+            ("dcgan", {"equalized_lr": True}, "equalized_lr is offered for the 'progressive'"),
+            ("conditional-dcgan", {"critic": True}, "a critic for a gradient penalty is offered"),
+            ("progressive", {"critic": True}, "a critic for a gradient penalty is offered")]:
         with pytest.raises(ConfigError, match=f"build_models: {message}"):
             build_models(model, **options)
 

@@ -12,8 +12,11 @@ from .models import (
     mlp_generator,
 )
 from .conditional_dcgan import conditional_dcgan_discriminator, conditional_dcgan_generator
+from .growth import GrowthSchedule
 from .objectives import OBJECTIVES, Objective, get_objective
 from .penalties import double_backprop, gradient_penalty, input_gradient, r1_penalty
+from .progressive import ProgressiveDiscriminator, ProgressiveGenerator
+from .progressive_trainer import ProgressiveTrainer
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
 from .trainer import Trainer
 

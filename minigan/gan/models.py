@@ -12,8 +12,9 @@
   both networks (``minigan.nn.concat.LabelConditioned``); call them as
   ``G(z, labels)`` and ``D(images, labels)``.
 - ``build_models(model, latent_dim)``: the (G, D) pair by name ("dcgan", "mlp",
-  "conditional", and "conditional-dcgan" of ``conditional_dcgan.py``); ``critic=True``
-  for a D without BatchNorm.
+  "conditional", and two models of their own files: "conditional-dcgan",
+  ``conditional_dcgan.py``; "progressive", ``progressive.py``); ``critic=True`` for a D
+  without BatchNorm.
 
 Generators map noise (N, latent_dim) to images (N, 28, 28, 1) in [-1, 1]; discriminators
 map images to raw scores (N, 1): logits for the BCE objectives, critic values for WGAN
@@ -234,27 +235,31 @@ def conditional_discriminator(num_classes=10, image_shape=MNIST_SHAPE, hidden=(5
     return LabelConditioned(inner, num_classes, input_shape=image_shape)
 
 
-MODELS = ("dcgan", "mlp", "conditional", "conditional-dcgan")
+MODELS = ("dcgan", "mlp", "conditional", "conditional-dcgan", "progressive")
 """The names ``build_models`` (and the CLI's ``--model``) accept."""
 CONDITIONAL_MODELS = ("conditional", "conditional-dcgan")
 
 
 def build_models(model="dcgan", latent_dim=100, *, num_classes=10, spectral_norm=False,
-                 minibatch_stddev=False, critic=False, dtype=None, rng=None):
+                 minibatch_stddev=False, equalized_lr=False, critic=False, dtype=None,
+                 rng=None):
     """(G, D) for ``model``, with the builders' default sizes:
 
     - "dcgan": ``dcgan_generator`` / ``dcgan_discriminator``;
     - "mlp": ``mlp_generator`` / ``mlp_discriminator``;
     - "conditional": ``conditional_generator`` / ``conditional_discriminator`` (MLPs);
     - "conditional-dcgan": ``conditional_dcgan_generator`` /
-      ``conditional_dcgan_discriminator`` (the DCGAN with labels, a projection D).
+      ``conditional_dcgan_discriminator`` (the DCGAN with labels, a projection D);
+    - "progressive": ``ProgressiveGenerator`` / ``ProgressiveDiscriminator``.
 
     The conditional models are called with labels and have a ``num_classes`` attribute.
-    ``spectral_norm`` / ``minibatch_stddev`` go to every discriminator.
+    ``spectral_norm`` / ``minibatch_stddev`` go to every discriminator but the progressive
+    one, which takes ``minibatch_stddev`` and ``equalized_lr`` (progressive only).
     ``critic=True`` asks for a D that a gradient penalty can differentiate:
     ``dcgan_critic`` for "dcgan", the MLP discriminator (no BatchNorm) for "mlp"; the
     cures and the other models are refused."""
     from .conditional_dcgan import conditional_dcgan_discriminator, conditional_dcgan_generator
+    from .progressive import ProgressiveDiscriminator, ProgressiveGenerator
 
     cures = {"spectral_norm": spectral_norm, "minibatch_stddev": minibatch_stddev}
     if model not in MODELS:
@@ -264,6 +269,12 @@ def build_models(model="dcgan", latent_dim=100, *, num_classes=10, spectral_norm
         raise ConfigError("build_models: a critic for a gradient penalty is offered for the "
                           "'dcgan' and 'mlp' models without spectral_norm or minibatch_stddev "
                           f"(they have no double backward), got model {model!r}, {cures}")
+    if equalized_lr and model != "progressive":
+        raise ConfigError(f"build_models: equalized_lr is offered for the 'progressive' model, "
+                          f"got model {model!r}")
+    if spectral_norm and model == "progressive":
+        raise ConfigError("build_models: spectral_norm is offered for every model but "
+                          "'progressive' (which offers equalized_lr)")
     if model == "dcgan":  # G first: both draw from rng, in this order
         G = dcgan_generator(latent_dim, dtype=dtype, rng=rng)
         D = (dcgan_critic(dtype=dtype, rng=rng) if critic
@@ -275,8 +286,12 @@ def build_models(model="dcgan", latent_dim=100, *, num_classes=10, spectral_norm
     if model == "conditional":
         return (conditional_generator(latent_dim, num_classes, dtype=dtype, rng=rng),
                 conditional_discriminator(num_classes, **cures, dtype=dtype, rng=rng))
-    return (conditional_dcgan_generator(latent_dim, num_classes, dtype=dtype, rng=rng),
-            conditional_dcgan_discriminator(num_classes, **cures, dtype=dtype, rng=rng))
+    if model == "conditional-dcgan":
+        return (conditional_dcgan_generator(latent_dim, num_classes, dtype=dtype, rng=rng),
+                conditional_dcgan_discriminator(num_classes, **cures, dtype=dtype, rng=rng))
+    return (ProgressiveGenerator(latent_dim, equalized_lr=equalized_lr, dtype=dtype, rng=rng),
+            ProgressiveDiscriminator(minibatch_stddev=minibatch_stddev,
+                                     equalized_lr=equalized_lr, dtype=dtype, rng=rng))
 
 
 # -- building blocks ------------------------------------------------------------------------
