@@ -24,6 +24,7 @@ import traceback
 
 from . import backend, cli_checks, parallel
 from .errors import InputError, MiniganError
+from .gan.models import MODELS
 from .gan.run import TrainingInterrupted
 from .gan.stop_signals import StopSignals, Stopped
 
@@ -91,7 +92,9 @@ def build_parser():
     train = commands.add_parser("train", help="train a GAN; writes a run directory")
     train.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=d.dataset)
     train.add_argument("--data", metavar="DIR", help="directory holding the four IDX files")
-    train.add_argument("--model", choices=["dcgan", "mlp", "conditional"], default=d.model)
+    train.add_argument("--model", choices=list(MODELS), default=d.model,
+                       help="dcgan, mlp, conditional (MLP), conditional-dcgan (the DCGAN with "
+                            "labels, a projection D) or progressive (grown 7x7 -> 14x14 -> 28x28)")
     train.add_argument("--epochs", type=_positive_int, default=d.epochs)
     train.add_argument("--batch-size", type=_positive_int, default=d.batch_size)
     train.add_argument("--loss", choices=LOSSES, default=d.loss)
@@ -145,10 +148,17 @@ def build_parser():
                        help="score N samples at the end of the run (0: skip)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     train.add_argument("--spectral-norm", action="store_true",
-                       help="spectrally normalise D's Conv2d and Dense weights (dcgan, mlp)")
+                       help="spectrally normalise D's Conv2d and Dense weights (every model "
+                            "but progressive)")
     train.add_argument("--minibatch-stddev", action="store_true",
-                       help="give D the batch's standard deviation as one more channel "
-                            "(dcgan, mlp): a cure for mode collapse")
+                       help="give D the batch's standard deviation as one more channel: a "
+                            "cure for mode collapse")
+    train.add_argument("--stage-steps", type=_positive_int, default=None, metavar="N",
+                       help="progressive: generator steps per growth phase (7x7; each fade; "
+                            "each stabilising phase), default 156")
+    train.add_argument("--equalized-lr", action="store_true",
+                       help="progressive: equalised learning rate (weights scaled by He's "
+                            "constant at run time)")
     train.add_argument("--inspect-every", type=_non_negative_int, default=d.inspect_every,
                        metavar="N",
                        help="every N steps, record the step layer by layer and write "
@@ -199,6 +209,7 @@ def command_train(args, stop):
 
 
 def command_sample(args, stop):
+    from .gan.progressive_trainer import growth_note
     from .gan.run import load_trainer
     from .plots import save_image_grid
 
@@ -209,8 +220,9 @@ def command_sample(args, stop):
         (args.n, trainer.latent_dim), dtype=trainer.G.parameters()[0].dtype)
     labels = backend.xp.arange(args.n) % trainer.G.num_classes if hasattr(
         trainer.G, "num_classes") else None
-    save_image_grid(trainer.sample(args.n, z=z, labels=labels), out)
-    print(f"wrote {args.n} samples to {out}")
+    growth = growth_note(trainer)
+    save_image_grid(trainer.sample(args.n, z=z, labels=labels), out, title=growth)
+    print(f"wrote {args.n} samples to {out}" + (f" ({growth})" if growth else ""))
     return 0
 
 

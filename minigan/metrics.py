@@ -291,6 +291,8 @@ def format_report(result):
         f"Mean classifier confidence: {result['mean_confidence']:.4f}",
         "Predicted class histogram:",
     ]
+    if result.get("generator"):
+        lines.insert(0, f"Note: {result['generator']}")
     if result.get("dataset", "mnist") != "mnist":
         lines.insert(0, f"Note: scored with the MNIST digit classifier; for {result['dataset']} "
                         "these numbers only compare runs with each other.")

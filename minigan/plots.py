@@ -64,7 +64,8 @@ def plot_training_curves(records, path, smooth=None):
     """Plot losses (D, D real/fake parts, the gradient penalty if any, G) and mean D
     outputs per step to a PNG; with a gradient penalty or a WGAN critic, a third panel:
     the mean ||grad_x D|| and the Wasserstein estimate (the ``CRITIC_CURVES`` found in
-    the records).
+    the records). Records of a growing run (with "resolution") get a dashed line where
+    each new resolution begins to fade in.
 
     records: list of dicts as returned by ``Trainer.step`` (with "step").
     """
@@ -101,10 +102,53 @@ def plot_training_curves(records, path, smooth=None):
         critic.set_ylabel("critic")
         critic.legend(loc="upper right", fontsize=8)
         critic.grid(alpha=0.3)
+    for record, previous in zip(records[1:], records):  # a growing run: where each stage began
+        if record.get("resolution") != previous.get("resolution"):
+            r = record["resolution"]
+            for panel in axes:
+                panel.axvline(record["step"], color="gray", linewidth=0.8, linestyle="--")
+            losses.annotate(f"{r}x{r} fades in", (record["step"], 1), xycoords=("data",
+                            "axes fraction"), xytext=(3, -12), textcoords="offset points",
+                            fontsize=8, color="gray")
     axes[-1].set_xlabel("generator step")
     title = "training curves" + (f" (moving average over {smooth} steps)" if smooth > 1 else "")
     losses.set_title(title)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def upsample_for_display(images, size):
+    """Host images (N, R, R[, 1]) -> (N, size, size): each pixel repeated size // R times
+    (nearest neighbour), so that small images show at the size of the large ones."""
+    images = backend.to_numpy(images)
+    if images.ndim == 4:
+        images = images[..., 0]
+    factor = size // images.shape[1]
+    return images.repeat(factor, axis=1).repeat(factor, axis=2)
+
+
+def save_growth_figure(rows, path, size=28, title=None):
+    """One row of images per stage of a growing generator, each upsampled (nearest) to
+    ``size`` for display: ``rows`` is a list of (label, images (N, R, R, 1) in [-1, 1]),
+    the same N in every row (the same z, typically). Written to ``path`` (PNG)."""
+    columns = len(rows[0][1])
+    stacked = numpy.concatenate([upsample_for_display(images, size) for _, images in rows])
+    grid = image_grid(stacked, columns=columns)
+    height = grid.shape[0] / 40 + (0.4 if title else 0)
+    figure = plt.figure(figsize=(grid.shape[1] / 40 + 1.3, height), dpi=100)
+    left = 1.3 / figure.get_figwidth()
+    axes = figure.add_axes([left, 0, 1 - left, 1 if not title else 1 - 0.4 / height])
+    axes.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    axes.set_xticks([])
+    axes.set_yticks([2 + (size + 2) * i + size / 2 for i in range(len(rows))])
+    axes.set_yticklabels([label for label, _ in rows], fontsize=8)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+    axes.tick_params(length=0)
+    if title:
+        figure.suptitle(title, fontsize=9, y=0.995)
+    figure.savefig(path)
     plt.close(figure)
     return path

@@ -104,6 +104,9 @@ RULES = {
     "inspect_every": (_int_in(0), "an integer >= 0 (0: never)"),
     "spectral_norm": (lambda v: isinstance(v, bool), "true or false"),
     "minibatch_stddev": (lambda v: isinstance(v, bool), "true or false"),
+    "stage_steps": (lambda v: v is None or _int_in(1)(v),
+                    "an integer >= 1 (generator steps per growth phase) or none"),
+    "equalized_lr": (lambda v: isinstance(v, bool), "true or false"),
 }
 
 
@@ -129,9 +132,15 @@ def check_config(config, name=lambda key: f"RunConfig.{key}"):
         check, expected = RULES.get(field.name) or _rule_from_default(field.default)
         if not check(value):
             raise RunConfigError(f"{name(field.name)}: expected {expected}, got {value!r}")
-    if config.model == "conditional" and (config.spectral_norm or config.minibatch_stddev):
-        raise RunConfigError(f"{name('spectral_norm')} and {name('minibatch_stddev')} are "
-                             "offered for the 'dcgan' and 'mlp' models, not 'conditional'")
+    progressive = config.model == "progressive"
+    for key, offered in (("stage_steps", config.stage_steps is not None),
+                         ("equalized_lr", config.equalized_lr)):
+        if offered and not progressive:
+            raise RunConfigError(f"{name(key)} is a setting of the 'progressive' model, got "
+                                 f"model {config.model!r}")
+    if progressive and config.spectral_norm:
+        raise RunConfigError(f"{name('spectral_norm')} is offered for every model but "
+                             f"'progressive' (which offers {name('equalized_lr')})")
     return config
 
 

@@ -5,6 +5,7 @@ import numpy
 from .. import backend
 from ..data import load_dataset, to_unit_range
 from ..metrics import evaluate_samples
+from .progressive_trainer import growth_note
 from .run import load_trainer, sample_labels
 
 
@@ -24,10 +25,15 @@ def generate(trainer, n, seed=0, chunk=500):
 def evaluate_trainer(trainer, config, n=2000, seed=0):
     """Fréchet distance in the MNIST classifier's feature space, class histogram, mode
     coverage and confidence of ``n`` samples from the trainer's generator, against the
-    real test images of the run's dataset (the embedded sample when none are found)."""
+    real test images of the run's dataset (the embedded sample when none are found). A
+    progressive generator below 28x28 is scored on its images nearest-upsampled to 28x28
+    (``trainer.sample``), and the result says so under "generator"."""
     images, _ = load_dataset(config.dataset, "test", config.data, embedded_fallback=True)
     result = evaluate_samples(generate(trainer, n, seed), to_unit_range(images))
     result.update({"step": trainer.step_count, "dataset": config.dataset})
+    growth = growth_note(trainer)  # a progressive G below 28x28 is scored upsampled
+    if growth:
+        result["generator"] = growth
     return result
 
 

@@ -43,14 +43,15 @@ from ..data import Batches, DataNotFoundError, load_dataset
 from ..data.embedded import notice_once
 from ..data.datasets import SPLITS, find_split, named_dir
 from ..errors import BackendError, ConfigError
-from ..plots import plot_training_curves, save_image_grid
 from .config_checks import RunConfigError, check_config
 from .metrics_log import read_metrics, write_metrics
 from .models import build_models
 from .objectives import get_objective
+from .progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_by_d
 from .restore import RunCheckpoint
 from .resume import (apply_changes, check_changes, differences, record_resume,
                      resume_command, setting_key)
+from .run_pictures import save_epoch_pictures
 from .run_dir import (same_dir, check_out_dir, check_rewind, checkpoint_run_dir, claim,
                       remove_after, remove_run_files)
 from .stop_signals import StopSignals, Stopped
@@ -89,6 +90,8 @@ class RunConfig:
     inspect_every: int = 0  # record every N-th step with minigan.inspect (0: never)
     spectral_norm: bool = False  # D's Conv2d/Dense weights spectrally normalised
     minibatch_stddev: bool = False  # D sees the batch's standard deviation as a feature
+    stage_steps: int = None  # progressive: steps per growth phase (None: STAGE_STEPS)
+    equalized_lr: bool = False  # progressive: every weight scaled by He's constant at run time
 
     def __post_init__(self):
         defaults = dict(LOSS_DEFAULTS.get(self.loss, LOSS_DEFAULTS["non-saturating"]))
@@ -100,6 +103,8 @@ class RunConfig:
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
+        if self.model == "progressive" and self.stage_steps is None:
+            self.stage_steps = STAGE_STEPS
 
 
 ADAM_BETAS = (0.5, 0.999)   # DCGAN's (Radford et al. 2016)
@@ -133,16 +138,19 @@ def build_trainer(config):
     backend.seed(config.seed)
     G, D = build_models(config.model, config.latent_dim, spectral_norm=config.spectral_norm,
                         minibatch_stddev=config.minibatch_stddev,
+                        equalized_lr=config.equalized_lr,
                         critic=config.loss == "wgan-gp" or bool(config.r1),
                         rng=backend.default_rng(config.seed))
     loss = (get_objective("wgan-gp", weight=config.gp_weight) if config.loss == "wgan-gp"
             else config.loss)
     adam = config.optimizer == "adam"
-    trainer = Trainer(G, D, loss=loss, lr_d=config.lr_d, lr_g=config.lr_g,
-                      betas=(config.beta1, config.beta2) if adam else ADAM_BETAS,
-                      real_label=1.0 if config.real_label is None else config.real_label,
-                      d_steps=config.d_steps, seed=config.seed, latent_dim=config.latent_dim,
-                      r1=config.r1, optimizer=config.optimizer)
+    growth = {"stage_steps": config.stage_steps} if config.model == "progressive" else {}
+    trainer = (ProgressiveTrainer if growth else Trainer)(
+        G, D, loss=loss, lr_d=config.lr_d, lr_g=config.lr_g,
+        betas=(config.beta1, config.beta2) if adam else ADAM_BETAS,
+        real_label=1.0 if config.real_label is None else config.real_label,
+        d_steps=config.d_steps, seed=config.seed, latent_dim=config.latent_dim,
+        r1=config.r1, optimizer=config.optimizer, **growth)
     return trainer
 
 
@@ -334,7 +342,8 @@ def _step(trainer, x, y, config, run_dir):
 
     record = inspect_step(trainer, x, y)
     write_step_report(record, os.path.join(run_dir, "inspect"),
-                      f"step_{trainer.step_count:06d}", real=x, D=trainer.D, labels=y)
+                      f"step_{trainer.step_count:06d}", real=as_seen_by_d(trainer, x), D=trainer.D,
+                      labels=y)
     return record.stats
 
 
@@ -365,11 +374,7 @@ def _done(trainer, config):
 
 def _end_of_epoch(trainer, batches, config, epoch, z_fixed, y_fixed, records, run_dir):
     """Samples from the fixed noise, curves, and the checkpoint(s) for this epoch."""
-    images = trainer.sample(len(z_fixed), z=z_fixed, labels=y_fixed)
-    save_image_grid(images, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"),
-                    title=f"epoch {epoch + 1}, step {trainer.step_count}")
-    if records:
-        plot_training_curves(records, os.path.join(run_dir, "curves.png"))
+    save_epoch_pictures(trainer, epoch, z_fixed, y_fixed, records, run_dir)
     _save_checkpoints(trainer, batches, config, epoch, run_dir)
 
 

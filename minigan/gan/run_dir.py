@@ -26,7 +26,8 @@ from .resume import resume_command
 from .run_lock import LOCK_NAME, RunDirectoryBusy, RunLock
 
 RUN_FILES = ["config.json", "metrics.jsonl", "curves.png", "summary.json", "resumes.jsonl",
-             "samples/epoch_*.png", "checkpoints/last.npz", "checkpoints/epoch_*.npz",
+             "samples/epoch_*.png", "samples/stages.png", "checkpoints/last.npz",
+             "checkpoints/epoch_*.npz",
              "checkpoints/.*.part", "inspect/step_*"]
 """What ``train`` writes (patterns relative to the run directory): all that ``--overwrite``
 ever deletes."""
