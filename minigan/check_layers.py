@@ -31,6 +31,13 @@ def _layers():
         # eval: u held fixed, so finite differences see the same sigma formula as backward
         (nn.SpectralNorm(nn.Dense(5, 3, **f64)).eval(), (4, 5)),
         (nn.SpectralNorm(nn.Conv2d(2, 3, 3, stride=2, padding=1, **f64)).eval(), (2, 7, 6, 2)),
+        (nn.Upsample2d(2), (2, 3, 4, 2)),
+        (nn.AvgPool2d(2), (2, 5, 4, 2)),
+        (nn.PixelNorm(), (2, 3, 3, 4)),
+        (nn.Fade(nn.Sequential(nn.Conv2d(2, 3, 1, **f64), nn.Upsample2d(2)),
+                 nn.Sequential(nn.Upsample2d(2), nn.Conv2d(2, 3, 3, padding=1, **f64)),
+                 alpha=0.3), (2, 3, 2, 2)),
+        (nn.EqualizedLR(nn.Conv2d(2, 3, 3, padding=1, **f64)), (2, 4, 4, 2)),
     ]
 
 

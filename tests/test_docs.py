@@ -30,6 +30,8 @@ PAGES = sorted(DOCS.rglob("*.md")) + [ROOT / "README.md"]
 # the layer pages whose ```python blocks are verbatim quotes of the library
 LAYER_PAGES = ["dense", "conv2d", "conv_transpose2d", "batchnorm", "layer_norm", "leaky_relu",
                "relu", "tanh", "sigmoid", "bce_with_logits", "shape"]
+LAYER_PAGES += ["upsample2d", "avg_pool2d", "pixel_norm", "fade", "equalized_lr",
+                "projection_discriminator"]
 QUOTING_PAGES = [DOCS / "layers" / f"{name}.md" for name in LAYER_PAGES] + [
     DOCS / "gan_math.md", DOCS / "backprop_through_the_backprop.md"]
 QUOTED_SOURCES = ["minigan/functional", "minigan/nn", "minigan/gan"]
@@ -191,7 +193,7 @@ FUNCTIONAL_NAME = re.compile(
     r"^[a-z_][a-z0-9_]*_(forward|backward|grad|input_grad|output_size|running_stats|reference"
     r"|kernels|axes)$"
     r"|^_[a-z][a-z0-9_]*$"
-    r"|^(im2col|col2im|zero_pad|windows|add_windows|padded_size|embed|as_pair)$")
+    r"|^(im2col|col2im|zero_pad|windows|add_windows|padded_size|as_pair)$")
 
 
 def functional_names(page):
@@ -209,10 +211,15 @@ def functional_names(page):
 
 
 def functional_namespace():
+    """Names defined in minigan/functional, and in minigan/nn (whose containers' private
+    helpers, such as the Fade's ``_on_path``, the container pages quote)."""
     names = set(dir(minigan.functional))
-    for path in (ROOT / "minigan" / "functional").glob("*.py"):
-        module = importlib.import_module(f"minigan.functional.{path.stem}")
-        names.update(dir(module))
+    for package in ("functional", "nn"):
+        for path in (ROOT / "minigan" / package).glob("*.py"):
+            module = importlib.import_module(f"minigan.{package}.{path.stem}")
+            names.update(dir(module))
+            names.update(name for value in vars(module).values() if isinstance(value, type)
+                         for name in vars(value))
     return names
 
 
