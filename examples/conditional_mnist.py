@@ -5,13 +5,15 @@
 In a conditional GAN (Mirza & Osindero, 2014) both players see the class label y: the
 generator makes G(z, y) from noise *and* a one-hot label, the discriminator judges
 D(x, y) -- "is this a real image **of class y**?" -- so a generator that draws a 3 when
-asked for a 7 is caught even if the 3 looks perfect. After training we ask for each
-digit 0-9 and check with minigan's shipped MNIST classifier that we got it.
+asked for a 7 is caught even if the 3 looks perfect. We train two conditional GANs -- a
+fully connected one and the convolutional DCGAN with labels, whose discriminator is a
+projection discriminator (Miyato & Koyama, 2018) -- then ask each for every digit 0-9 and
+check with minigan's shipped MNIST classifier that we got it.
 
-Run it as a script (``python examples/conditional_mnist.py [--quick] [--out DIR]``) or
-open it as a notebook (Jupytext / VS Code "percent" cells).
+Run it as a script (``python examples/conditional_mnist.py [--quick] [--out DIR]
+[--model mlp|dcgan|both]``) or open it as a notebook (Jupytext / VS Code "percent" cells).
 
-Figures: samples_by_class.png, curves.png
+Figures: samples_by_class.png, curves.png, samples_by_class_dcgan.png, curves_dcgan.png
 """
 
 # %%
@@ -24,15 +26,20 @@ import numpy as np
 
 import minigan as mg
 
-parser = argparse.ArgumentParser(description="Train a conditional GAN on MNIST.")
+parser = argparse.ArgumentParser(description="Train conditional GANs on MNIST.")
 parser.add_argument("--quick", action="store_true",
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/conditional_mnist",
                     help="folder for figures")
 parser.add_argument("--seed", type=int, default=0)
-parser.add_argument("--epochs", type=int, default=100, help="passes over the training set")
+parser.add_argument("--model", choices=["mlp", "dcgan", "both"], default="both",
+                    help="the MLP conditional GAN, the conditional DCGAN, or both")
+parser.add_argument("--epochs", type=int, default=100,
+                    help="passes over the training set for the MLP")
+parser.add_argument("--dcgan-epochs", type=int, default=20,
+                    help="passes over the training set for the conditional DCGAN")
 parser.add_argument("--steps", type=int, default=None,
-                    help="stop after this many generator steps (default: all the epochs)")
+                    help="stop each model after this many generator steps (default: the epochs)")
 parser.add_argument("--batch-size", type=int, default=64)
 parser.add_argument("--eval-n", type=int, default=2000,
                     help="generated images to score (a multiple of 10: balanced classes)")
@@ -55,53 +62,75 @@ print(f"settings: {vars(args)}")
 images, labels = mg.data.load_mnist("train", path=args.data, download=args.download,
                                     embedded_fallback=True)
 print(f"{len(images)} digits, per class: {np.bincount(labels, minlength=10).tolist()}")
-batches = mg.data.Batches(images, labels, batch_size=args.batch_size, seed=args.seed)
 
 # %% [markdown]
 # ## 2. Networks that take a label
 #
-# ``conditional_generator`` concatenates [z, onehot(y)] (100 + 10 numbers) and feeds an
-# MLP that ends in tanh and a reshape to 28x28x1. ``conditional_discriminator``
-# concatenates [flatten(x), onehot(y)] (784 + 10) and returns one logit. Both are called
-# with two arguments: ``G(z, y)``, ``D(x, y)``. The label is an input, not a parameter:
-# ``D.backward`` returns the gradient for the image only.
+# **MLP.** ``conditional_generator`` concatenates [z, onehot(y)] (100 + 10 numbers) and
+# feeds an MLP that ends in tanh and a reshape to 28x28x1. ``conditional_discriminator``
+# concatenates [flatten(x), onehot(y)] (784 + 10) and returns one logit.
+#
+# **Conditional DCGAN.** ``conditional_dcgan_generator`` is the MNIST DCGAN generator on
+# [z, onehot(y)]: the first Dense projects both to the 7x7x128 map. Its discriminator is a
+# *projection discriminator*: the DCGAN discriminator's convolutions give features h, and
+# D(x, y) = Dense(h) + <E[y], h>, with a learned embedding vector E[y] per class -- the
+# label enters through an inner product with what D sees, not as extra input pixels.
+#
+# All are called with two arguments: ``G(z, y)``, ``D(x, y)``. The label is an input, not a
+# parameter: ``D.backward`` returns the gradient for the image only.
 
 # %%
-rng = mg.backend.default_rng(args.seed)
-G = mg.gan.conditional_generator(latent_dim=100, num_classes=10, rng=rng)
-D = mg.gan.conditional_discriminator(num_classes=10, rng=rng)
-print(f"G: {sum(p.data.size for p in G.parameters()):,} parameters, "
-      f"D: {sum(p.data.size for p in D.parameters()):,} parameters")
+def make_models(name, seed):
+    rng = mg.backend.default_rng(seed)
+    if name == "mlp":
+        return (mg.gan.conditional_generator(latent_dim=100, num_classes=10, rng=rng),
+                mg.gan.conditional_discriminator(num_classes=10, rng=rng))
+    return (mg.gan.conditional_dcgan_generator(latent_dim=100, num_classes=10, rng=rng),
+            mg.gan.conditional_dcgan_discriminator(num_classes=10, rng=rng))
+
+
+models = ["mlp", "dcgan"] if args.model == "both" else [args.model]
+for name in models:
+    G, D = make_models(name, args.seed)
+    print(f"{name}: G {sum(p.data.size for p in G.parameters()):,} parameters, "
+          f"D {sum(p.data.size for p in D.parameters()):,} parameters")
 
 # %% [markdown]
 # ## 3. Training
 #
+# Each model gets its own ``Batches`` with the same seed: the same data order.
 # ``trainer.step(x, y)``: the D step scores real images with their true labels and fakes
 # made for random labels (with those labels); the G step makes fakes for random labels
 # and follows D's gradient through the frozen D.
 
 # %%
-trainer = mg.gan.Trainer(G, D, loss="non-saturating", lr_d=2e-4, lr_g=2e-4,
-                         betas=(0.5, 0.999), real_label=0.9, d_steps=1, seed=args.seed)
-total = args.epochs * len(batches) if args.steps is None else args.steps
-log_every = max(1, total // 20)
-records = []
-started = time.time()
-while trainer.step_count < total:
-    for x, y in batches:
-        stats = trainer.step(x, y)
-        records.append(stats)
-        step = stats["step"]
-        if step % log_every == 0 or step == total:
-            rate = (time.time() - started) / step
-            print(f"step {step:5d}/{total}  epoch {batches.epoch + 1}  "
-                  f"loss_D {stats['loss_d']:.3f}  loss_G {stats['loss_g']:.3f}  "
-                  f"D(x|y) {stats['d_real']:.2f}  D(G(z|y)|y) {stats['d_fake']:.2f}  "
-                  f"{1000 * rate:.0f} ms/step  ETA {rate * (total - step):.0f} s", flush=True)
-        if step >= total:
-            break
-train_seconds = time.time() - started
-print(f"trained {trainer.step_count} steps in {train_seconds:.0f} s")
+def train(name):
+    G, D = make_models(name, args.seed)
+    trainer = mg.gan.Trainer(G, D, loss="non-saturating", lr_d=2e-4, lr_g=2e-4,
+                             betas=(0.5, 0.999), real_label=0.9, d_steps=1, seed=args.seed)
+    batches = mg.data.Batches(images, labels, batch_size=args.batch_size, seed=args.seed)
+    epochs = args.epochs if name == "mlp" else args.dcgan_epochs
+    total = epochs * len(batches) if args.steps is None else args.steps
+    log_every = max(1, total // 20)
+    records = []
+    started = time.time()
+    while trainer.step_count < total:
+        for x, y in batches:
+            stats = trainer.step(x, y)
+            records.append(stats)
+            step = stats["step"]
+            if step % log_every == 0 or step == total:
+                rate = (time.time() - started) / step
+                print(f"{name} step {step:5d}/{total}  loss_D {stats['loss_d']:.3f}  "
+                      f"loss_G {stats['loss_g']:.3f}  D(x|y) {stats['d_real']:.2f}  "
+                      f"D(G(z|y)|y) {stats['d_fake']:.2f}  {1000 * rate:.0f} ms/step  "
+                      f"ETA {rate * (total - step):.0f} s", flush=True)
+            if step >= total:
+                break
+    seconds = time.time() - started
+    print(f"{name}: trained {trainer.step_count} steps in {seconds:.0f} s")
+    return trainer, records, seconds
+
 
 # %% [markdown]
 # ## 4. One row per digit
@@ -111,15 +140,19 @@ print(f"trained {trainer.step_count} steps in {train_seconds:.0f} s")
 # slant, thickness, style), a column shows one handwriting writing ten digits.
 
 # %%
-z_column = mg.backend.default_rng(args.seed + 1).standard_normal((10, 100), dtype="float32")
-z_grid = np.tile(z_column, (10, 1))           # (100, 100): row r, column c -> z_column[c]
-y_grid = np.repeat(np.arange(10), 10)          # (100,): row r asks for digit r
-mg.plots.save_image_grid(trainer.sample(100, z=z_grid, labels=y_grid),
-                         os.path.join(args.out, "samples_by_class.png"), columns=10,
-                         title=f"rows: digits 0-9 requested; columns: same z "
-                               f"({trainer.step_count} steps)")
-mg.plots.plot_training_curves(records, os.path.join(args.out, "curves.png"))
-print(f"wrote {args.out}/samples_by_class.png and {args.out}/curves.png")
+def draw(name, trainer, records):
+    suffix = "" if name == "mlp" else f"_{name}"
+    z_column = mg.backend.default_rng(args.seed + 1).standard_normal((10, 100), dtype="float32")
+    z_grid = np.tile(z_column, (10, 1))        # (100, 100): row r, column c -> z_column[c]
+    y_grid = np.repeat(np.arange(10), 10)       # (100,): row r asks for digit r
+    title = {"mlp": "MLP", "dcgan": "conditional DCGAN"}[name]
+    mg.plots.save_image_grid(trainer.sample(100, z=z_grid, labels=y_grid),
+                             os.path.join(args.out, f"samples_by_class{suffix}.png"), columns=10,
+                             title=f"{title}: rows ask for digits 0-9; columns: same z "
+                                   f"({trainer.step_count} steps)")
+    mg.plots.plot_training_curves(records, os.path.join(args.out, f"curves{suffix}.png"))
+    print(f"wrote {args.out}/samples_by_class{suffix}.png and {args.out}/curves{suffix}.png")
+
 
 # %% [markdown]
 # ## 5. Did we get the digits we asked for?
@@ -131,21 +164,40 @@ print(f"wrote {args.out}/samples_by_class.png and {args.out}/curves.png")
 # examples.
 
 # %%
-eval_rng = mg.backend.default_rng(10_000 + args.seed)
-requested = np.arange(args.eval_n) % 10
-z = eval_rng.standard_normal((args.eval_n, 100), dtype="float32")
-fake = mg.backend.to_numpy(trainer.sample(args.eval_n, z=z, labels=requested))
-_, probabilities = mg.metrics.classifier_outputs(fake)
-predicted = probabilities.argmax(axis=1)
-accuracy = float((predicted == requested).mean())
-per_class = [float((predicted[requested == k] == k).mean()) for k in range(10)]
-print(f"classifier accuracy of generated digits vs requested labels: {accuracy:.3f} "
-      f"({args.eval_n} samples; chance 0.100)")
-print("per requested digit: " + "  ".join(f"{k}: {a:.2f}" for k, a in enumerate(per_class)))
-result = mg.metrics.evaluate_samples(fake)  # against the embedded 5,000 real digits
-print(mg.metrics.format_report(result))
-result.update(conditional_accuracy=accuracy, accuracy_per_class=per_class,
-              steps=trainer.step_count, train_seconds=round(train_seconds, 1),
-              batch_size=args.batch_size, seed=args.seed)
+def score(name, trainer, seconds):
+    eval_rng = mg.backend.default_rng(10_000 + args.seed)
+    requested = np.arange(args.eval_n) % 10
+    z = eval_rng.standard_normal((args.eval_n, 100), dtype="float32")
+    fake = mg.backend.to_numpy(trainer.sample(args.eval_n, z=z, labels=requested))
+    _, probabilities = mg.metrics.classifier_outputs(fake)
+    predicted = probabilities.argmax(axis=1)
+    accuracy = float((predicted == requested).mean())
+    per_class = [float((predicted[requested == k] == k).mean()) for k in range(10)]
+    print(f"{name}: classifier accuracy of generated digits vs requested labels: "
+          f"{accuracy:.3f} ({args.eval_n} samples; chance 0.100)")
+    print("per requested digit: " + "  ".join(f"{k}: {a:.2f}" for k, a in enumerate(per_class)))
+    result = mg.metrics.evaluate_samples(fake)  # against the embedded 5,000 real digits
+    print(mg.metrics.format_report(result))
+    result.update(conditional_accuracy=accuracy, accuracy_per_class=per_class,
+                  steps=trainer.step_count, train_seconds=round(seconds, 1),
+                  batch_size=args.batch_size, seed=args.seed)
+    return result
+
+
+# %% [markdown]
+# ## 6. Both models, side by side
+#
+# Each model trains, draws its grid and is scored. ``results.json`` holds both results under "mlp" and "dcgan".
+
+# %%
+results = {}
+for name in models:
+    trainer, records, seconds = train(name)
+    draw(name, trainer, records)
+    results[name] = score(name, trainer, seconds)
+for name, result in results.items():
+    print(f"{name:6s} accuracy {result['conditional_accuracy']:.3f}  "
+          f"FD {result['frechet_distance']:.1f}  {result['steps']} steps in "
+          f"{result['train_seconds']:.0f} s")
 with open(os.path.join(args.out, "results.json"), "w") as file:
-    json.dump(result, file, indent=2)
+    json.dump(results, file, indent=2)
