@@ -182,3 +182,22 @@ def test_the_replayed_gemms_are_the_steps_gemm_work(n):
         assert step_products._transposed(a) == a_t and step_products._transposed(b) == b_t
     # the six weight gradients cols^T g of the convolutions (the dense layers' x^T g too)
     assert sum(a_t for _, _, a_t, _ in products) >= 6
+
+
+STAGES_SCRIPT = os.path.join(ROOT, "benchmarks", "bench_progressive_stages.py")
+
+
+def test_progressive_stages_smoke(tmp_path):
+    out = tmp_path / "stages.json"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    proc = subprocess.run([sys.executable, STAGES_SCRIPT, "--smoke", "--threads", "1",
+                           "--json", str(out)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "BLAS" in proc.stdout and "/ DCGAN" in proc.stdout, proc.stdout
+    steps = json.loads(out.read_text())["steps"]
+    assert set(steps) == {"DCGAN", "progressive 7x7", "progressive 14x14 fade-in, alpha 0.5",
+                          "progressive 14x14", "progressive 28x28 fade-in, alpha 0.5",
+                          "progressive 28x28"}
+    assert all(s["n"] == 2 and s["median"] > 0 for s in steps.values())

@@ -16,8 +16,12 @@ image layer of the old one run side by side in a ``minigan.nn.Fade``:
 
 At alpha = 1 the old path is not run; a stage's stabilising phase is its new path alone.
 
-The layers, at MNIST scale (one 3x3 convolution per block where ProGAN has two, and
-channel counts that keep a step at 28x28 near the cost of a DCGAN step)::
+The layers, at MNIST scale (one 3x3 convolution per block where ProGAN has two). A step
+at 28x28 still costs about 2.4-2.5 times a DCGAN step on a CPU (batch 64,
+benchmarks/bench_progressive_stages.py): G's last block convolves a 64-channel map at
+28x28 and D's first a 16-channel one, at stride 1, while the DCGAN meets 28x28 only as
+the one-channel image of its stride-2 (transposed) convolutions. A 7x7 step costs a fifth
+of a DCGAN step, a 14x14 one 1.15 times::
 
     G  base        PixelNorm (of z), Dense(latent_dim, 7*7*128), Reshape(7, 7, 128),
                    LeakyReLU(0.2), PixelNorm                         z -> (N, 7, 7, 128)
