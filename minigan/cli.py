@@ -25,8 +25,8 @@ import traceback
 from . import backend, cli_checks, parallel
 from .errors import InputError, MiniganError
 from .gan.models import MODELS
-from .gan.run import TrainingInterrupted
-from .gan.stop_signals import StopSignals, Stopped
+from .app.run import TrainingInterrupted
+from .app.stop_signals import StopSignals, Stopped
 
 LOSSES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan", "wgan-gp"]
 
@@ -82,7 +82,7 @@ def _probability(text):
 
 
 def build_parser():
-    from .gan.run import RunConfig
+    from .app.run import RunConfig
 
     d = RunConfig()
     parser = _Parser(prog="minigan", description="minigan: GANs with handwritten backprop "
@@ -200,7 +200,7 @@ def _threads_option(command):
 
 
 def command_train(args, stop):
-    from .gan.run import train
+    from .app.run import train
 
     config, resume = cli_checks.train_settings(args, args.explicit)
     train(config, resume=resume, overwrite=args.overwrite,
@@ -210,7 +210,7 @@ def command_train(args, stop):
 
 def command_sample(args, stop):
     from .gan.progressive_trainer import growth_note
-    from .gan.run import load_trainer
+    from .app.run import load_trainer
     from .plots import save_image_grid
 
     cli_checks.check_seed(args.seed)
@@ -227,7 +227,7 @@ def command_sample(args, stop):
 
 
 def command_evaluate(args, stop):
-    from .gan.evaluate import evaluate_checkpoint
+    from .app.evaluate import evaluate_checkpoint
     from .metrics import format_report
 
     cli_checks.check_seed(args.seed)

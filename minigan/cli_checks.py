@@ -24,9 +24,9 @@ import os
 
 from .errors import InputError
 from .gan.objectives import OBJECTIVES
-from .gan.config_checks import MAX_SEED, RunConfigError, check_config, training_keys
-from .gan.resume import flag, setting_key
-from .gan.run_dir import checkpoint_run_dir
+from .app.config_checks import MAX_SEED, RunConfigError, check_config, training_keys
+from .app.resume import flag, setting_key
+from .app.run_dir import checkpoint_run_dir
 
 IMAGE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg")
 """The extensions ``sample --out`` may have (what the plots can write)."""
@@ -50,8 +50,8 @@ def _all_actions(parser):
 
 def train_settings(args, explicit):
     """(RunConfig, resume path) for ``minigan train`` from its arguments."""
-    from .gan.restore import RunCheckpoint
-    from .gan.run import RunConfig
+    from .app.restore import RunCheckpoint
+    from .app.run import RunConfig
 
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     given = {key: value for key, value in vars(args).items() if key in fields}

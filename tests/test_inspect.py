@@ -265,7 +265,7 @@ def test_recording_saliency_and_plots_on_the_strict_cupy_like_backend(array_back
 
 
 def test_run_config_refuses_a_negative_inspect_every(tmp_path):
-    from minigan.gan.run import RunConfig, train
+    from minigan.app.run import RunConfig, train
 
     with pytest.raises(ConfigError, match=r"RunConfig.inspect_every: expected an integer >= 0 "
                                           r"\(0: never\), got -2"):

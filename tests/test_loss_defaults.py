@@ -6,8 +6,8 @@ import pytest
 
 import minigan as mg
 from minigan.cli import main
-from minigan.gan.config_checks import config_from_dict
-from minigan.gan.run import LOSS_DEFAULTS, RunConfig
+from minigan.app.config_checks import config_from_dict
+from minigan.app.run import LOSS_DEFAULTS, RunConfig, build_trainer
 
 QUICK = ["--model", "mlp", "--batch-size", "16", "--no-progress", "--evaluate", "0",
          "--epochs", "1", "--max-steps", "1"]
@@ -40,7 +40,7 @@ def test_an_explicit_setting_wins_and_adam_by_name_gets_adams_betas():
 
 
 def test_the_wgan_trainer_uses_rmsprop():
-    trainer = mg.gan.run.build_trainer(RunConfig(loss="wgan", model="mlp"))
+    trainer = build_trainer(RunConfig(loss="wgan", model="mlp"))
     assert isinstance(trainer.opt_d, mg.optim.RMSprop) and trainer.opt_d.lr == 5e-5
     assert trainer.d_steps == 5
 

@@ -25,7 +25,7 @@ import pytest
 from cli_rows import QUIET, assert_refused, run, snapshot, tiny_data
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
-from minigan.gan.run_lock import RunLock
+from minigan.app.run_lock import RunLock
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = ["--model", "mlp", "--batch-size", "50", "--seed", "3", "--checkpoint-every", "1",

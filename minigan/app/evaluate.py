@@ -5,7 +5,7 @@ import numpy
 from .. import backend
 from ..data import load_dataset, to_unit_range
 from ..metrics import evaluate_samples
-from .progressive_trainer import growth_note
+from ..gan.progressive_trainer import growth_note
 from .run import load_trainer, sample_labels
 
 

@@ -45,9 +45,9 @@ from ..data.datasets import SPLITS, find_split, named_dir
 from ..errors import BackendError, ConfigError
 from .config_checks import RunConfigError, check_config
 from .metrics_log import read_metrics, write_metrics
-from .models import build_models
-from .objectives import get_objective
-from .progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_by_d
+from ..gan.models import build_models
+from ..gan.objectives import get_objective
+from ..gan.progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_by_d
 from .restore import RunCheckpoint
 from .resume import (apply_changes, check_changes, differences, record_resume,
                      resume_command, setting_key)
@@ -55,7 +55,7 @@ from .run_pictures import save_epoch_pictures
 from .run_dir import (same_dir, check_out_dir, check_rewind, checkpoint_run_dir, claim,
                       remove_after, remove_run_files)
 from .stop_signals import StopSignals, Stopped
-from .trainer import Trainer
+from ..gan.trainer import Trainer
 
 FIXED_NOISE_SEED = 20160107  # the samples grid uses this noise in every epoch of every run
 

@@ -22,8 +22,8 @@ import numbers
 
 from ..data.datasets import DATASETS, MAX_IMAGES
 from ..errors import ConfigError, InputError
-from .models import MODELS
-from .objectives import OBJECTIVES
+from ..gan.models import MODELS
+from ..gan.objectives import OBJECTIVES
 
 MAX_SEED = 2**63 - 1
 """Seeds are stored in checkpoints as int64."""

@@ -4,7 +4,7 @@ training curves and, for a growing generator, the same z at the end of every sta
 import os
 
 from ..plots import plot_training_curves, save_growth_figure, save_image_grid
-from .progressive_trainer import ProgressiveTrainer
+from ..gan.progressive_trainer import ProgressiveTrainer
 
 STAGES_FIGURE = os.path.join("samples", "stages.png")
 
