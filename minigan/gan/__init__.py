@@ -1,4 +1,5 @@
-"""GANs on minigan's layers: models, objectives, the trainer and training runs."""
+"""GANs on minigan's layers: models, objectives, the trainer, penalties and techniques,
+progressive growing and the 1-D lab. Training runs on disk are ``minigan.app``."""
 
 from .models import (
     MODELS,

@@ -1,0 +1,51 @@
+"""Modules that moved keep their old names: code written against ``minigan.gan.run``
+and the other run modules gets the very same modules and objects."""
+
+import importlib
+
+import pytest
+
+import minigan.app.config_checks
+import minigan.app.evaluate
+import minigan.app.resume
+import minigan.app.run
+import minigan.app.run_dir
+
+MOVED = {
+    "minigan.gan.run": minigan.app.run,
+    "minigan.gan.evaluate": minigan.app.evaluate,
+    "minigan.gan.config_checks": minigan.app.config_checks,
+    "minigan.gan.resume": minigan.app.resume,
+    "minigan.gan.run_dir": minigan.app.run_dir,
+}
+
+
+@pytest.mark.parametrize("old", sorted(MOVED))
+def test_an_old_module_name_is_the_moved_module(old):
+    assert importlib.import_module(old) is MOVED[old]
+
+
+def test_the_documented_old_names_are_the_same_objects():
+    from minigan.gan.config_checks import RunConfigError
+    from minigan.gan.evaluate import evaluate_checkpoint, evaluate_trainer, generate
+    from minigan.gan.resume import ResumeError
+    from minigan.gan.run import LOSS_DEFAULTS, RunConfig, TrainingInterrupted, load_trainer, train
+    from minigan.gan.run_dir import RunDirectoryError
+
+    app = minigan.app
+    assert RunConfig is app.run.RunConfig and train is app.run.train
+    assert LOSS_DEFAULTS is app.run.LOSS_DEFAULTS and load_trainer is app.run.load_trainer
+    assert TrainingInterrupted is app.run.TrainingInterrupted
+    assert evaluate_checkpoint is app.evaluate.evaluate_checkpoint
+    assert evaluate_trainer is app.evaluate.evaluate_trainer and generate is app.evaluate.generate
+    assert RunConfigError is app.config_checks.RunConfigError
+    assert ResumeError is app.resume.ResumeError
+    assert RunDirectoryError is app.run_dir.RunDirectoryError
+    assert RunConfig().loss == "non-saturating" and LOSS_DEFAULTS["wgan"]["d_steps"] == 5
+
+
+def test_the_old_package_attribute_reaches_the_moved_module():
+    import minigan as mg
+    import minigan.gan.run  # noqa: F401  (the import sets the package attribute)
+
+    assert mg.gan.run is minigan.app.run
