@@ -118,7 +118,7 @@ def test_bad_arguments_end_in_one_line_and_change_nothing(row, tiny_run, tmp_pat
             raise AssertionError("data was loaded before the arguments were checked")
 
         monkeypatch.setattr("minigan.app.run.load_dataset", no_loading)
-        monkeypatch.setattr("minigan.app.evaluate.load_dataset", no_loading)
+        monkeypatch.setattr("minigan.app.scoring.load_dataset", no_loading)
     assert_refused(argv, capsys, tmp_path, status, pattern)
 
 

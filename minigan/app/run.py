@@ -52,6 +52,7 @@ from .restore import RunCheckpoint
 from .resume import (apply_changes, check_changes, differences, record_resume,
                      resume_command, setting_key)
 from .run_pictures import save_epoch_pictures
+from .scoring import evaluate_trainer, sample_labels
 from .run_dir import (same_dir, check_out_dir, check_rewind, checkpoint_run_dir, claim,
                       remove_after, remove_run_files)
 from .stop_signals import StopSignals, Stopped
@@ -159,13 +160,6 @@ def fixed_noise(trainer, n):
     dtype = trainer.G.parameters()[0].dtype
     return backend.default_rng(FIXED_NOISE_SEED).standard_normal((n, trainer.latent_dim),
                                                                  dtype=dtype)
-
-
-def sample_labels(trainer, n):
-    """Class labels 0..9 in rows for conditional models, None otherwise."""
-    if not hasattr(trainer.G, "num_classes"):
-        return None
-    return backend.xp.arange(n) % trainer.G.num_classes
 
 
 @notice_once()   # the training and the test split: one notice about the embedded sample
@@ -349,7 +343,6 @@ def _step(trainer, x, y, config, run_dir):
 
 def _final_report(trainer, config, seconds, run_dir, log):
     """The quality numbers at the end of a run, printed and kept in summary.json."""
-    from .evaluate import evaluate_trainer  # evaluate imports this module
     from ..metrics import format_report
 
     result = evaluate_trainer(trainer, config, n=config.evaluate)
