@@ -104,7 +104,7 @@ def build_parser():
     train.add_argument("--r1", type=_non_negative_float, default=d.r1, metavar="GAMMA",
                        help="R1 penalty gamma/2 mean ||grad_x D(real)||^2 for the BCE losses "
                             "(0: none); D becomes the LayerNorm critic")
-    # None: the loss's default (minigan.gan.run.LOSS_DEFAULTS, each loss's paper's)
+    # None: the loss's default (minigan.app.run.LOSS_DEFAULTS, each loss's paper's)
     train.add_argument("--optimizer", choices=["adam", "rmsprop"], default=None,
                        help="default adam (wgan: rmsprop)")
     train.add_argument("--lr-d", type=_non_negative_float, default=None,

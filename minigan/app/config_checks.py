@@ -13,7 +13,7 @@ happens before the data is loaded.
 
 ``FREE_KEYS`` are the settings a resumed run may change without asking; every other
 field of ``RunConfig``, including any added later, changes the training itself and is
-compared with the checkpoint's (``minigan.gan.resume``).
+compared with the checkpoint's (``minigan.app.resume``).
 """
 
 import dataclasses
