@@ -23,6 +23,9 @@ from .errors import (
 
 __version__ = "0.1.0"
 
+# DCGAN's whole-model initialisation lives with the models; its old name stays
+init.dcgan_init_ = gan.dcgan_init_
+
 _ON_FIRST_USE = ("plots", "inspect_plots")
 
 

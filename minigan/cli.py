@@ -24,7 +24,7 @@ import traceback
 
 from . import backend, cli_checks, parallel
 from .errors import InputError, MiniganError
-from .gan.models import MODELS
+from .gan.model_names import MODELS
 from .app.run import TrainingInterrupted
 from .app.stop_signals import StopSignals, Stopped
 

@@ -112,7 +112,7 @@ def test_the_mnist_critic_at_small_size(name, n):
     """dcgan_critic's layers, at 12x12 instead of 28x28 (its parameters ~ N(0, 0.02))."""
     rng = mg.backend.default_rng(n)
     kw = {"dtype": "float64", "rng": rng}
-    D = mg.init.dcgan_init_(mg.nn.Sequential(
+    D = mg.gan.dcgan_init_(mg.nn.Sequential(
         mg.nn.Conv2d(1, 8, 5, stride=2, padding=2, **kw), mg.nn.LeakyReLU(0.2),
         mg.nn.Conv2d(8, 16, 5, stride=2, padding=2, **kw), mg.nn.LayerNorm((3, 3, 16),
                                                                            dtype="float64"),

@@ -22,7 +22,7 @@ import numbers
 
 from ..data.datasets import DATASETS, MAX_IMAGES
 from ..errors import ConfigError, InputError
-from ..gan.models import MODELS
+from ..gan.model_names import MODELS
 from ..gan.objectives import OBJECTIVES
 
 MAX_SEED = 2**63 - 1

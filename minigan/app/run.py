@@ -45,7 +45,7 @@ from ..data.datasets import SPLITS, find_split, named_dir
 from ..errors import BackendError, ConfigError
 from .config_checks import RunConfigError, check_config
 from .metrics_log import read_metrics, write_metrics
-from ..gan.models import build_models
+from ..gan.model_names import build_models
 from ..gan.objectives import get_objective
 from ..gan.progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_by_d
 from .restore import RunCheckpoint

@@ -2,8 +2,6 @@
 progressive growing and the 1-D lab. Training runs on disk are ``minigan.app``."""
 
 from .models import (
-    MODELS,
-    build_models,
     conditional_discriminator,
     conditional_generator,
     dcgan_critic,
@@ -13,7 +11,9 @@ from .models import (
     mlp_generator,
 )
 from .conditional_dcgan import conditional_dcgan_discriminator, conditional_dcgan_generator
+from .dcgan_init import dcgan_init_
 from .growth import GrowthSchedule
+from .model_names import MODELS, build_models
 from .objectives import OBJECTIVES, Objective, get_objective
 from .penalties import double_backprop, gradient_penalty, input_gradient, r1_penalty
 from .progressive import ProgressiveDiscriminator, ProgressiveGenerator

@@ -1,7 +1,9 @@
-"""Modules that moved keep their old names: code written against ``minigan.gan.run``
-and the other run modules gets the very same modules and objects."""
+"""What moved keeps its old name: code written against ``minigan.gan.run`` and the other
+run modules, or ``minigan.init.dcgan_init_``, gets the very same modules and objects."""
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -49,3 +51,24 @@ def test_the_old_package_attribute_reaches_the_moved_module():
     import minigan.gan.run  # noqa: F401  (the import sets the package attribute)
 
     assert mg.gan.run is minigan.app.run
+
+
+def test_old_names_import_first_thing_in_a_fresh_interpreter():
+    script = ("from minigan.gan.run import RunConfig, train\n"
+              "from minigan.init import dcgan_init_\n"
+              "import minigan.app.run, minigan.gan\n"
+              "assert RunConfig is minigan.app.run.RunConfig and train is minigan.app.run.train\n"
+              "assert dcgan_init_ is minigan.gan.dcgan_init_\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_dcgan_init_keeps_its_old_name():
+    import minigan as mg
+    from minigan.gan.dcgan_init import dcgan_init_
+
+    assert mg.init.dcgan_init_ is dcgan_init_ and mg.gan.dcgan_init_ is dcgan_init_
+    layer = dcgan_init_(mg.nn.Dense(300, 200, dtype="float64"), rng=mg.backend.default_rng(0))
+    assert abs(float(layer.weight.data.std()) - 0.02) < 0.001
+    assert not layer.bias.data.any()
