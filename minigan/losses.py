@@ -3,7 +3,7 @@
 from . import backend
 from . import functional as F
 from .errors import ConfigError, DTypeError, ShapeError, StateError
-from .nn.checks import check_finite, check_floating
+from .checks import check_finite, check_floating
 
 
 class _Loss:

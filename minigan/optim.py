@@ -14,7 +14,7 @@ import math
 
 from . import backend, engine
 from .errors import ConfigError, StateError
-from .nn.checks import finite_number
+from .checks import finite_number
 from .nn.parameter import Parameter
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import backend
 from ..errors import ConfigError, DTypeError, ShapeError, StateError
-from ..nn.checks import SUPPORTED_FLOATS, check_finite, is_int
+from ..checks import SUPPORTED_FLOATS, check_finite, is_int
 
 __all__ = ["Batches", "to_unit_range"]
 

@@ -19,7 +19,7 @@ conditional and unconditional models can be compared directly.
 """
 
 from ..nn import Dense, ProjectionDiscriminator, Sequential, SpectralNorm
-from ..nn.checks import float_dtype, positive_int
+from ..checks import float_dtype, positive_int
 from ..nn.concat import LabelConditioned
 from .dcgan_init import dcgan_init_
 from .models import _flag, _num_classes, dcgan_discriminator, dcgan_generator

@@ -14,7 +14,7 @@ resumed at any step, mid-fade included, continues exactly.
 """
 
 from ..errors import StateError
-from ..nn.checks import is_int, positive_int
+from ..checks import is_int, positive_int
 
 
 class GrowthSchedule:

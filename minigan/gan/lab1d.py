@@ -37,7 +37,7 @@ from .. import backend
 from .. import functional as F
 from ..errors import ConfigError
 from ..nn import Dense, LeakyReLU, Sequential
-from ..nn.checks import check_floating, finite_number, float_dtype, is_int, positive_int
+from ..checks import check_floating, finite_number, float_dtype, is_int, positive_int
 from .lab1d_theory import (  # noqa: F401 (re-exported: the lab's theory lives there)
     JSD_MAX,
     V_OPTIMUM,

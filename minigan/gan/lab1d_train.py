@@ -18,7 +18,7 @@ import numpy
 
 from .. import backend
 from ..errors import ConfigError
-from ..nn.checks import finite_number, is_int, positive_int
+from ..checks import finite_number, is_int, positive_int
 from ..nn.module import Module
 from ..optim import Adam
 from .lab1d import (

@@ -40,8 +40,8 @@ from ..nn import (
     SpectralNorm,
     Tanh,
 )
-from ..nn.checks import float_dtype
-from ..nn.checks import is_int, positive_int
+from ..checks import float_dtype
+from ..checks import is_int, positive_int
 from ..nn.concat import LabelConditioned
 from .dcgan_init import dcgan_init_
 

@@ -46,7 +46,7 @@ import numbers
 from .. import backend
 from .. import functional as F
 from ..errors import ConfigError
-from ..nn.checks import check_floating
+from ..checks import check_floating
 
 
 class Objective:

@@ -33,7 +33,7 @@ import dataclasses
 
 from .. import backend
 from ..errors import ShapeError
-from ..nn.checks import check_finite, check_floating, finite_number
+from ..checks import check_finite, check_floating, finite_number
 from ..nn.second_order import layer_paths
 
 

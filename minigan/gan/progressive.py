@@ -45,7 +45,7 @@ from .. import backend
 from ..errors import ConfigError, MiniganError, ShapeError
 from ..nn import (AvgPool2d, Conv2d, Dense, EqualizedLR, Fade, Flatten, LeakyReLU,
                   MinibatchStdDev, PixelNorm, Reshape, Sequential, Tanh, Upsample2d)
-from ..nn.checks import check_array, finite_number, float_dtype, is_int, positive_int
+from ..checks import check_array, finite_number, float_dtype, is_int, positive_int
 from ..nn.equalized_lr import fan_in
 from ..nn.module import Module
 

@@ -33,7 +33,7 @@ import math
 
 from .. import backend, engine
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, StateError
-from ..nn.checks import check_finite, check_floating, finite_number, is_int, positive_int
+from ..checks import check_finite, check_floating, finite_number, is_int, positive_int
 from ..nn.minibatch_stddev import MinibatchStdDev
 from ..nn.second_order import layer_paths
 from ..optim import make_optimizer

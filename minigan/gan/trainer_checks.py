@@ -2,7 +2,7 @@
 argument, what it expected and what it got."""
 
 from ..errors import ConfigError
-from ..nn.checks import finite_number, is_int
+from ..checks import finite_number, is_int
 from ..nn.module import Module
 from .objectives import get_objective
 

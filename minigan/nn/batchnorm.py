@@ -10,7 +10,7 @@ batch variance in ``running_var``. Eval: normalise with the running statistics.
 from .. import functional as F
 from .. import init
 from ..errors import ConfigError, ShapeError
-from .checks import (check_array, check_dtype_matches, check_features, finite_number,
+from ..checks import (check_array, check_dtype_matches, check_features, finite_number,
                      float_dtype, positive_int)
 from .module import Module
 from .parameter import Parameter

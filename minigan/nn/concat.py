@@ -15,7 +15,7 @@ import math
 
 from .. import backend
 from ..errors import ConfigError, ShapeError, StateError
-from .checks import check_array, is_int
+from ..checks import check_array, is_int
 from .labels import Labelled
 from .module import Module
 

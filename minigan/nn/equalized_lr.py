@@ -6,7 +6,7 @@ import math
 from .. import backend
 from .. import functional as F
 from ..errors import ConfigError, MiniganError
-from .checks import finite_number
+from ..checks import finite_number
 from .conv import Conv2d
 from .dense import Dense
 from .module import Module

@@ -3,7 +3,7 @@
 
 from .. import functional as F
 from ..errors import ShapeError
-from .checks import check_array, finite_number, positive_int
+from ..checks import check_array, finite_number, positive_int
 from .module import Module
 
 LAYOUT = "(N, F) or (N, H, W, C) NHWC"

@@ -23,7 +23,7 @@ Both validate types, dtypes (float32 or float64), shapes and empty batches.
 
 from .. import backend
 from ..errors import ShapeError, StateError
-from .checks import all_finite, dtype_problem, non_finite_error
+from ..checks import all_finite, dtype_problem, non_finite_error
 from .parameter import Parameter
 
 

@@ -3,7 +3,7 @@
 
 from .. import functional as F
 from ..errors import ShapeError
-from .checks import check_array, finite_number
+from ..checks import check_array, finite_number
 from .module import Module
 
 LAYOUT = "(N, H, W, C) NHWC or (N, F)"

@@ -4,7 +4,7 @@ minigan/functional/projection.py."""
 
 from .. import functional as F
 from ..errors import ConfigError, MiniganError, ShapeError
-from .checks import is_int
+from ..checks import is_int
 from .dense import Dense
 from .labels import Labelled
 from .module import Module

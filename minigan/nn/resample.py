@@ -4,7 +4,7 @@ in minigan/functional/upsample.py and pooling.py."""
 
 from .. import functional as F
 from ..errors import ShapeError
-from .checks import check_array, pair
+from ..checks import check_array, pair
 from .module import Module
 
 LAYOUT = "(N, H, W, C) NHWC"

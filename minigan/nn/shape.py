@@ -3,7 +3,7 @@
 import math
 
 from ..errors import ConfigError, ShapeError
-from .checks import check_array, is_int
+from ..checks import check_array, is_int
 from .module import Module
 
 

@@ -5,7 +5,7 @@ from .. import backend
 from .. import functional as F
 from ..errors import ConfigError, MiniganError
 from ..functional.spectral_norm import as_matrix, from_matrix, normalize
-from .checks import finite_number, is_int
+from ..checks import finite_number, is_int
 from .conv import Conv2d
 from .dense import Dense
 from .module import Module

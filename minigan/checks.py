@@ -4,8 +4,8 @@ message names the layer or function, what it expected and what it got."""
 import math
 import numbers
 
-from .. import backend
-from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError
+from . import backend
+from .errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 
 SUPPORTED_FLOATS = ("float32", "float64")
 """The dtypes minigan computes in (float16 is refused: too coarse for the handwritten
