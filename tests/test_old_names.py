@@ -64,6 +64,15 @@ def test_old_names_import_first_thing_in_a_fresh_interpreter():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_the_checks_keep_their_old_module_name():
+    import minigan.checks
+    import minigan.nn.checks
+
+    assert minigan.nn.checks is minigan.checks
+    from minigan.nn.checks import finite_number
+    assert finite_number is minigan.checks.finite_number
+
+
 def test_dcgan_init_keeps_its_old_name():
     import minigan as mg
     from minigan.gan.dcgan_init import dcgan_init_

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import minigan as mg
-import minigan.nn.checks as checks
+import minigan.checks as checks
 import minigan.nn.module as module
 from minigan.data import Batches
 from minigan.errors import ConfigError, DTypeError, NonFiniteError, ShapeError
