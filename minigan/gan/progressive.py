@@ -106,7 +106,7 @@ class _Growing(Module):
             raise ShapeError(f"{self._where()}: expected an input {self._layout()} at this "
                              f"stage, got shape {tuple(x.shape)}")
         try:
-            y = self._networks[self._stage].forward(x)
+            y = self._networks[self._stage].run_forward(x)
         except MiniganError as error:
             raise type(error)(f"{self._where()}: {error}") from None
         return self._remember(y, self._stage)  # the stage, not its network: a Module kept
@@ -116,7 +116,7 @@ class _Growing(Module):
         """Through the network that ran the last forward (its stage and alpha)."""
         stage = self._take_cache(gy)
         try:
-            return self._networks[stage].backward(gy, need_input_grad)
+            return self._networks[stage].run_backward(gy, need_input_grad)
         except MiniganError as error:
             raise type(error)(f"{self._where()}: {error}") from None
 
