@@ -10,13 +10,12 @@ Autograd hides the backward pass; minigan writes it out, and this module *record
     record.generator_gradient                     # dLoss/dG(z): what reaches G, (N, 28, 28, 1)
     record.g_path()                               # dLoss/dlogit -> D layers -> dLoss/dG(z) -> G
 
-How: ``Recorder`` puts a wrapper around ``forward`` and ``backward`` of every layer of
-G and D (an instance attribute that shadows the class method; removed on exit) and of
-the two networks themselves. A wrapper calls the real method with the same arguments and
-returns its result untouched; it only copies what went in or came out to the host
-(``backend.to_numpy``). So a recorded step updates the weights bit for bit as an
-unrecorded one. The phases are read from the order of the network calls in
-``Trainer.step``::
+How: ``Recorder`` registers a forward and a backward hook (``minigan.nn.hooks``) on
+every layer of G and D and on the two networks themselves, and removes them on exit. A
+hook only copies what came out of a module, or the gradients around it, to the host
+(``backend.to_numpy``), so a recorded step updates the weights bit for bit as an
+unrecorded one. Each record is labelled with the phase the trainer names while its
+networks run (``trainer.phase``, ``trainer.d_step_index``; see ``minigan.gan.trainer``)::
 
     D step k:  G.forward                        -> phase "d_fake" (G's forward only)
                D.forward, D.backward (real)     -> phase "d_real"
@@ -36,7 +35,9 @@ G step would receive under an objective, without changing anything.
 
 Supported: ``Sequential`` networks and ``LabelConditioned`` ones (their inner network's
 layers are recorded; names "net.0", ...). Not supported: the feature-matching G step
-(it runs a slice of D, not D itself) -- ``inspect_step`` refuses it with a ConfigError.
+(it runs a slice of D, not D itself) -- ``inspect_step`` refuses it with a ConfigError,
+and the gradient penalties (their passes through D take paths of their own, where no
+hook fires).
 Plots of a record: ``minigan.inspect_plots``.
 """
 
@@ -127,29 +128,25 @@ class _Call:
 
     def __init__(self, network, kind):
         self.network, self.kind = network, kind
-        self.layers = []          # LayerCall objects created or completed inside
         self.output = self.grad_output = self.grad_input = None
         self.labels = None        # a conditional network's labels (host copy)
 
 
 class StepRecord:
-    """What ``Recorder`` saw during one ``Trainer.step``: network calls with their phases."""
+    """What ``Recorder`` saw during one ``Trainer.step``: network calls and layer calls,
+    each with its phase."""
 
-    def __init__(self, calls, stats=None):
+    def __init__(self, calls, layer_calls, stats=None):
         self.stats = stats
-        self.calls = calls        # list of (phase, d_step, _Call), in call order
+        self.calls = calls              # list of (phase, d_step, _Call), in call order
+        self.layer_calls = layer_calls  # list of LayerCall, in forward order
 
     def layers(self, phase, network, d_step=0):
         """The LayerCall objects of ``network`` ("G"/"D") in ``phase``, in forward order."""
         _check_phase(phase)
-        seen, result = set(), []
-        for p, k, call in self.calls:
-            if p == phase and call.network == network and (phase == "g" or k == d_step):
-                for layer in call.layers:
-                    if id(layer) not in seen:
-                        seen.add(id(layer))
-                        result.append(layer)
-        return result
+        return [layer for layer in self.layer_calls
+                if layer.phase == phase and layer.network == network
+                and (phase == "g" or layer.d_step == d_step)]
 
     def network_call(self, phase, network, kind, d_step=0):
         """The network-level call ("forward"/"backward") of ``network`` in ``phase``."""
@@ -211,147 +208,86 @@ class StepRecord:
 
 
 class Recorder:
-    """Context manager recording every layer of G and D while a step runs.
+    """Context manager recording every layer of a trainer's G and D while a step runs.
 
-    ``with Recorder(trainer.G, trainer.D) as recorder: stats = trainer.step(real)``, then
+    ``with Recorder(trainer) as recorder: stats = trainer.step(real)``, then
     ``recorder.record(stats)`` gives the StepRecord. ``keep_arrays=False`` keeps the
     summary numbers only (the network-level tensors keep their arrays in any case).
     """
 
-    def __init__(self, G, D, keep_arrays=True):
-        for name, model in (("G", G), ("D", D)):
+    def __init__(self, trainer, keep_arrays=True):
+        for name in ("G", "D"):
+            model = getattr(trainer, name, None)
             if not isinstance(model, Module):
-                raise ConfigError(f"Recorder: {name} must be a minigan Module, got "
-                                  f"{type(model).__name__}")
-        self.networks = {"G": G, "D": D}
+                raise ConfigError(f"Recorder: the trainer's {name} must be a minigan Module, "
+                                  f"got {type(model).__name__}")
+        self.trainer = trainer
+        self.networks = {"G": trainer.G, "D": trainer.D}
         self.keep_arrays = keep_arrays
-        self._patched = []        # (module, attribute, previous instance value or None)
-        self._calls = []
-        self._active = None       # the network-level call running now
+        self._handles = []
+        self._calls = []          # (phase, d_step, _Call) of the networks, in call order
+        self._layer_calls = []    # LayerCall of the layers, in forward order
 
-    # -- installing and removing the wrappers --------------------------------
+    # -- registering and removing the hooks ----------------------------------
     def __enter__(self):
-        try:
-            for network, model in self.networks.items():
-                self._wrap_network(network, model)
-                for name, layer in _leaves(model):
-                    self._wrap_layer(network, name, layer)
-        except BaseException:
-            self._restore()
-            raise
+        for network, model in self.networks.items():
+            self._watch_network(network, model)
+            for name, layer in _leaves(model):
+                self._watch_layer(network, name, layer)
         return self
 
     def __exit__(self, *exc):
-        self._restore()
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
         return False
 
-    def _restore(self):
-        for module, attribute, previous in reversed(self._patched):
-            if previous is None:
-                vars(module).pop(attribute, None)
-            else:
-                setattr(module, attribute, previous)
-        self._patched = []
+    def _phase(self):
+        """(phase, D step) as the trainer names them now; the G step has no D step."""
+        phase = self.trainer.phase
+        return phase, (None if phase == "g" else self.trainer.d_step_index)
 
-    def _patch(self, module, attribute, wrapper):
-        self._patched.append((module, attribute, vars(module).get(attribute)))
-        setattr(module, attribute, wrapper)
+    def _watch_network(self, network, model):
+        def forward_hook(module, inputs, output):
+            call = _Call(network, "forward")
+            if len(inputs) > 1:   # LabelConditioned: forward(x, labels)
+                call.labels = numpy.array(backend.to_numpy(inputs[1]), copy=True)
+            call.output = Tensor.of(output)
+            self._calls.append((*self._phase(), call))
 
-    def _wrap_network(self, network, model):
-        forward, backward = model.forward, model.backward
+        def backward_hook(module, grad_input, grad_output):
+            call = _Call(network, "backward")
+            call.grad_output = Tensor.of(grad_output)
+            call.grad_input = None if grad_input is None else Tensor.of(grad_input)
+            self._calls.append((*self._phase(), call))
 
-        def network_forward(*args, **kwargs):
-            call = self._begin(network, "forward")
-            if len(args) > 1:     # LabelConditioned: forward(x, labels)
-                call.labels = numpy.array(backend.to_numpy(args[1]), copy=True)
-            try:
-                y = forward(*args, **kwargs)
-            finally:
-                self._active = None
-            call.output = Tensor.of(y)
-            return y
+        self._handles += [model.register_forward_hook(forward_hook),
+                          model.register_backward_hook(backward_hook)]
 
-        def network_backward(gy, *args, **kwargs):
-            call = self._begin(network, "backward")
-            call.grad_output = Tensor.of(gy)
-            try:
-                gx = backward(gy, *args, **kwargs)
-            finally:
-                self._active = None
-            call.grad_input = None if gx is None else Tensor.of(gx)
-            return gx
+    def _watch_layer(self, network, name, layer):
+        pending = []              # this layer's forward still waiting for its backward
 
-        self._patch(model, "forward", network_forward)
-        self._patch(model, "backward", network_backward)
-
-    def _begin(self, network, kind):
-        if self._active is not None:
-            raise StateError(f"Recorder: {network}.{kind} was called inside "
-                             f"{self._active.network}.{self._active.kind}; the recorder "
-                             "expects G and D to be called one after the other")
-        self._active = _Call(network, kind)
-        self._calls.append(self._active)
-        return self._active
-
-    def _wrap_layer(self, network, name, layer):
-        forward, backward = layer.forward, layer.backward
-        pending = []              # this layer's forwards still waiting for their backward
-
-        def layer_forward(*args, **kwargs):
-            y = forward(*args, **kwargs)
-            entry = LayerCall(phase=None, network=network, name=name, layer=_one_line(layer),
-                              d_step=None, output=Tensor.of(y, self.keep_arrays))
+        def forward_hook(module, inputs, output):
+            phase, d_step = self._phase()
+            entry = LayerCall(phase=phase, network=network, name=name, layer=_one_line(layer),
+                              d_step=d_step, output=Tensor.of(output, self.keep_arrays))
             pending[:] = [entry]  # a module keeps one forward's cache: the last one
-            self._note(entry, network, name)
-            return y
+            self._layer_calls.append(entry)
 
-        def layer_backward(gy, *args, **kwargs):
-            grad_output = Tensor.of(gy, self.keep_arrays)  # before: backward never changes gy
-            gx = backward(gy, *args, **kwargs)
+        def backward_hook(module, grad_input, grad_output):
             if pending:
                 entry = pending.pop()
-                entry.grad_output = grad_output
-                entry.grad_input = None if gx is None else Tensor.of(gx, self.keep_arrays)
-                self._note(entry, network, name)
-            return gx
+                entry.grad_output = Tensor.of(grad_output, self.keep_arrays)
+                entry.grad_input = (None if grad_input is None
+                                    else Tensor.of(grad_input, self.keep_arrays))
 
-        self._patch(layer, "forward", layer_forward)
-        self._patch(layer, "backward", layer_backward)
-
-    def _note(self, entry, network, name):
-        if self._active is None or self._active.network != network:
-            raise StateError(f"Recorder: layer {network}[{name}] ran outside a call of "
-                             f"{network} itself (e.g. a slice of it, as feature matching "
-                             "does); such steps cannot be recorded")
-        if entry not in self._active.layers:
-            self._active.layers.append(entry)
+        self._handles += [layer.register_forward_hook(forward_hook),
+                          layer.register_backward_hook(backward_hook)]
 
     # -- the record ----------------------------------------------------------
     def record(self, stats=None):
-        """The StepRecord of the calls seen so far, phases assigned (see module doc)."""
-        segments = []             # each starts at a G.forward
-        for call in self._calls:
-            if call.network == "G" and call.kind == "forward" or not segments:
-                segments.append([])
-            segments[-1].append(call)
-        tagged, d_step = [], 0
-        for segment in segments:
-            is_g_step = any(c.network == "G" and c.kind == "backward" for c in segment)
-            d_forwards = 0
-            for call in segment:
-                if is_g_step:
-                    phase, k = "g", None
-                elif call.network == "G":
-                    phase, k = "d_fake", d_step
-                else:
-                    d_forwards += call.kind == "forward"
-                    phase, k = ("d_real" if d_forwards <= 1 else "d_fake"), d_step
-                for layer in call.layers:
-                    layer.phase, layer.d_step = phase, k
-                tagged.append((phase, k, call))
-            if not is_g_step:
-                d_step += 1
-        return StepRecord(tagged, stats)
+        """The StepRecord of the calls seen so far."""
+        return StepRecord(list(self._calls), list(self._layer_calls), stats)
 
 
 def inspect_step(trainer, real, labels=None, keep_arrays=True):
@@ -365,7 +301,7 @@ def inspect_step(trainer, real, labels=None, keep_arrays=True):
         raise ConfigError("inspect_step: a gradient penalty runs D's layers on a path of "
                           "their own (minigan.nn.second_order), which the recorder cannot "
                           "follow; expected a trainer without r1 or the 'wgan-gp' objective")
-    recorder = Recorder(trainer.G, trainer.D, keep_arrays=keep_arrays)
+    recorder = Recorder(trainer, keep_arrays=keep_arrays)
     with recorder:
         stats = trainer.step(real, labels)
     return recorder.record(stats)
