@@ -23,10 +23,10 @@ import sys
 import traceback
 
 from . import backend, cli_checks, parallel
+from .app.run import TrainingInterrupted
+from .app.stop_signals import Stopped, StopSignals
 from .errors import InputError, MiniganError
 from .gan.model_names import MODELS
-from .app.run import TrainingInterrupted
-from .app.stop_signals import StopSignals, Stopped
 
 LOSSES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan", "wgan-gp"]
 
@@ -209,8 +209,8 @@ def command_train(args, stop):
 
 
 def command_sample(args, stop):
-    from .gan.progressive_trainer import growth_note
     from .app.run import load_trainer
+    from .gan.progressive_trainer import growth_note
     from .plots import save_image_grid
 
     cli_checks.check_seed(args.seed)

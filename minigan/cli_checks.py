@@ -22,11 +22,11 @@ import argparse
 import dataclasses
 import os
 
-from .errors import InputError
-from .gan.objectives import OBJECTIVES
 from .app.config_checks import MAX_SEED, RunConfigError, check_config, training_keys
 from .app.resume import flag, setting_key
 from .app.run_dir import checkpoint_run_dir
+from .errors import InputError
+from .gan.objectives import OBJECTIVES
 
 IMAGE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg")
 """The extensions ``sample --out`` may have (what the plots can write)."""

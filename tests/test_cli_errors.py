@@ -15,8 +15,8 @@ import os
 
 import numpy as np
 import pytest
-
 from cli_rows import QUIET, assert_refused, run, tiny_data
+
 from minigan.atomic import atomic_write
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
@@ -71,8 +71,8 @@ ROWS = [
      r"--checkpoint-every: expected an integer >= 0 \(0: no numbered copies\), got -1", True),
     ("--lr-d inf", ["train", "--lr-d", "inf"], 2,
      r"--lr-d: expected a finite number >= 0, got inf", True),
-    ("--beta1 1", ["train", "--beta1", "1"], 2, r"--beta1: expected a number in \[0, 1\), got 1\.0",
-     True),
+    ("--beta1 1", ["train", "--beta1", "1"], 2,
+     r"--beta1: expected a number in \[0, 1\), got 1\.0", True),
     ("spectral norm on the progressive model", ["train", "--model", "progressive",
                                                  "--spectral-norm"], 2,
      r"--spectral-norm is offered for every model but 'progressive' \(which offers "

@@ -40,10 +40,12 @@ def torch_critic(D, h, leaves):
         if isinstance(layer, mg.nn.Dense):
             h = h @ leaves[layer.weight] + (0 if layer.bias is None else leaves[layer.bias])
         elif isinstance(layer, mg.nn.Conv2d):
-            h = nhwc(TF.conv2d(nchw(h), leaves[layer.weight].permute(3, 2, 0, 1).contiguous(), bias(layer),
-                               stride=layer.stride, padding=layer.padding))
+            weight = leaves[layer.weight].permute(3, 2, 0, 1).contiguous()
+            h = nhwc(TF.conv2d(nchw(h), weight, bias(layer), stride=layer.stride,
+                               padding=layer.padding))
         elif isinstance(layer, mg.nn.ConvTranspose2d):
-            h = nhwc(TF.conv_transpose2d(nchw(h), leaves[layer.weight].permute(3, 2, 0, 1).contiguous(),
+            weight = leaves[layer.weight].permute(3, 2, 0, 1).contiguous()
+            h = nhwc(TF.conv_transpose2d(nchw(h), weight,
                                          bias(layer), stride=layer.stride, padding=layer.padding,
                                          output_padding=layer.output_padding))
         elif isinstance(layer, mg.nn.LayerNorm):

@@ -18,8 +18,8 @@ a one-hot code. Both networks keep the DCGAN's layers, sizes and initialisation,
 conditional and unconditional models can be compared directly.
 """
 
-from ..nn import Dense, ProjectionDiscriminator, Sequential, SpectralNorm
 from ..checks import float_dtype, positive_int
+from ..nn import Dense, ProjectionDiscriminator, Sequential, SpectralNorm
 from ..nn.concat import LabelConditioned
 from .dcgan_init import dcgan_init_
 from .models import _flag, _num_classes, dcgan_discriminator, dcgan_generator

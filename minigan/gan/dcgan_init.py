@@ -15,7 +15,8 @@ def dcgan_init_(model, rng=None):
         module = modules.pop(0)
         modules.extend(module.children())
         if isinstance(module, (_BatchNorm, LayerNorm)):
-            module.weight.data[...] = normal(module.weight.shape, 0.02, 1.0, rng, module.weight.dtype)
+            module.weight.data[...] = normal(module.weight.shape, 0.02, 1.0, rng,
+                                             module.weight.dtype)
         elif getattr(module, "weight", None) is not None:
             module.weight.data[...] = dcgan_normal(module.weight.shape, rng, module.weight.dtype)
         else:

@@ -22,8 +22,8 @@ import time
 import numpy
 
 from .. import backend
-from ..errors import ConfigError
 from ..checks import finite_number, positive_int
+from ..errors import ConfigError
 from ..nn.module import Module
 from ..optim import Adam
 from .lab1d import GaussianMixture

@@ -17,8 +17,8 @@ import math
 import numpy
 
 from .. import backend
-from ..errors import ConfigError
 from ..checks import finite_number, is_int, positive_int
+from ..errors import ConfigError
 from ..nn.module import Module
 from ..optim import Adam
 from .lab1d import (

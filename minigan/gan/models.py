@@ -24,6 +24,7 @@ map images to raw scores (N, 1): logits for the BCE objectives, critic values fo
 
 import math
 
+from ..checks import float_dtype, is_int, positive_int
 from ..errors import ConfigError
 from ..nn import (
     BatchNorm2d,
@@ -40,8 +41,6 @@ from ..nn import (
     SpectralNorm,
     Tanh,
 )
-from ..checks import float_dtype
-from ..checks import is_int, positive_int
 from ..nn.concat import LabelConditioned
 from .dcgan_init import dcgan_init_
 

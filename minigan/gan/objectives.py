@@ -45,8 +45,8 @@ import numbers
 
 from .. import backend
 from .. import functional as F
-from ..errors import ConfigError
 from ..checks import check_floating
+from ..errors import ConfigError
 
 
 class Objective:

@@ -23,7 +23,7 @@ channel counts that keep a step at 28x28 near the cost of a DCGAN step)::
                    LeakyReLU(0.2), PixelNorm                         z -> (N, 7, 7, 128)
        block_14    Upsample2d(2), Conv2d(128, 64, 3, padding=1), LeakyReLU(0.2), PixelNorm
        block_28    Upsample2d(2), Conv2d(64, 16, 3, padding=1), LeakyReLU(0.2), PixelNorm
-       to_image_R  Conv2d(C_R, 1, 1), Tanh       (N, R, R, 1) in [-1, 1]; C_7, C_14, C_28 = 128, 64, 16
+       to_image_R  Conv2d(C_R, 1, 1), Tanh   (N, R, R, 1) in [-1, 1]; C_7, C_14, C_28 = 128, 64, 16
     D  from_image_R  Conv2d(1, C_R, 1), LeakyReLU(0.2)                C_28, C_14, C_7 = 16, 32, 64
        block_28    Conv2d(16, 32, 3, padding=1), LeakyReLU(0.2), AvgPool2d(2)     28 -> 14
        block_14    Conv2d(32, 64, 3, padding=1), LeakyReLU(0.2), AvgPool2d(2)     14 -> 7
@@ -42,10 +42,23 @@ deviation as one more channel (Karras et al. §3).
 import math
 
 from .. import backend
-from ..errors import ConfigError, MiniganError, ShapeError
-from ..nn import (AvgPool2d, Conv2d, Dense, EqualizedLR, Fade, Flatten, LeakyReLU,
-                  MinibatchStdDev, PixelNorm, Reshape, Sequential, Tanh, Upsample2d)
 from ..checks import check_array, finite_number, float_dtype, is_int, positive_int
+from ..errors import ConfigError, MiniganError, ShapeError
+from ..nn import (
+    AvgPool2d,
+    Conv2d,
+    Dense,
+    EqualizedLR,
+    Fade,
+    Flatten,
+    LeakyReLU,
+    MinibatchStdDev,
+    PixelNorm,
+    Reshape,
+    Sequential,
+    Tanh,
+    Upsample2d,
+)
 from ..nn.equalized_lr import fan_in
 from ..nn.module import Module
 

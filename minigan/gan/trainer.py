@@ -39,15 +39,21 @@ an experience-replay buffer of past fakes, historical averaging, WGAN weight cli
 import math
 
 from .. import backend, engine
-from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, StateError
 from ..checks import check_finite, check_floating, finite_number, is_int, positive_int
+from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, StateError
 from ..nn.minibatch_stddev import MinibatchStdDev
 from ..nn.second_order import layer_paths
 from ..optim import make_optimizer
 from .penalties import double_backprop, gradient_penalty_term, r1_term
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
-from .trainer_checks import (check_betas, check_feature_matching, check_models, check_r1,
-                             infer_latent_dim, objective_by_name)
+from .trainer_checks import (
+    check_betas,
+    check_feature_matching,
+    check_models,
+    check_r1,
+    infer_latent_dim,
+    objective_by_name,
+)
 
 # noise streams: each use of randomness in a step draws from its own generator
 _G_NOISE, _G_LABELS, _G_INSTANCE_NOISE, _SAMPLE = 1, 2, 3, 4

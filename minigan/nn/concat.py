@@ -14,8 +14,8 @@ on the class y: the generator sees [z, onehot(y)], the discriminator [x, onehot(
 import math
 
 from .. import backend
-from ..errors import ConfigError, ShapeError, StateError
 from ..checks import check_array, is_int
+from ..errors import ConfigError, ShapeError, StateError
 from .labels import Labelled
 from .module import Module
 

@@ -5,8 +5,8 @@ import math
 
 from .. import backend
 from .. import functional as F
-from ..errors import ConfigError, MiniganError
 from ..checks import finite_number
+from ..errors import ConfigError, MiniganError
 from .conv import Conv2d
 from .dense import Dense
 from .module import Module
@@ -47,7 +47,7 @@ class EqualizedLR(Module):
     def forward(self, x):
         weight = self.layer.weight
         raw = weight.data
-        weight.data, _ = F.equalized_weight_forward(raw, self.scale)   # the layer runs with c W ...
+        weight.data, _ = F.equalized_weight_forward(raw, self.scale)  # the layer runs with c W
         try:
             y = self.layer.run_forward(x)
         except MiniganError as error:

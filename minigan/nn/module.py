@@ -26,8 +26,8 @@ All validate types, dtypes (float32 or float64), shapes and empty batches.
 """
 
 from .. import backend
-from ..errors import ShapeError, StateError
 from ..checks import all_finite, dtype_problem, non_finite_error
+from ..errors import ShapeError, StateError
 from .hooks import add_hook
 from .parameter import Parameter
 

@@ -2,8 +2,8 @@
 
 import math
 
-from ..errors import ConfigError, ShapeError
 from ..checks import check_array, is_int
+from ..errors import ConfigError, ShapeError
 from .module import Module
 
 
