@@ -37,6 +37,7 @@ sys.path.insert(0, os.path.dirname(HERE))  # the repository root: `import miniga
 sys.path.insert(0, HERE)                   # `import common`
 
 import common  # noqa: E402
+
 import minigan as mg  # noqa: E402
 
 TARGET_RATIO = 1.5  # the goal this benchmark was written for: within 1.5x of PyTorch's time
@@ -167,7 +168,8 @@ def per_layer_times(mg_model, x, gy, t_model, xt, gyt, warmup, steps, frozen, ti
     reaches its output in the full backward. D step (``frozen=False``): weight
     gradients, no input gradient for layer 0. G step (``frozen=True``): input
     gradients only. Each round runs all layers of one framework, then (after
-    ``pause`` seconds, see ``common.time_interleaved``) all layers of the other. Returns [(name, {"minigan": (fwd, bwd), "torch": (fwd, bwd)})].
+    ``pause`` seconds, see ``common.time_interleaved``) all layers of the other. Returns
+    [(name, {"minigan": (fwd, bwd), "torch": (fwd, bwd)})].
     """
     layers = mg_model.layers
     # record each layer's input and the gradient that reaches its output
@@ -354,7 +356,8 @@ def main(argv=None):
             print_per_layer(title, per_layer[title])
 
     if args.json:
-        result = {"args": vars(args), "machine": report, "warnings": [w for w in [warning] + notes if w],
+        result = {"args": vars(args), "machine": report,
+                  "warnings": [w for w in [warning] + notes if w],
                   "gflop_per_step": flops,
                   "layer_macs": [{"index": i, "layer": name, "macs": m}
                                  for i, name, _, m in rows],

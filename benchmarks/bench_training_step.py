@@ -74,8 +74,9 @@ sys.path.insert(0, os.path.dirname(HERE))  # the repository root: `import miniga
 sys.path.insert(0, HERE)                   # `import common`
 
 import common  # noqa: E402
-import minigan as mg  # noqa: E402
 import step_products  # noqa: E402
+
+import minigan as mg  # noqa: E402
 from minigan.gan import trainer as trainer_module  # noqa: E402
 
 TARGETS = {  # verdicts printed by the script (see the docstring)
@@ -545,7 +546,8 @@ def main(argv=None):
     where = ("minigan (NumPy, NHWC) vs PyTorch CPU (NCHW)" if device.name == "numpy" else
              "minigan (CuPy, NHWC) vs PyTorch CUDA (NCHW; TF32 off, and on)")
     print("DCGAN full training step (Trainer.step: D update on real + fake, G update through "
-          "the frozen D, Adam), float32, " + (where if torch is not None else where.split(" vs")[0]))
+          "the frozen D, Adam), float32, "
+          + (where if torch is not None else where.split(" vs")[0]))
     report = common.machine_report()
     if device.name == "cupy":
         report["gpu"] = common.gpu_report(torch)

@@ -156,8 +156,9 @@ def blas_env_warning(script_args=None):
     """A warning string when OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set, else None.
 
     Those variables can force a slower GEMM kernel than the CPU supports (about half
-    the speed on an AVX-512 machine given OPENBLAS_CORETYPE=Haswell). OpenBLAS reads them when it loads, so the only fix is to
-    rerun without them: the message gives the exact command.
+    the speed on an AVX-512 machine given OPENBLAS_CORETYPE=Haswell). OpenBLAS reads them
+    when it loads, so the only fix is to rerun without them: the message gives the exact
+    command.
     """
     found = {name: os.environ[name] for name in BLAS_ENV_VARS if name in os.environ}
     if not found:

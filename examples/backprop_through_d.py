@@ -61,7 +61,8 @@ batches = mg.data.Batches(images, None, batch_size=args.batch_size, seed=args.se
 rng = mg.backend.default_rng(args.seed)
 G = mg.gan.dcgan_generator(latent_dim=100, rng=rng)
 D = mg.gan.dcgan_discriminator(rng=rng)
-trainer = mg.gan.Trainer(G, D, loss="non-saturating", seed=args.seed)  # DCGAN's defaults (Radford et al. 2016)
+# DCGAN's defaults (Radford et al. 2016)
+trainer = mg.gan.Trainer(G, D, loss="non-saturating", seed=args.seed)
 started = time.time()
 batch_iter = iter(batches)
 

@@ -19,7 +19,8 @@ Run it as a script (`python examples/gaussian_1d.py [--quick] [--out DIR] [--see
 open it as a notebook (Jupytext / VS Code "percent" cells). `--quick` is the CI mode
 (a few hundred steps, no claims); the full run takes a few minutes on one core.
 
-Figures: gaussian_training.png, value_and_jsd.png, d_star.png, mixture_collapse.png, mixture_cured.png
+Figures: gaussian_training.png, value_and_jsd.png, d_star.png, mixture_collapse.png,
+mixture_cured.png
 """
 
 # %%
@@ -40,7 +41,7 @@ import numpy as np  # noqa: E402
 
 from minigan import backend  # noqa: E402
 from minigan.gan import lab1d  # noqa: E402
-from minigan.gan.lab1d import Gaussian, GaussianMixture, V_OPTIMUM  # noqa: E402
+from minigan.gan.lab1d import V_OPTIMUM, Gaussian, GaussianMixture  # noqa: E402
 from minigan.gan.lab1d_train import train_discriminator_1d, train_gan_1d  # noqa: E402
 
 parser = argparse.ArgumentParser(description="The 1-D GAN lab: theory against real runs.")

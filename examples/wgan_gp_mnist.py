@@ -185,8 +185,8 @@ fake = np.concatenate([
     for m in [min(500, args.eval_n - s) for s in range(0, args.eval_n, 500)]])
 result = mg.metrics.evaluate_samples(fake)
 print(mg.metrics.format_report(result))
-result.update(steps=trainer.step_count, d_steps=args.d_steps, train_seconds=round(train_seconds, 1),
-              batch_size=args.batch_size, seed=args.seed,
+result.update(steps=trainer.step_count, d_steps=args.d_steps,
+              train_seconds=round(train_seconds, 1), batch_size=args.batch_size, seed=args.seed,
               gradient_norms={key: {"step": early_step if key == "early" else trainer.step_count,
                                     "median": float(np.median(v)), "mean": float(v.mean()),
                                     "p10": float(np.percentile(v, 10)),

@@ -9,8 +9,22 @@ wrapped in stateful modules (``minigan.nn``); images are NHWC.
 
 import importlib
 
-from . import (backend, checkpoint, data, engine, functional, gan, gradcheck, init, inspect,
-               losses, metrics, nn, optim, parallel)
+from . import (
+    backend,
+    checkpoint,
+    data,
+    engine,
+    functional,
+    gan,
+    gradcheck,
+    init,
+    inspect,
+    losses,
+    metrics,
+    nn,
+    optim,
+    parallel,
+)
 from .errors import (
     BackendError,
     ConfigError,
@@ -22,6 +36,13 @@ from .errors import (
 )
 
 __version__ = "0.1.0"
+
+__all__ = ["BackendError", "ConfigError", "DTypeError", "MiniganError", "NonFiniteError",
+           "ShapeError", "StateError", "backend", "checkpoint", "data", "engine", "functional",
+           "gan", "gradcheck", "init", "inspect", "losses", "metrics", "nn", "optim", "parallel"]
+
+# DCGAN's whole-model initialisation lives with the models; its old name stays
+init.dcgan_init_ = gan.dcgan_init_
 
 _ON_FIRST_USE = ("plots", "inspect_plots")
 

@@ -48,10 +48,12 @@ def use(backend_name):
             count = cupy.cuda.runtime.getDeviceCount()
         except Exception as exc:  # cupy raises CUDARuntimeError without a driver/device
             raise BackendError(
-                f"backend 'cupy' requested and CuPy is installed, but no usable GPU was found: {exc}"
+                "backend 'cupy' requested and CuPy is installed, but no usable GPU was found: "
+                f"{exc}"
             ) from None
         if count < 1:
-            raise BackendError("backend 'cupy' requested and CuPy is installed, but no GPU was found")
+            raise BackendError("backend 'cupy' requested and CuPy is installed, but no GPU "
+                               "was found")
         return _activate(cupy, "cupy")
     raise BackendError(f"unknown backend {backend_name!r}: expected 'numpy' or 'cupy'")
 

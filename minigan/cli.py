@@ -23,10 +23,10 @@ import sys
 import traceback
 
 from . import backend, cli_checks, parallel
-from .errors import InputError, MiniganError
-from .gan.models import MODELS
 from .app.run import TrainingInterrupted
-from .app.stop_signals import StopSignals, Stopped
+from .app.stop_signals import Stopped, StopSignals
+from .errors import InputError, MiniganError
+from .gan.model_names import MODELS
 
 LOSSES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan", "wgan-gp"]
 
@@ -104,7 +104,7 @@ def build_parser():
     train.add_argument("--r1", type=_non_negative_float, default=d.r1, metavar="GAMMA",
                        help="R1 penalty gamma/2 mean ||grad_x D(real)||^2 for the BCE losses "
                             "(0: none); D becomes the LayerNorm critic")
-    # None: the loss's default (minigan.gan.run.LOSS_DEFAULTS, each loss's paper's)
+    # None: the loss's default (minigan.app.run.LOSS_DEFAULTS, each loss's paper's)
     train.add_argument("--optimizer", choices=["adam", "rmsprop"], default=None,
                        help="default adam (wgan: rmsprop)")
     train.add_argument("--lr-d", type=_non_negative_float, default=None,
@@ -209,8 +209,8 @@ def command_train(args, stop):
 
 
 def command_sample(args, stop):
-    from .gan.progressive_trainer import growth_note
     from .app.run import load_trainer
+    from .gan.progressive_trainer import growth_note
     from .plots import save_image_grid
 
     cli_checks.check_seed(args.seed)

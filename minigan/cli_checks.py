@@ -5,12 +5,12 @@ decided here, and every refusal is an ``InputError`` whose one-line message name
 flag, what it expected and what it got (exit status 2):
 
 * ``train``: the settings as a ``RunConfig``, checked by the rules every run's settings
-  follow (``gan.config_checks``), named as flags. With ``--resume``, the settings the
+  follow (``app.config_checks``), named as flags. With ``--resume``, the settings the
   checkpoint was trained with are the starting point and only the flags given on the
   command line override them (``explicit_options``), so ``minigan train --resume
   RUN/checkpoints/last.npz`` continues the run as it was; ``--out`` defaults to the
   checkpoint's own run directory. Whether the overrides may change the training is
-  decided by ``gan.resume``;
+  decided by ``app.resume``;
 * ``sample``: the image file to write (its folder exists, a format that can be written;
   a name without extension gets ``.png``, and that is the name reported);
 * ``evaluate``: at least two samples (the Fréchet distance needs a covariance);
@@ -22,11 +22,11 @@ import argparse
 import dataclasses
 import os
 
-from .errors import InputError
-from .gan.objectives import OBJECTIVES
 from .app.config_checks import MAX_SEED, RunConfigError, check_config, training_keys
 from .app.resume import flag, setting_key
 from .app.run_dir import checkpoint_run_dir
+from .errors import InputError
+from .gan.objectives import OBJECTIVES
 
 IMAGE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg")
 """The extensions ``sample --out`` may have (what the plots can write)."""

@@ -17,9 +17,9 @@ Two tools, both in float64:
 Round-off: L is a sum of float64 products, so each evaluation carries an error of
 about 2^-52 * sum |y * gy|, and a central difference divides that by eps. Differences
 below this floor (``roundoff_floor``) cannot be measured: ``GradientError.within``
-does not count them against the tolerance; everything above it is. This matters only where a true gradient is
-itself that small (e.g. BatchNorm's input gradient when gy nearly lies in the span of
-1 and xhat).
+does not count them against the tolerance; everything above it is. This matters only
+where a true gradient is itself that small (e.g. BatchNorm's input gradient when gy
+nearly lies in the span of 1 and xhat).
 
 The module's state (parameters, running statistics, gradients) is the same after
 the check as before it.
@@ -119,7 +119,8 @@ def check_module(module, x, mode="elementwise", eps=1e-6, directions=3, seed=0):
         results = [_directional(k, values, grads, loss, rng, eps, floor)
                    for k in range(directions)]
     else:
-        raise ConfigError(f"check_module: mode must be 'elementwise' or 'directional', got {mode!r}")
+        raise ConfigError("check_module: mode must be 'elementwise' or 'directional', "
+                          f"got {mode!r}")
 
     module.load_state_dict(saved_state)
     for p, g in zip(module.parameters(), saved_grads):

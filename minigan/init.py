@@ -6,7 +6,8 @@
   (Glorot & Bengio 2010); ``glorot_uniform`` is the layers' default.
 
 ``rng`` is a generator from ``minigan.backend.default_rng``; None uses the global
-one (``minigan.backend.seed`` makes it reproducible).
+one (``minigan.backend.seed`` makes it reproducible). DCGAN's initialisation of a whole
+model is ``minigan.gan.dcgan_init_`` (also reachable as ``minigan.init.dcgan_init_``).
 """
 
 import math
@@ -67,25 +68,3 @@ def glorot_normal(shape, fan_in, fan_out, rng=None, dtype=None):
 
 def glorot_uniform(shape, fan_in, fan_out, rng=None, dtype=None):
     return uniform(shape, math.sqrt(6.0 / (fan_in + fan_out)), rng=rng, dtype=dtype)
-
-
-def dcgan_init_(model, rng=None):
-    """Re-initialise ``model`` in place as DCGAN does: every Dense / Conv2d /
-    ConvTranspose2d weight ~ N(0, 0.02^2) and bias 0; every BatchNorm (and LayerNorm)
-    gamma ~ N(1, 0.02^2) and beta 0. Returns the model."""
-    from .nn.batchnorm import _BatchNorm
-    from .nn.layernorm import LayerNorm
-
-    modules = [model]
-    while modules:
-        module = modules.pop(0)
-        modules.extend(module.children())
-        if isinstance(module, (_BatchNorm, LayerNorm)):
-            module.weight.data[...] = normal(module.weight.shape, 0.02, 1.0, rng, module.weight.dtype)
-        elif getattr(module, "weight", None) is not None:
-            module.weight.data[...] = dcgan_normal(module.weight.shape, rng, module.weight.dtype)
-        else:
-            continue
-        if module.bias is not None:
-            module.bias.data.fill(0)
-    return model

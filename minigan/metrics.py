@@ -51,8 +51,7 @@ import math
 
 import numpy
 
-from . import backend
-from . import nn
+from . import backend, nn
 from .errors import ConfigError, ShapeError, StateError
 
 NUM_CLASSES = 10

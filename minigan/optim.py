@@ -13,8 +13,8 @@ Parameters with ``requires_grad=False`` are skipped.
 import math
 
 from . import backend, engine
+from .checks import finite_number
 from .errors import ConfigError, StateError
-from .nn.checks import finite_number
 from .nn.parameter import Parameter
 
 

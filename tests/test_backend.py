@@ -4,9 +4,9 @@ import builtins
 
 import numpy as np
 import pytest
+from conftest import has_gpu
 
 import minigan as mg
-from conftest import has_gpu
 
 
 def test_cupy_missing_gives_one_clear_error(monkeypatch):
@@ -63,6 +63,7 @@ def _run_layers_on(name):
     finite-difference check there. Returns host copies of the output, the input gradient,
     every parameter gradient and the running statistics."""
     import strict_backend
+
     from minigan.gradcheck import check_module
 
     if name == "strict":

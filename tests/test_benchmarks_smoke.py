@@ -140,6 +140,7 @@ def test_the_gpu_path_runs_on_the_strict_backend(monkeypatch, capsys):
         import bench_training_step as bench
         import common
         import strict_backend
+
         from minigan import backend
     finally:
         sys.path.pop(0)

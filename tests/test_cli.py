@@ -196,7 +196,8 @@ def test_threads_option_sets_minigans_threads_for_the_command_only(tmp_path, mon
         train(tmp_path / count, "--epochs", "1", "--max-steps", "2", "--threads", count)
         assert parallel.set_threads(None) is None   # restored after the command
     assert seen == [1, 1, 3, 3]
-    a, b = weights(tmp_path / "1/checkpoints/last.npz"), weights(tmp_path / "3/checkpoints/last.npz")
+    a = weights(tmp_path / "1/checkpoints/last.npz")
+    b = weights(tmp_path / "3/checkpoints/last.npz")
     for key in a:
         np.testing.assert_allclose(a[key], b[key], rtol=1e-5, atol=1e-6, err_msg=key)
     parallel.set_threads(before)

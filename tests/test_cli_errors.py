@@ -15,8 +15,8 @@ import os
 
 import numpy as np
 import pytest
-
 from cli_rows import QUIET, assert_refused, run, tiny_data
+
 from minigan.atomic import atomic_write
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
@@ -71,8 +71,8 @@ ROWS = [
      r"--checkpoint-every: expected an integer >= 0 \(0: no numbered copies\), got -1", True),
     ("--lr-d inf", ["train", "--lr-d", "inf"], 2,
      r"--lr-d: expected a finite number >= 0, got inf", True),
-    ("--beta1 1", ["train", "--beta1", "1"], 2, r"--beta1: expected a number in \[0, 1\), got 1\.0",
-     True),
+    ("--beta1 1", ["train", "--beta1", "1"], 2,
+     r"--beta1: expected a number in \[0, 1\), got 1\.0", True),
     ("spectral norm on the progressive model", ["train", "--model", "progressive",
                                                  "--spectral-norm"], 2,
      r"--spectral-norm is offered for every model but 'progressive' \(which offers "
@@ -118,7 +118,7 @@ def test_bad_arguments_end_in_one_line_and_change_nothing(row, tiny_run, tmp_pat
             raise AssertionError("data was loaded before the arguments were checked")
 
         monkeypatch.setattr("minigan.app.run.load_dataset", no_loading)
-        monkeypatch.setattr("minigan.app.evaluate.load_dataset", no_loading)
+        monkeypatch.setattr("minigan.app.scoring.load_dataset", no_loading)
     assert_refused(argv, capsys, tmp_path, status, pattern)
 
 

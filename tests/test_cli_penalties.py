@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from minigan.app.run import RunConfig
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
-from minigan.app.run import RunConfig
 
 QUICK = ["--batch-size", "16", "--no-progress", "--seed", "3", "--evaluate", "0",
          "--epochs", "1"]

@@ -7,8 +7,8 @@ removes the stage figure with the run's other files."""
 import json
 
 import numpy as np
-
 from cli_rows import run, tiny_data
+
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
 

@@ -11,10 +11,8 @@ import pytest
 from test_data_download import serve
 
 from minigan import data
-from minigan.data import datasets
-from minigan.data import DataNotFoundError, IDXFormatError, write_idx
-from minigan.errors import ConfigError
-from minigan.errors import MiniganError
+from minigan.data import DataNotFoundError, IDXFormatError, datasets, write_idx
+from minigan.errors import ConfigError, MiniganError
 
 TRAIN = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
 TEST = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")

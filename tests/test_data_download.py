@@ -19,8 +19,8 @@ import threading
 
 import pytest
 
-from minigan.data import DownloadError
 from minigan.atomic import atomic_write
+from minigan.data import DownloadError
 from minigan.data.download import download, sha256_of
 from minigan.errors import MiniganError
 

@@ -14,7 +14,6 @@
 """
 
 import importlib
-import os
 import re
 import unicodedata
 from pathlib import Path

@@ -73,7 +73,8 @@ def assert_same(expected, actual, exact):
         if exact:
             np.testing.assert_array_equal(b, a)
         else:
-            tol = (1e-5 if a.dtype == np.float32 else 1e-12) * max(float(np.abs(a).max(initial=0)), 1e-30)
+            scale = max(float(np.abs(a).max(initial=0)), 1e-30)
+            tol = (1e-5 if a.dtype == np.float32 else 1e-12) * scale
             assert np.abs(a.astype(np.float64) - b).max(initial=0.0) <= tol
 
 

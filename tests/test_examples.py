@@ -35,9 +35,11 @@ def test_examples_are_found():
 
 
 def documented_figures(path):
-    """The figure names on the ``Figures:`` line of the example's module docstring."""
+    """The figure names after ``Figures:`` in the example's module docstring (the list may
+    go on over the next lines, up to a blank line)."""
     docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-    match = re.search(r"^Figures:\s*(.+)$", docstring, flags=re.MULTILINE)
+    match = re.search(r"^Figures:\s*(.+?)(?:\n\s*\n|\Z)", docstring,
+                      flags=re.MULTILINE | re.DOTALL)
     assert match, f"{path.name}: the module docstring has no 'Figures: a.png, b.png' line"
     return {name.strip() for name in match.group(1).split(",") if name.strip()}
 

@@ -15,7 +15,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from minigan import backend
-from minigan.gradcheck import numerical_gradient, roundoff_floor
 from minigan.functional.conv import conv2d_backward, conv2d_forward, conv_output_size
 from minigan.functional.conv_reference import conv2d_reference
 from minigan.functional.conv_transpose import (
@@ -23,6 +22,7 @@ from minigan.functional.conv_transpose import (
     conv_transpose2d_forward,
     conv_transpose_output_size,
 )
+from minigan.gradcheck import numerical_gradient, roundoff_floor
 
 FAST = settings(deadline=None, max_examples=40)
 SLOW = settings(deadline=None, max_examples=25)  # per-element finite differences

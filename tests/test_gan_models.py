@@ -258,7 +258,7 @@ def test_label_conditioned_layer_errors():
 
 
 def test_build_models_by_name():
-    from minigan.gan.models import MODELS, build_models
+    from minigan.gan.model_names import MODELS, build_models
 
     assert MODELS == ("dcgan", "mlp", "conditional", "conditional-dcgan", "progressive")
     G, D = build_models("dcgan", 16, rng=mg.backend.default_rng(0))

@@ -25,8 +25,8 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from cli_rows import QUIET, assert_refused, run, tiny_data
+
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
 from minigan.data import write_idx

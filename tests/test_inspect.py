@@ -3,6 +3,7 @@ ones, saliency is dD/dx, the plots are written, and `minigan train --inspect-eve
 
 import copy
 import json
+import types
 
 import numpy as np
 import pytest
@@ -200,7 +201,7 @@ def test_the_plots_and_the_summary_are_written(tmp_path):
     assert len(summary["phases"]["g"]["D"]) == len(trainer.D)
 
 
-def test_unsupported_steps_are_refused_and_the_wrappers_always_removed():
+def test_unsupported_steps_are_refused_and_the_hooks_always_removed():
     trainer = tiny_trainer(feature_matching=2)
     with pytest.raises(ConfigError, match="feature_matching=None"):
         inspect_step(trainer, real_batch())
@@ -211,12 +212,12 @@ def test_unsupported_steps_are_refused_and_the_wrappers_always_removed():
             inspect_step(Trainer(G, critic, **options), real_batch())
     trainer = tiny_trainer()
     with pytest.raises(Exception):
-        with Recorder(trainer.G, trainer.D):
+        with Recorder(trainer):
             trainer.step(real_batch()[..., :1, :])  # a wrong image size fails inside D
     for module in list(all_modules(trainer.G)) + list(all_modules(trainer.D)):
-        assert "forward" not in vars(module) and "backward" not in vars(module)
+        assert not module._forward_hooks and not module._backward_hooks
     with pytest.raises(ConfigError, match="must be a minigan Module"):
-        Recorder(trainer.G, "D")
+        Recorder(types.SimpleNamespace(G=trainer.G, D="D"))
 
 
 def test_inspect_every_writes_figures_and_changes_no_result(tmp_path):
@@ -271,3 +272,43 @@ def test_run_config_refuses_a_negative_inspect_every(tmp_path):
                                           r"\(0: never\), got -2"):
         train(RunConfig(out=str(tmp_path / "run"), inspect_every=-2, progress=False))
     assert not (tmp_path / "run").exists()
+
+
+class FakesFirst(Trainer):
+    """A trainer whose D step shows D the fakes before the reals, naming each pass."""
+
+    def _d_step(self, real, labels, stream):
+        self.phase = "d_fake"
+        fake = self._generate(self.noise(real.shape[0], stream), None)
+        self.D.zero_grad()
+        out_fake = self._discriminate(fake, None)
+        loss_fake, grad = self.objective.d_fake(out_fake, self.fake_label)
+        self.D.run_backward(grad, need_input_grad=False)
+        self.phase = "d_real"
+        out_real = self._discriminate(real, None)
+        loss_real, grad = self.objective.d_real(out_real, self.real_label)
+        self.D.run_backward(grad, need_input_grad=False)
+        self.opt_d.step()
+        return {"loss_d": loss_real + loss_fake, "d_real": 0.0, "d_fake": 0.0}
+
+
+def test_the_phases_are_the_ones_the_trainer_names_not_the_call_order():
+    G, D = tiny_models()
+    trainer = FakesFirst(G, D, d_steps=2)
+    real = real_batch()
+    first_layer = copy.deepcopy(D[0])            # D's first layer before the first D step
+    record = inspect_step(trainer, real)
+    d_real = record.layers("d_real", "D", 0)
+    np.testing.assert_array_equal(d_real[0].output.array, first_layer.forward(real))
+    d_fake = record.layers("d_fake", "D", 0)
+    fakes = record.layers("d_fake", "G", 0)[-1].output.array
+    np.testing.assert_array_equal(d_fake[0].output.array, first_layer.forward(fakes))
+    for k in range(2):
+        d_real, d_fake = record.layers("d_real", "D", k), record.layers("d_fake", "D", k)
+        fakes = record.layers("d_fake", "G", k)[-1].output.array
+        np.testing.assert_array_equal(record.network_call("d_fake", "G", "forward", k)
+                                      .output.array, fakes)
+        assert not np.array_equal(d_fake[0].output.array, d_real[0].output.array)
+        first_fake_pass = [c for p, s, c in record.calls if s == k and c.network == "D"][0]
+        assert first_fake_pass is record.network_call("d_fake", "D", "forward", k)
+    assert [layer.name for layer in record.layers("g", "D")] == ["0", "1", "2", "3", "4"]

@@ -18,9 +18,10 @@ any moment must leave the previous checkpoint loadable. Each trial:
    very write it interrupted;
 3. resumes (``--resume checkpoints/last.npz``, or a fresh start with ``--overwrite`` if the
    kill came before the first checkpoint: the directory then holds the killed run's first
-   metrics lines, and a run directory belongs to one run) and checks that the finished run is bitwise the uninterrupted
-   reference: every ``trainer.*`` array (both networks, both Adam states, step count),
-   the data-order state, and the 80 metrics lines, steps 1..80 in order.
+   metrics lines, and a run directory belongs to one run) and checks that the finished
+   run is bitwise the uninterrupted reference: every ``trainer.*`` array (both networks,
+   both Adam states, step count), the data-order state, and the 80 metrics lines, steps
+   1..80 in order.
 
 CI runs two trials: a kill in the half epoch after the first checkpoint (the run then
 resumes from step 20 or 40) and a kill in the middle of writing epoch 2's ``last.npz``

@@ -24,7 +24,7 @@ import pytest
 from minigan import backend
 from minigan.errors import ConfigError, ShapeError
 from minigan.gan import lab1d
-from minigan.gan.lab1d import Gaussian, GaussianMixture, V_OPTIMUM
+from minigan.gan.lab1d import V_OPTIMUM, Gaussian, GaussianMixture
 from minigan.gan.lab1d_train import train_discriminator_1d, train_gan_1d
 
 try:

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import minigan as mg
-from minigan.cli import main
 from minigan.app.config_checks import config_from_dict
 from minigan.app.run import LOSS_DEFAULTS, RunConfig, build_trainer
+from minigan.cli import main
 
 QUICK = ["--model", "mlp", "--batch-size", "16", "--no-progress", "--evaluate", "0",
          "--epochs", "1", "--max-steps", "1"]

@@ -35,7 +35,7 @@ def test_bias_false_leaves_bias_none_and_out_of_state():
 def test_state_dict_round_trip_restores_outputs_and_is_a_copy(array_backend):
     x = mg.backend.default_rng(1).standard_normal((3, 8, 8, 1))
     source, target = small_discriminator(), small_discriminator()
-    mg.init.dcgan_init_(source, rng=mg.backend.default_rng(5))
+    mg.gan.dcgan_init_(source, rng=mg.backend.default_rng(5))
     source(x)  # move the running statistics
     state = source.state_dict()
     target.load_state_dict({k: mg.backend.to_numpy(v) for k, v in state.items()})

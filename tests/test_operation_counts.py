@@ -16,9 +16,9 @@ strict CuPy-like backend counts every operation on device arrays
 import collections
 
 import pytest
+import strict_backend
 
 import minigan as mg
-import strict_backend
 from minigan import backend, engine
 
 

@@ -23,8 +23,7 @@ from hypothesis import strategies as st
 
 import minigan as mg
 from minigan.errors import ConfigError, ShapeError
-from minigan.gan.penalties import (double_backprop, gradient_penalty_term, input_gradient,
-                                   r1_term)
+from minigan.gan.penalties import double_backprop, gradient_penalty_term, input_gradient, r1_term
 from minigan.gradcheck import numerical_gradient
 
 TOLERANCE = 1e-6
@@ -158,7 +157,8 @@ def assert_penalty_gradients_match(D, x, name):
     scale = max(float(xp.abs(numeric).max()) for _, _, numeric in pairs)
     for what, analytic, numeric in pairs:
         error = float(xp.abs(analytic - numeric).max())
-        assert error <= TOLERANCE * scale, f"{name} d/d{what}: error {error:.2e}, scale {scale:.2e}"
+        assert error <= TOLERANCE * scale, \
+            f"{name} d/d{what}: error {error:.2e}, scale {scale:.2e}"
 
 
 @given(case=image_critics(), name=st.sampled_from(sorted(PENALTIES)), seed=seeds)

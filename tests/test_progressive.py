@@ -13,8 +13,12 @@ import pytest
 import minigan as mg
 from minigan.data import load_embedded_mnist, to_unit_range
 from minigan.errors import ConfigError, ShapeError, StateError
-from minigan.gan import (GrowthSchedule, ProgressiveDiscriminator, ProgressiveGenerator,
-                         ProgressiveTrainer)
+from minigan.gan import (
+    GrowthSchedule,
+    ProgressiveDiscriminator,
+    ProgressiveGenerator,
+    ProgressiveTrainer,
+)
 from minigan.gan.progressive_trainer import SNAPSHOT_COUNT, real_at, reset_optimizer
 
 

@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 import pytest
-
 from cli_rows import QUIET, assert_refused, run, snapshot, tiny_data
+
+from minigan.app.run_lock import RunLock
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
-from minigan.app.run_lock import RunLock
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = ["--model", "mlp", "--batch-size", "50", "--seed", "3", "--checkpoint-every", "1",

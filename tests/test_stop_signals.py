@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from cli_rows import QUIET, tiny_data
+
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
 

@@ -9,9 +9,10 @@ import copy
 
 import numpy as np
 import pytest
+from strict_backend import StrictArray, activate, deactivate, strict_backend
+from strict_backend import strict_xp as xp
 
 from minigan import backend
-from strict_backend import StrictArray, activate, deactivate, strict_backend, strict_xp as xp
 
 MIXED = "numpy.ndarray was mixed into device math"
 
@@ -208,7 +209,8 @@ def test_methods_match_numpy(a):
         "mean": (a.mean(1), h.mean(1)), "var": (a.var(0), h.var(0)), "std": (a.std(), h.std()),
         "max": (a.max(1), h.max(1)), "min": (a.min(0), h.min(0)), "ravel": (a.ravel(), h.ravel()),
         "flatten": (a.flatten(), h.flatten()), "swapaxes": (a.swapaxes(0, 1), h.swapaxes(0, 1)),
-        "squeeze": (a[None].squeeze(0), h[None].squeeze(0)), "clip": (a.clip(-1, 1), h.clip(-1, 1)),
+        "squeeze": (a[None].squeeze(0), h[None].squeeze(0)),
+        "clip": (a.clip(-1, 1), h.clip(-1, 1)),
         "any": (a.any(0), h.any(0)), "all": (a.all(1), h.all(1)), "dot": (a.dot(a.T), h.dot(h.T)),
         "view": (a.view(np.int64), h.view(np.int64)), "slice": (a[:, 1::2], h[:, 1::2]),
         "mask": (a[a > 0], h[h > 0]), "fancy": (a[xp.asarray([2, 0])], h[[2, 0]]),

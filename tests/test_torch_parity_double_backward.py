@@ -99,7 +99,8 @@ def test_conv2d(c):
     ggy, gw = F.conv2d_double_backward(v, gy, F.conv2d_forward(x, w, b, c["s"], c["p"])[1])
 
     def forward(x, w, b):
-        return nhwc(TF.conv2d(nchw(x), w.permute(3, 2, 0, 1).contiguous(), b, stride=c["s"], padding=c["p"]))
+        return nhwc(TF.conv2d(nchw(x), w.permute(3, 2, 0, 1).contiguous(), b, stride=c["s"],
+                              padding=c["p"]))
 
     t_gy, t_x, t_w, t_b = torch_second_order(forward, x, gy, v, [w, b])
     for ours, theirs, what in [(ggy, t_gy, "gy"), (None, t_x, "x"), (gw, t_w, "W"),
@@ -117,8 +118,8 @@ def test_conv_transpose2d(c):
     ggy, gw = F.conv_transpose2d_double_backward(v, gy, cache)
 
     def forward(x, w, b):
-        return nhwc(TF.conv_transpose2d(nchw(x), w.permute(3, 2, 0, 1).contiguous(), b, stride=c["s"],
-                                        padding=c["p"], output_padding=c["op"]))
+        return nhwc(TF.conv_transpose2d(nchw(x), w.permute(3, 2, 0, 1).contiguous(), b,
+                                        stride=c["s"], padding=c["p"], output_padding=c["op"]))
 
     t_gy, t_x, t_w, t_b = torch_second_order(forward, x, gy, v, [w, b])
     for ours, theirs, what in [(ggy, t_gy, "gy"), (None, t_x, "x"), (gw, t_w, "W"),

@@ -40,10 +40,12 @@ def torch_critic(D, h, leaves):
         if isinstance(layer, mg.nn.Dense):
             h = h @ leaves[layer.weight] + (0 if layer.bias is None else leaves[layer.bias])
         elif isinstance(layer, mg.nn.Conv2d):
-            h = nhwc(TF.conv2d(nchw(h), leaves[layer.weight].permute(3, 2, 0, 1).contiguous(), bias(layer),
-                               stride=layer.stride, padding=layer.padding))
+            weight = leaves[layer.weight].permute(3, 2, 0, 1).contiguous()
+            h = nhwc(TF.conv2d(nchw(h), weight, bias(layer), stride=layer.stride,
+                               padding=layer.padding))
         elif isinstance(layer, mg.nn.ConvTranspose2d):
-            h = nhwc(TF.conv_transpose2d(nchw(h), leaves[layer.weight].permute(3, 2, 0, 1).contiguous(),
+            weight = leaves[layer.weight].permute(3, 2, 0, 1).contiguous()
+            h = nhwc(TF.conv_transpose2d(nchw(h), weight,
                                          bias(layer), stride=layer.stride, padding=layer.padding,
                                          output_padding=layer.output_padding))
         elif isinstance(layer, mg.nn.LayerNorm):
@@ -112,7 +114,7 @@ def test_the_mnist_critic_at_small_size(name, n):
     """dcgan_critic's layers, at 12x12 instead of 28x28 (its parameters ~ N(0, 0.02))."""
     rng = mg.backend.default_rng(n)
     kw = {"dtype": "float64", "rng": rng}
-    D = mg.init.dcgan_init_(mg.nn.Sequential(
+    D = mg.gan.dcgan_init_(mg.nn.Sequential(
         mg.nn.Conv2d(1, 8, 5, stride=2, padding=2, **kw), mg.nn.LeakyReLU(0.2),
         mg.nn.Conv2d(8, 16, 5, stride=2, padding=2, **kw), mg.nn.LayerNorm((3, 3, 16),
                                                                            dtype="float64"),

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 import minigan as mg
-import minigan.nn.checks as checks
+import minigan.checks as checks
 import minigan.nn.module as module
 from minigan.data import Batches
 from minigan.errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 from minigan.gan import Trainer, get_objective
+from minigan.gan.model_names import build_models
 from minigan.gan.models import (
-    build_models,
     conditional_discriminator,
     conditional_generator,
     dcgan_discriminator,

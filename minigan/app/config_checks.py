@@ -13,7 +13,7 @@ happens before the data is loaded.
 
 ``FREE_KEYS`` are the settings a resumed run may change without asking; every other
 field of ``RunConfig``, including any added later, changes the training itself and is
-compared with the checkpoint's (``minigan.gan.resume``).
+compared with the checkpoint's (``minigan.app.resume``).
 """
 
 import dataclasses
@@ -22,7 +22,7 @@ import numbers
 
 from ..data.datasets import DATASETS, MAX_IMAGES
 from ..errors import ConfigError, InputError
-from ..gan.models import MODELS
+from ..gan.model_names import MODELS
 from ..gan.objectives import OBJECTIVES
 
 MAX_SEED = 2**63 - 1

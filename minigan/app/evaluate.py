@@ -1,40 +1,10 @@
-"""``minigan evaluate``: the quality numbers of a trained generator."""
+"""``minigan evaluate``: the quality numbers of a trained generator, from its checkpoint
+(the scoring itself is ``scoring.py``, which the end of a run uses too)."""
 
-import numpy
+from .run import load_trainer
+from .scoring import evaluate_trainer, generate
 
-from .. import backend
-from ..data import load_dataset, to_unit_range
-from ..metrics import evaluate_samples
-from ..gan.progressive_trainer import growth_note
-from .run import load_trainer, sample_labels
-
-
-def generate(trainer, n, seed=0, chunk=500):
-    """n generated images as a host array (n, 28, 28, 1), made in chunks of ``chunk``."""
-    dtype = trainer.G.parameters()[0].dtype
-    rng = backend.default_rng(seed)
-    pieces = []
-    for start in range(0, n, chunk):
-        size = min(chunk, n - start)
-        z = rng.standard_normal((size, trainer.latent_dim), dtype=dtype)
-        pieces.append(backend.to_numpy(trainer.sample(size, z=z,
-                                                      labels=sample_labels(trainer, size))))
-    return numpy.concatenate(pieces)
-
-
-def evaluate_trainer(trainer, config, n=2000, seed=0):
-    """Fréchet distance in the MNIST classifier's feature space, class histogram, mode
-    coverage and confidence of ``n`` samples from the trainer's generator, against the
-    real test images of the run's dataset (the embedded sample when none are found). A
-    progressive generator below 28x28 is scored on its images nearest-upsampled to 28x28
-    (``trainer.sample``), and the result says so under "generator"."""
-    images, _ = load_dataset(config.dataset, "test", config.data, embedded_fallback=True)
-    result = evaluate_samples(generate(trainer, n, seed), to_unit_range(images))
-    result.update({"step": trainer.step_count, "dataset": config.dataset})
-    growth = growth_note(trainer)  # a progressive G below 28x28 is scored upsampled
-    if growth:
-        result["generator"] = growth
-    return result
+__all__ = ["evaluate_checkpoint", "evaluate_trainer", "generate"]
 
 
 def evaluate_checkpoint(path, n=2000, seed=0, backend_name=None, data=None):

@@ -40,22 +40,36 @@ from .. import backend
 from ..atomic import atomic_write
 from ..checkpoint import CheckpointError, CheckpointReader, save_checkpoint
 from ..data import Batches, DataNotFoundError, load_dataset
-from ..data.embedded import notice_once
 from ..data.datasets import SPLITS, find_split, named_dir
+from ..data.embedded import notice_once
 from ..errors import BackendError, ConfigError
-from .config_checks import RunConfigError, check_config
-from .metrics_log import read_metrics, write_metrics
-from ..gan.models import build_models
+from ..gan.model_names import build_models
 from ..gan.objectives import get_objective
 from ..gan.progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_by_d
-from .restore import RunCheckpoint
-from .resume import (apply_changes, check_changes, differences, record_resume,
-                     resume_command, setting_key)
-from .run_pictures import save_epoch_pictures
-from .run_dir import (same_dir, check_out_dir, check_rewind, checkpoint_run_dir, claim,
-                      remove_after, remove_run_files)
-from .stop_signals import StopSignals, Stopped
 from ..gan.trainer import Trainer
+from .config_checks import RunConfigError, check_config
+from .metrics_log import read_metrics, write_metrics
+from .restore import RunCheckpoint
+from .resume import (
+    apply_changes,
+    check_changes,
+    differences,
+    record_resume,
+    resume_command,
+    setting_key,
+)
+from .run_dir import (
+    check_out_dir,
+    check_rewind,
+    checkpoint_run_dir,
+    claim,
+    remove_after,
+    remove_run_files,
+    same_dir,
+)
+from .run_pictures import save_epoch_pictures
+from .scoring import evaluate_trainer, sample_labels
+from .stop_signals import Stopped, StopSignals
 
 FIXED_NOISE_SEED = 20160107  # the samples grid uses this noise in every epoch of every run
 
@@ -159,13 +173,6 @@ def fixed_noise(trainer, n):
     dtype = trainer.G.parameters()[0].dtype
     return backend.default_rng(FIXED_NOISE_SEED).standard_normal((n, trainer.latent_dim),
                                                                  dtype=dtype)
-
-
-def sample_labels(trainer, n):
-    """Class labels 0..9 in rows for conditional models, None otherwise."""
-    if not hasattr(trainer.G, "num_classes"):
-        return None
-    return backend.xp.arange(n) % trainer.G.num_classes
 
 
 @notice_once()   # the training and the test split: one notice about the embedded sample
@@ -349,7 +356,6 @@ def _step(trainer, x, y, config, run_dir):
 
 def _final_report(trainer, config, seconds, run_dir, log):
     """The quality numbers at the end of a run, printed and kept in summary.json."""
-    from .evaluate import evaluate_trainer  # evaluate imports this module
     from ..metrics import format_report
 
     result = evaluate_trainer(trainer, config, n=config.evaluate)

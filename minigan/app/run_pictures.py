@@ -3,8 +3,8 @@ training curves and, for a growing generator, the same z at the end of every sta
 
 import os
 
-from ..plots import plot_training_curves, save_growth_figure, save_image_grid
 from ..gan.progressive_trainer import ProgressiveTrainer
+from ..plots import plot_training_curves, save_growth_figure, save_image_grid
 
 STAGES_FIGURE = os.path.join("samples", "stages.png")
 

@@ -45,10 +45,28 @@ from .dense import dense_backward, dense_double_backward, dense_forward
 from .equalized_lr import equalized_weight_backward, equalized_weight_forward
 from .fade import fade_backward, fade_forward, sum_of_paths
 from .layernorm import layer_norm_backward, layer_norm_double_backward, layer_norm_forward
-from .unfold import col2im, conv_output_size, im2col
 from .minibatch_stddev import minibatch_stddev_backward, minibatch_stddev_forward
 from .pixel_norm import pixel_norm_backward, pixel_norm_forward
 from .pooling import avg_pool2d_backward, avg_pool2d_forward
 from .projection import projection_backward, projection_forward
 from .spectral_norm import spectral_normalize, spectral_normalize_backward
+from .unfold import col2im, conv_output_size, im2col
 from .upsample import upsample_nearest_backward, upsample_nearest_forward
+
+__all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward",
+           "batch_norm_eval_forward", "batch_norm_forward", "bce_with_logits_backward",
+           "bce_with_logits_forward", "col2im", "conv2d_backward", "conv2d_double_backward",
+           "conv2d_forward", "conv2d_reference", "conv_output_size", "conv_transpose2d_backward",
+           "conv_transpose2d_double_backward", "conv_transpose2d_forward",
+           "conv_transpose_output_size", "dense_backward", "dense_double_backward",
+           "dense_forward", "equalized_weight_backward", "equalized_weight_forward",
+           "fade_backward", "fade_forward", "im2col", "layer_norm_backward",
+           "layer_norm_double_backward", "layer_norm_forward", "leaky_relu_backward",
+           "leaky_relu_double_backward", "leaky_relu_forward", "minibatch_stddev_backward",
+           "minibatch_stddev_forward", "pixel_norm_backward", "pixel_norm_forward",
+           "projection_backward", "projection_forward", "relu_backward", "relu_double_backward",
+           "relu_forward", "sigmoid_backward", "sigmoid_double_backward", "sigmoid_forward",
+           "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "spectral_normalize",
+           "spectral_normalize_backward", "sum_of_paths", "tanh_backward", "tanh_double_backward",
+           "tanh_forward", "update_running_stats", "upsample_nearest_backward",
+           "upsample_nearest_forward"]

@@ -1,4 +1,5 @@
-"""Unfold (im2col) and fold (col2im): the two data movements that make a convolution a matrix product.
+"""Unfold (im2col) and fold (col2im): the two data movements that make a convolution a
+matrix product.
 
 Images are NHWC: x (N, H, W, C). A convolution with a KH x KW kernel, stride (SH, SW)
 and zero padding (PH, PW) looks at OH x OW windows of the padded image,
@@ -85,9 +86,10 @@ def add_windows(x_pad, cols6, sh, sw):
     pixels).
     """
     _, oh, ow, kh, kw, _ = cols6.shape
+    span_h, span_w = (oh - 1) * sh + 1, (ow - 1) * sw + 1  # the rows/columns one tap covers
     for i in range(kh):
         for j in range(kw):
-            x_pad[:, i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw] += cols6[:, :, :, i, j]
+            x_pad[:, i:i + span_h:sh, j:j + span_w:sw] += cols6[:, :, :, i, j]
 
 
 def col2im(cols, shape, kernel, stride, padding):
@@ -99,7 +101,7 @@ def col2im(cols, shape, kernel, stride, padding):
     (kh, kw), (sh, sw), (ph, pw) = as_pair(kernel), as_pair(stride), as_pair(padding)
     n, h, w, c = shape
     oh, ow = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
-    x_pad = backend.xp.zeros((n, padded_size(h, oh, kh, sh, ph), padded_size(w, ow, kw, sw, pw), c),
-                             dtype=cols.dtype)
+    padded_h, padded_w = padded_size(h, oh, kh, sh, ph), padded_size(w, ow, kw, sw, pw)
+    x_pad = backend.xp.zeros((n, padded_h, padded_w, c), dtype=cols.dtype)
     add_windows(x_pad, cols.reshape(n, oh, ow, kh, kw, c), sh, sw)
     return backend.xp.ascontiguousarray(x_pad[:, ph:ph + h, pw:pw + w])

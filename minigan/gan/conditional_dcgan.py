@@ -18,10 +18,10 @@ a one-hot code. Both networks keep the DCGAN's layers, sizes and initialisation,
 conditional and unconditional models can be compared directly.
 """
 
-from .. import init
+from ..checks import float_dtype, positive_int
 from ..nn import Dense, ProjectionDiscriminator, Sequential, SpectralNorm
-from ..nn.checks import float_dtype, positive_int
 from ..nn.concat import LabelConditioned
+from .dcgan_init import dcgan_init_
 from .models import _flag, _num_classes, dcgan_discriminator, dcgan_generator
 
 
@@ -69,7 +69,7 @@ def conditional_dcgan_discriminator(num_classes=10, *, spectral_norm=False,
     features = 7 * 7 * (128 + minibatch_stddev)
     head = dcgan.layers[-1]                                # Dense(F, 1), DCGAN-initialised
     embed = Dense(num_classes, features, bias=False, dtype=dtype, rng=rng)
-    init.dcgan_init_(embed, rng)
+    dcgan_init_(embed, rng)
     if spectral_norm:
         embed = SpectralNorm(embed, rng=rng)
     return ProjectionDiscriminator(trunk, head, embed)

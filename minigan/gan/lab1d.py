@@ -35,9 +35,9 @@ import numpy
 
 from .. import backend
 from .. import functional as F
+from ..checks import check_floating, finite_number, float_dtype, is_int, positive_int
 from ..errors import ConfigError
 from ..nn import Dense, LeakyReLU, Sequential
-from ..nn.checks import check_floating, finite_number, float_dtype, is_int, positive_int
 from .lab1d_theory import (  # noqa: F401 (re-exported: the lab's theory lives there)
     JSD_MAX,
     V_OPTIMUM,

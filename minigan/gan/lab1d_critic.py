@@ -22,8 +22,8 @@ import time
 import numpy
 
 from .. import backend
+from ..checks import finite_number, positive_int
 from ..errors import ConfigError
-from ..nn.checks import finite_number, positive_int
 from ..nn.module import Module
 from ..optim import Adam
 from .lab1d import GaussianMixture
@@ -84,10 +84,10 @@ def train_critic_1d(D, data, fake, *, gp_weight=10.0, steps=2000, batch_size=256
         real, fakes = data.sample(batch_size, rng, dtype=dtype), fake.sample(batch_size, rng,
                                                                                 dtype=dtype)
         D.zero_grad()
-        loss_real, grad = objective.d_real(D.forward(real))
-        D.backward(grad, need_input_grad=False)
-        loss_fake, grad = objective.d_fake(D.forward(fakes))
-        D.backward(grad, need_input_grad=False)
+        loss_real, grad = objective.d_real(D.run_forward(real))
+        D.run_backward(grad, need_input_grad=False)
+        loss_fake, grad = objective.d_fake(D.run_forward(fakes))
+        D.run_backward(grad, need_input_grad=False)
         eps = rng.random((batch_size, 1), dtype=dtype)
         x_hat = eps * real + (1 - eps) * fakes
         if penalty is None:   # only measure |D'| on the interpolates
@@ -99,7 +99,7 @@ def train_critic_1d(D, data, fake, *, gp_weight=10.0, steps=2000, batch_size=256
     seconds = time.perf_counter() - start
     grid_points = backend.to_device(x.reshape(-1, 1)).astype(dtype)
     return CriticFit(
-        x=x, d=backend.to_numpy(D.forward(grid_points)).astype(numpy.float64).ravel(),
+        x=x, d=backend.to_numpy(D.run_forward(grid_points)).astype(numpy.float64).ravel(),
         slope=backend.to_numpy(input_gradient(D, grid_points)).astype(numpy.float64).ravel(),
         p_data=data.pdf(x), p_g=fake.pdf(x), gp_weight=gp_weight,
         wasserstein=numpy.array(wasserstein), interpolate_slope=numpy.array(interpolate_slope),

@@ -17,8 +17,8 @@ import math
 import numpy
 
 from .. import backend
+from ..checks import finite_number, is_int, positive_int
 from ..errors import ConfigError
-from ..nn.checks import finite_number, is_int, positive_int
 from ..nn.module import Module
 from ..optim import Adam
 from .lab1d import (
@@ -125,7 +125,7 @@ def evaluate_1d(trainer, data, x, p_data, n_eval=4000, seed=0, bandwidth=None):
     dtype = trainer.G.parameters()[0].data.dtype
     fakes = trainer.sample(n_eval)
     reals = data.sample(n_eval, backend.default_rng(seed), dtype=dtype)
-    value = value_from_logits(trainer.D.forward(reals), trainer.D.forward(fakes))
+    value = value_from_logits(trainer.D.run_forward(reals), trainer.D.run_forward(fakes))
     host = backend.to_numpy(fakes).astype(numpy.float64).reshape(-1)
     p_g = kde_density(host, x, bandwidth)
     return dict(d=discriminator_on_grid(trainer.D, x, context=fakes[:256]), p_g=p_g,
@@ -238,7 +238,7 @@ def train_discriminator_1d(D, data, fake, *, steps=3000, batch_size=512, lr=2e-3
 
         def draw(n):
             z = rng.standard_normal((n, latent_dim), dtype=dtype)
-            return fake.forward(z)  # G is only run forward: frozen
+            return fake.run_forward(z)  # G is only run forward: frozen
     else:
         def draw(n):
             return fake.sample(n, rng, dtype=dtype)
@@ -252,10 +252,10 @@ def train_discriminator_1d(D, data, fake, *, steps=3000, batch_size=512, lr=2e-3
         opt.lr = lr * decay ** step
         real, fakes = data.sample(batch_size, rng, dtype=dtype), draw(batch_size)
         D.zero_grad()
-        loss_real, grad = objective.d_real(D.forward(real), 1.0)
-        D.backward(grad, need_input_grad=False)
-        loss_fake, grad = objective.d_fake(D.forward(fakes), 0.0)
-        D.backward(grad, need_input_grad=False)
+        loss_real, grad = objective.d_real(D.run_forward(real), 1.0)
+        D.run_backward(grad, need_input_grad=False)
+        loss_fake, grad = objective.d_fake(D.run_forward(fakes), 0.0)
+        D.run_backward(grad, need_input_grad=False)
         opt.step()
         losses.append(loss_real + loss_fake)
     seconds = time.perf_counter() - start

@@ -11,10 +11,10 @@
   Mirza & Osindero (2014): the class label, one-hot, is concatenated to the input of
   both networks (``minigan.nn.concat.LabelConditioned``); call them as
   ``G(z, labels)`` and ``D(images, labels)``.
-- ``build_models(model, latent_dim)``: the (G, D) pair by name ("dcgan", "mlp",
-  "conditional", and two models of their own files: "conditional-dcgan",
-  ``conditional_dcgan.py``; "progressive", ``progressive.py``); ``critic=True`` for a D
-  without BatchNorm.
+- ``dcgan_init_`` (``dcgan_init.py``): DCGAN's initialisation of a whole model.
+
+The (G, D) pair by name ("dcgan", ..., and the models of their own files,
+``conditional_dcgan.py`` and ``progressive.py``) is ``build_models`` in ``model_names.py``.
 
 Generators map noise (N, latent_dim) to images (N, 28, 28, 1) in [-1, 1]; discriminators
 map images to raw scores (N, 1): logits for the BCE objectives, critic values for WGAN
@@ -24,7 +24,7 @@ map images to raw scores (N, 1): logits for the BCE objectives, critic values fo
 
 import math
 
-from .. import init
+from ..checks import float_dtype, is_int, positive_int
 from ..errors import ConfigError
 from ..nn import (
     BatchNorm2d,
@@ -41,9 +41,8 @@ from ..nn import (
     SpectralNorm,
     Tanh,
 )
-from ..nn.checks import float_dtype
-from ..nn.checks import is_int, positive_int
 from ..nn.concat import LabelConditioned
+from .dcgan_init import dcgan_init_
 
 LEAKY_SLOPE = 0.2
 MNIST_SHAPE = (28, 28, 1)
@@ -66,7 +65,7 @@ def dcgan_generator(latent_dim=100, *, dtype=None, rng=None):
     (transposed conv size: (7 - 1)*2 - 2*2 + 5 + 1 = 14, (14 - 1)*2 - 4 + 5 + 1 = 28.)
     No normalisation or activation follows the first Dense (the projection of z feeds the
     first transposed convolution directly).
-    Weights ~ N(0, 0.02^2), biases 0, BatchNorm gamma ~ N(1, 0.02^2) (``init.dcgan_init_``).
+    Weights ~ N(0, 0.02^2), biases 0, BatchNorm gamma ~ N(1, 0.02^2) (``dcgan_init_``).
     """
     latent_dim = positive_int("dcgan_generator", "latent_dim", latent_dim)
     dtype = float_dtype("dcgan_generator", dtype)
@@ -79,7 +78,7 @@ def dcgan_generator(latent_dim=100, *, dtype=None, rng=None):
         ConvTranspose2d(64, 1, 5, stride=2, padding=2, output_padding=1, dtype=dtype, rng=rng),
         Tanh(),
     )
-    return init.dcgan_init_(model, rng)
+    return dcgan_init_(model, rng)
 
 
 def dcgan_discriminator(*, spectral_norm=False, minibatch_stddev=False, dtype=None, rng=None):
@@ -121,7 +120,7 @@ def dcgan_discriminator(*, spectral_norm=False, minibatch_stddev=False, dtype=No
         Flatten(),
         Dense(7 * 7 * channels, 1, dtype=dtype, rng=rng),
     ]
-    init.dcgan_init_(Sequential(*layers), rng)
+    dcgan_init_(Sequential(*layers), rng)
     if spectral_norm:
         layers = [SpectralNorm(layer, rng=rng) if isinstance(layer, (Conv2d, Dense)) else layer
                   for layer in layers]
@@ -145,7 +144,7 @@ def dcgan_critic(*, dtype=None, rng=None):
     ``r1_penalty`` accept it. Weights ~ N(0, 0.02^2), biases 0, LayerNorm gamma ~ N(1, 0.02^2).
     """
     dtype = float_dtype("dcgan_critic", dtype)
-    return init.dcgan_init_(Sequential(
+    return dcgan_init_(Sequential(
         Conv2d(1, 64, 5, stride=2, padding=2, dtype=dtype, rng=rng),
         LeakyReLU(LEAKY_SLOPE),
         Conv2d(64, 128, 5, stride=2, padding=2, dtype=dtype, rng=rng),
@@ -233,65 +232,6 @@ def conditional_discriminator(num_classes=10, image_shape=MNIST_SHAPE, hidden=(5
     layers = _mlp_stack(math.prod(image_shape) + num_classes, hidden, 1, dtype, rng)
     inner = Sequential(*_with_cures(where, layers, spectral_norm, minibatch_stddev, dtype, rng))
     return LabelConditioned(inner, num_classes, input_shape=image_shape)
-
-
-MODELS = ("dcgan", "mlp", "conditional", "conditional-dcgan", "progressive")
-"""The names ``build_models`` (and the CLI's ``--model``) accept."""
-CONDITIONAL_MODELS = ("conditional", "conditional-dcgan")
-
-
-def build_models(model="dcgan", latent_dim=100, *, num_classes=10, spectral_norm=False,
-                 minibatch_stddev=False, equalized_lr=False, critic=False, dtype=None,
-                 rng=None):
-    """(G, D) for ``model``, with the builders' default sizes:
-
-    - "dcgan": ``dcgan_generator`` / ``dcgan_discriminator``;
-    - "mlp": ``mlp_generator`` / ``mlp_discriminator``;
-    - "conditional": ``conditional_generator`` / ``conditional_discriminator`` (MLPs);
-    - "conditional-dcgan": ``conditional_dcgan_generator`` /
-      ``conditional_dcgan_discriminator`` (the DCGAN with labels, a projection D);
-    - "progressive": ``ProgressiveGenerator`` / ``ProgressiveDiscriminator``.
-
-    The conditional models are called with labels and have a ``num_classes`` attribute.
-    ``spectral_norm`` / ``minibatch_stddev`` go to every discriminator but the progressive
-    one, which takes ``minibatch_stddev`` and ``equalized_lr`` (progressive only).
-    ``critic=True`` asks for a D that a gradient penalty can differentiate:
-    ``dcgan_critic`` for "dcgan", the MLP discriminator (no BatchNorm) for "mlp"; the
-    cures and the other models are refused."""
-    from .conditional_dcgan import conditional_dcgan_discriminator, conditional_dcgan_generator
-    from .progressive import ProgressiveDiscriminator, ProgressiveGenerator
-
-    cures = {"spectral_norm": spectral_norm, "minibatch_stddev": minibatch_stddev}
-    if model not in MODELS:
-        raise ConfigError(f"build_models: unknown model {model!r}: expected one of "
-                          f"{', '.join(repr(m) for m in MODELS)}")
-    if critic and (any(cures.values()) or model not in ("dcgan", "mlp")):
-        raise ConfigError("build_models: a critic for a gradient penalty is offered for the "
-                          "'dcgan' and 'mlp' models without spectral_norm or minibatch_stddev "
-                          f"(they have no double backward), got model {model!r}, {cures}")
-    if equalized_lr and model != "progressive":
-        raise ConfigError(f"build_models: equalized_lr is offered for the 'progressive' model, "
-                          f"got model {model!r}")
-    if spectral_norm and model == "progressive":
-        raise ConfigError("build_models: spectral_norm is offered for every model but "
-                          "'progressive' (which offers equalized_lr)")
-    if model == "dcgan":  # G first: both draw from rng, in this order
-        G = dcgan_generator(latent_dim, dtype=dtype, rng=rng)
-        D = (dcgan_critic(dtype=dtype, rng=rng) if critic
-             else dcgan_discriminator(**cures, dtype=dtype, rng=rng))
-        return G, D
-    if model == "mlp":
-        return (mlp_generator(latent_dim, dtype=dtype, rng=rng),
-                mlp_discriminator(**cures, dtype=dtype, rng=rng))
-    if model == "conditional":
-        return (conditional_generator(latent_dim, num_classes, dtype=dtype, rng=rng),
-                conditional_discriminator(num_classes, **cures, dtype=dtype, rng=rng))
-    if model == "conditional-dcgan":
-        return (conditional_dcgan_generator(latent_dim, num_classes, dtype=dtype, rng=rng),
-                conditional_dcgan_discriminator(num_classes, **cures, dtype=dtype, rng=rng))
-    return (ProgressiveGenerator(latent_dim, equalized_lr=equalized_lr, dtype=dtype, rng=rng),
-            ProgressiveDiscriminator(minibatch_stddev=minibatch_stddev,
-                                     equalized_lr=equalized_lr, dtype=dtype, rng=rng))
 
 
 # -- building blocks ------------------------------------------------------------------------

@@ -45,8 +45,8 @@ import numbers
 
 from .. import backend
 from .. import functional as F
+from ..checks import check_floating
 from ..errors import ConfigError
-from ..nn.checks import check_floating
 
 
 class Objective:

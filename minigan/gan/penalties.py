@@ -32,8 +32,8 @@ The derivation on a two-layer critic: docs/backprop_through_the_backprop.md.
 import dataclasses
 
 from .. import backend
+from ..checks import check_finite, check_floating, finite_number
 from ..errors import ShapeError
-from ..nn.checks import check_finite, check_floating, finite_number
 from ..nn.second_order import layer_paths
 
 

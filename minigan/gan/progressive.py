@@ -27,7 +27,7 @@ of a DCGAN step, a 14x14 one 1.15 times::
                    LeakyReLU(0.2), PixelNorm                         z -> (N, 7, 7, 128)
        block_14    Upsample2d(2), Conv2d(128, 64, 3, padding=1), LeakyReLU(0.2), PixelNorm
        block_28    Upsample2d(2), Conv2d(64, 16, 3, padding=1), LeakyReLU(0.2), PixelNorm
-       to_image_R  Conv2d(C_R, 1, 1), Tanh       (N, R, R, 1) in [-1, 1]; C_7, C_14, C_28 = 128, 64, 16
+       to_image_R  Conv2d(C_R, 1, 1), Tanh   (N, R, R, 1) in [-1, 1]; C_7, C_14, C_28 = 128, 64, 16
     D  from_image_R  Conv2d(1, C_R, 1), LeakyReLU(0.2)                C_28, C_14, C_7 = 16, 32, 64
        block_28    Conv2d(16, 32, 3, padding=1), LeakyReLU(0.2), AvgPool2d(2)     28 -> 14
        block_14    Conv2d(32, 64, 3, padding=1), LeakyReLU(0.2), AvgPool2d(2)     14 -> 7
@@ -46,10 +46,23 @@ deviation as one more channel (Karras et al. §3).
 import math
 
 from .. import backend
+from ..checks import check_array, finite_number, float_dtype, is_int, positive_int
 from ..errors import ConfigError, MiniganError, ShapeError
-from ..nn import (AvgPool2d, Conv2d, Dense, EqualizedLR, Fade, Flatten, LeakyReLU,
-                  MinibatchStdDev, PixelNorm, Reshape, Sequential, Tanh, Upsample2d)
-from ..nn.checks import check_array, finite_number, float_dtype, is_int, positive_int
+from ..nn import (
+    AvgPool2d,
+    Conv2d,
+    Dense,
+    EqualizedLR,
+    Fade,
+    Flatten,
+    LeakyReLU,
+    MinibatchStdDev,
+    PixelNorm,
+    Reshape,
+    Sequential,
+    Tanh,
+    Upsample2d,
+)
 from ..nn.equalized_lr import fan_in
 from ..nn.module import Module
 
@@ -110,7 +123,7 @@ class _Growing(Module):
             raise ShapeError(f"{self._where()}: expected an input {self._layout()} at this "
                              f"stage, got shape {tuple(x.shape)}")
         try:
-            y = self._networks[self._stage].forward(x)
+            y = self._networks[self._stage].run_forward(x)
         except MiniganError as error:
             raise type(error)(f"{self._where()}: {error}") from None
         return self._remember(y, self._stage)  # the stage, not its network: a Module kept
@@ -120,7 +133,7 @@ class _Growing(Module):
         """Through the network that ran the last forward (its stage and alpha)."""
         stage = self._take_cache(gy)
         try:
-            return self._networks[stage].backward(gy, need_input_grad)
+            return self._networks[stage].run_backward(gy, need_input_grad)
         except MiniganError as error:
             raise type(error)(f"{self._where()}: {error}") from None
 

@@ -16,6 +16,13 @@ One ``Trainer.step(real)``:
 
 D stays in training mode during the G step ("frozen" never means eval mode).
 
+While a step runs, ``trainer.phase`` names the part running (``PHASES``) and
+``trainer.d_step_index`` which D step it is (None in the G step), so whoever watches the
+networks run -- module hooks, ``minigan.inspect`` -- knows what each pass is for:
+"d_fake" (G making a D step's fakes, and D's pass over them), "d_real" (D's pass over the
+real batch), "r1" and "gradient_penalty" (a penalty's passes), "g" (the G step). Both
+are None between steps.
+
 Gradient penalties (``minigan.gan.penalties``, double backprop): the "wgan-gp" objective
 adds lambda * mean (||grad_x D(x_hat)|| - 1)^2 on interpolates x_hat = eps x_real +
 (1 - eps) x_fake, eps ~ U[0, 1] per sample, after the fake batch's backward; ``r1=gamma``
@@ -32,18 +39,27 @@ an experience-replay buffer of past fakes, historical averaging, WGAN weight cli
 import math
 
 from .. import backend, engine
+from ..checks import check_finite, check_floating, finite_number, is_int, positive_int
 from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, StateError
-from ..nn.checks import check_finite, check_floating, finite_number, is_int, positive_int
 from ..nn.minibatch_stddev import MinibatchStdDev
 from ..nn.second_order import layer_paths
 from ..optim import make_optimizer
 from .penalties import double_backprop, gradient_penalty_term, r1_term
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
-from .trainer_checks import (check_betas, check_feature_matching, check_models, check_r1,
-                             infer_latent_dim, objective_by_name)
+from .trainer_checks import (
+    check_betas,
+    check_feature_matching,
+    check_models,
+    check_r1,
+    infer_latent_dim,
+    objective_by_name,
+)
 
 # noise streams: each use of randomness in a step draws from its own generator
 _G_NOISE, _G_LABELS, _G_INSTANCE_NOISE, _SAMPLE = 1, 2, 3, 4
+PHASES = ("d_real", "d_fake", "r1", "gradient_penalty", "g")
+"""The names ``trainer.phase`` takes during a step (see the module docstring)."""
+
 _D_STREAMS = 16  # D step k uses streams 16 + 8k + (0: z, 1: labels, 2: replay, 3-4: noise,
 #                                                  5: the WGAN-GP interpolation weights)
 
@@ -75,7 +91,8 @@ class Trainer:
 
     Every argument is checked here (a ``ConfigError`` naming ``Trainer`` and the
     argument); ``step`` checks the real batch once (floating, NHWC or (N, F), non-empty, finite)
-    and then runs G and D through their unchecked ``forward``.
+    and then runs G and D through their unchecked ``run_forward`` (hooks fire, see
+    ``minigan.nn.hooks``), naming each part of the step in ``phase``.
     """
 
     def __init__(self, G, D, loss="non-saturating", lr_d=2e-4, lr_g=2e-4,
@@ -121,6 +138,8 @@ class Trainer:
                          if historical_averaging else None)
         self.historical_averaging = historical_averaging
         self.step_count = 0
+        self.phase = None          # the part of the step running now (PHASES), else None
+        self.d_step_index = None   # which D step is running (0..d_steps-1), else None
 
     # -- noise --------------------------------------------------------------
     def _rng(self, stream):
@@ -159,10 +178,15 @@ class Trainer:
         """
         labels = self._check_batch(real, labels)
         n = real.shape[0]
-        with engine.region():  # the CPU engine holds the cores for the whole step
-            for k in range(self.d_steps):
-                d_stats = self._d_step(real, labels, stream=_D_STREAMS + 8 * k)
-            g_stats = self._g_step(real, labels, n)
+        try:
+            with engine.region():  # the CPU engine holds the cores for the whole step
+                for k in range(self.d_steps):
+                    self.d_step_index = k
+                    d_stats = self._d_step(real, labels, stream=_D_STREAMS + 8 * k)
+                self.d_step_index = None
+                g_stats = self._g_step(real, labels, n)
+        finally:
+            self.phase = self.d_step_index = None
         self.step_count += 1
         return {**d_stats, **g_stats, "step": self.step_count,
                 "instance_noise": instance_noise_std(self.instance_noise, self.step_count - 1,
@@ -200,21 +224,28 @@ class Trainer:
     def _d_step(self, real, labels, stream):
         n = real.shape[0]
         fake_labels = None if labels is None else self._random_labels(n, stream + 1)
+        self.phase = "d_fake"
         fake = self._generate(self.noise(n, stream), fake_labels)  # G's cache is not used
         if self.replay is not None:
             fake, fake_labels = self.replay.mix(fake, fake_labels, self._rng(stream + 2))
         self.D.zero_grad()
         # real and fake go through D separately, each backward right after its forward
         seen_real = self._with_instance_noise(real, stream + 3)
+        self.phase = "d_real"
         out_real = self._discriminate(seen_real, labels)
         loss_real, grad_real = self.objective.d_real(out_real, self.real_label)
-        self.D.backward(grad_real, need_input_grad=False)  # D's first layer: no input grad
-        penalty = self._r1_penalty(seen_real) if self.r1 else None
+        self.D.run_backward(grad_real, need_input_grad=False)  # D's first layer: no input grad
+        penalty = None
+        if self.r1:
+            self.phase = "r1"
+            penalty = self._r1_penalty(seen_real)
         seen_fake = self._with_instance_noise(fake, stream + 4)
+        self.phase = "d_fake"
         out_fake = self._discriminate(seen_fake, fake_labels)
         loss_fake, grad_fake = self.objective.d_fake(out_fake, self.fake_label)
-        self.D.backward(grad_fake, need_input_grad=False)
+        self.D.run_backward(grad_fake, need_input_grad=False)
         if self.objective.gp_weight is not None:
+            self.phase = "gradient_penalty"
             penalty = self._gradient_penalty(seen_real, seen_fake, stream + 5)
         if self.averages:
             self.averages[0].add_penalty_gradient(self.historical_averaging)
@@ -254,6 +285,7 @@ class Trainer:
 
     def _g_step(self, real, labels, n):
         fake_labels = None if labels is None else self._random_labels(n, _G_LABELS)
+        self.phase = "g"
         fake = self._generate(self.noise(n, _G_NOISE), fake_labels)
         self.D.freeze()  # D's weights get no gradient: only dL/dx is propagated
         try:
@@ -262,13 +294,13 @@ class Trainer:
                                          fake_labels)
                 result = self.objective.g_loss(out)
                 loss_g = result["loss"]
-                grad_fake = self.D.backward(result["grad_fake"])  # dL_G/dx_fake through D
+                grad_fake = self.D.run_backward(result["grad_fake"])  # dL_G/dx_fake through D
             else:
                 loss_g, grad_fake = self._feature_matching_gradient(real, fake)
         finally:
             self.D.unfreeze()
         self.G.zero_grad()
-        self.G.backward(grad_fake, need_input_grad=False)  # dL/dz is never needed
+        self.G.run_backward(grad_fake, need_input_grad=False)  # dL/dz is never needed
         if self.averages:
             self.averages[1].add_penalty_gradient(self.historical_averaging)
         grad_norm = _grad_norm(self.G.parameters())
@@ -282,20 +314,20 @@ class Trainer:
         """G's loss ||mean_n f(G(z)) - mean_n f(x)||^2 on the output f of layer
         ``feature_matching`` of D, and its gradient w.r.t. the fake images."""
         head = self.D[: self.feature_matching + 1]
-        target = head.forward(real).mean(axis=0)  # the real features' mean: a constant for G
-        features = head.forward(fake)
+        target = head.run_forward(real).mean(axis=0)  # the real features' mean: constant for G
+        features = head.run_forward(fake)
         difference = features.mean(axis=0) - target
         # d/df_n ||mean f - t||^2 = 2 (mean f - t) / N for every sample n
         grad = backend.xp.broadcast_to(2 * difference / features.shape[0], features.shape)
-        return float((difference * difference).sum()), head.backward(grad.copy())
+        return float((difference * difference).sum()), head.run_backward(grad.copy())
 
     # the networks' unchecked forward: step() has checked the real batch once, and a NaN
     # arising inside G or D is caught by the loss and gradient-norm checks
     def _generate(self, z, labels):
-        return self.G.forward(z) if labels is None else self.G.forward(z, labels)
+        return self.G.run_forward(z) if labels is None else self.G.run_forward(z, labels)
 
     def _discriminate(self, images, labels):
-        return self.D.forward(images) if labels is None else self.D.forward(images, labels)
+        return self.D.run_forward(images) if labels is None else self.D.run_forward(images, labels)
 
     # -- sampling -----------------------------------------------------------
     def sample(self, n, z=None, labels=None):

@@ -1,8 +1,8 @@
 """The Trainer's argument checks: each failure is a ConfigError naming ``Trainer``, the
 argument, what it expected and what it got."""
 
+from ..checks import finite_number, is_int
 from ..errors import ConfigError
-from ..nn.checks import finite_number, is_int
 from ..nn.module import Module
 from .objectives import get_objective
 

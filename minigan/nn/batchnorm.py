@@ -9,9 +9,15 @@ batch variance in ``running_var``. Eval: normalise with the running statistics.
 
 from .. import functional as F
 from .. import init
+from ..checks import (
+    check_array,
+    check_dtype_matches,
+    check_features,
+    finite_number,
+    float_dtype,
+    positive_int,
+)
 from ..errors import ConfigError, ShapeError
-from .checks import (check_array, check_dtype_matches, check_features, finite_number,
-                     float_dtype, positive_int)
 from .module import Module
 from .parameter import Parameter
 

@@ -14,8 +14,8 @@ on the class y: the generator sees [z, onehot(y)], the discriminator [x, onehot(
 import math
 
 from .. import backend
+from ..checks import check_array, is_int
 from ..errors import ConfigError, ShapeError, StateError
-from .checks import check_array, is_int
 from .labels import Labelled
 from .module import Module
 
@@ -68,7 +68,7 @@ class LabelConditioned(Labelled):
         features = math.prod(x.shape[1:])
         onehot = self.onehot(labels, x.dtype)                              # (N, K)
         h = xp.concatenate([x.reshape(n, features), onehot], axis=1)       # (N, F + K)
-        y = self.net.forward(h)
+        y = self.net.run_forward(h)
         self._cache = (tuple(x.shape), features)
         return y
 
@@ -80,7 +80,7 @@ class LabelConditioned(Labelled):
             raise StateError(f"{self._where()}: backward called without a preceding forward "
                              "(or twice for one forward)")
         (x_shape, features), self._cache = self._cache, None
-        gh = self.net.backward(gy, need_input_grad)
+        gh = self.net.run_backward(gy, need_input_grad)
         if not need_input_grad:
             return None
         return gh[:, :features].reshape(x_shape)

@@ -2,9 +2,15 @@
 
 from .. import functional as F
 from .. import init
+from ..checks import (
+    check_array,
+    check_dtype_matches,
+    check_features,
+    float_dtype,
+    pair,
+    positive_int,
+)
 from ..errors import ShapeError
-from .checks import (check_array, check_dtype_matches, check_features, float_dtype, pair,
-                     positive_int)
 from .module import Module
 from .parameter import Parameter
 
@@ -20,7 +26,8 @@ def resolve_same_padding(layer_name, kernel_size, stride):
 
 
 class Conv2d(Module):
-    """y[n, oh, ow, co] = b[co] + sum_{kh, kw, ci} x_pad[n, oh*s + kh, ow*s + kw, ci] w[kh, kw, ci, co].
+    """y[n, oh, ow, co] = b[co]
+                        + sum_{kh, kw, ci} x_pad[n, oh*s + kh, ow*s + kw, ci] w[kh, kw, ci, co].
 
     x (N, H, W, C_in) -> y (N, OH, OW, C_out), OH = (H + 2p - KH) // s + 1.
     weight (KH, KW, C_in, C_out); bias (C_out,) or None. ``kernel_size``, ``stride``

@@ -2,9 +2,15 @@
 
 from .. import functional as F
 from .. import init
+from ..checks import (
+    check_array,
+    check_dtype_matches,
+    check_features,
+    float_dtype,
+    pair,
+    positive_int,
+)
 from ..errors import ConfigError, ShapeError
-from .checks import (check_array, check_dtype_matches, check_features, float_dtype, pair,
-                     positive_int)
 from .module import Module
 from .parameter import Parameter
 

@@ -5,8 +5,8 @@ import math
 
 from .. import backend
 from .. import functional as F
+from ..checks import finite_number
 from ..errors import ConfigError, MiniganError
-from .checks import finite_number
 from .conv import Conv2d
 from .dense import Dense
 from .module import Module
@@ -47,9 +47,9 @@ class EqualizedLR(Module):
     def forward(self, x):
         weight = self.layer.weight
         raw = weight.data
-        weight.data, _ = F.equalized_weight_forward(raw, self.scale)   # the layer runs with c W ...
+        weight.data, _ = F.equalized_weight_forward(raw, self.scale)  # the layer runs with c W
         try:
-            y = self.layer.forward(x)
+            y = self.layer.run_forward(x)
         except MiniganError as error:
             raise type(error)(f"EqualizedLR: {error}") from None
         finally:
@@ -64,10 +64,10 @@ class EqualizedLR(Module):
         self._cache = None
         weight = self.layer.weight
         if not weight.requires_grad:                                   # frozen: no dL/dW
-            return self.layer.backward(gy, need_input_grad)
+            return self.layer.run_backward(gy, need_input_grad)
         accumulator, weight.grad = weight.grad, backend.xp.zeros_like(weight.grad)
         try:
-            gx = self.layer.backward(gy, need_input_grad)
+            gx = self.layer.run_backward(gy, need_input_grad)
         finally:
             g_used, weight.grad = weight.grad, accumulator
         weight.grad += F.equalized_weight_backward(g_used, self.scale)

@@ -2,8 +2,8 @@
 progressive GAN brings in a new block without a shock (Karras et al. 2018, §3)."""
 
 from .. import functional as F
+from ..checks import finite_number
 from ..errors import ConfigError, MiniganError, ShapeError
-from .checks import finite_number
 from .module import Module
 
 
@@ -49,8 +49,8 @@ class Fade(Module):
 
     def forward(self, x):
         alpha = self._alpha
-        y_new = _on_path("new", self.new.forward, x) if alpha > 0 else None
-        y_old = _on_path("old", self.old.forward, x) if alpha < 1 else None
+        y_new = _on_path("new", self.new.run_forward, x) if alpha > 0 else None
+        y_old = _on_path("old", self.old.run_forward, x) if alpha < 1 else None
         if y_old is None or y_new is None:           # alpha 1 or 0: one path, unchanged
             return self._remember(y_old if y_new is None else y_new, alpha)
         if y_new.shape != y_old.shape or y_new.dtype != y_old.dtype:
@@ -64,12 +64,12 @@ class Fade(Module):
         path adds its parameter gradients. None with ``need_input_grad=False``."""
         alpha = self._take_cache(gy)
         if alpha == 1:
-            return _on_path("new", self.new.backward, gy, need_input_grad)
+            return _on_path("new", self.new.run_backward, gy, need_input_grad)
         if alpha == 0:
-            return _on_path("old", self.old.backward, gy, need_input_grad)
+            return _on_path("old", self.old.run_backward, gy, need_input_grad)
         g_new, g_old = F.fade_backward(gy, alpha)
-        gx_new = _on_path("new", self.new.backward, g_new, need_input_grad)
-        gx_old = _on_path("old", self.old.backward, g_old, need_input_grad)
+        gx_new = _on_path("new", self.new.run_backward, g_new, need_input_grad)
+        gx_old = _on_path("old", self.old.run_backward, g_old, need_input_grad)
         return F.sum_of_paths(gx_new, gx_old) if need_input_grad else None
 
     def extra_repr(self):

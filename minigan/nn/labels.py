@@ -30,11 +30,11 @@ class Labelled(Module):
             try:
                 labels = backend.to_device(labels)
             except Exception as error:  # e.g. a ragged list
-                raise DTypeError(f"{self._where()}: labels must be an integer array of shape (N,), "
-                                 f"got {type(labels).__name__} ({error})") from None
+                raise DTypeError(f"{self._where()}: labels must be an integer array of shape "
+                                 f"(N,), got {type(labels).__name__} ({error})") from None
         if labels.dtype.kind not in "iu":
-            raise DTypeError(f"{self._where()}: labels must be integers (class indices), got dtype "
-                             f"{labels.dtype} (convert with labels.astype('int64'))")
+            raise DTypeError(f"{self._where()}: labels must be integers (class indices), got "
+                             f"dtype {labels.dtype} (convert with labels.astype('int64'))")
         if labels.ndim != 1 or (n is not None and labels.shape[0] != n):
             raise ShapeError(f"{self._where()}: labels must have shape ({n},) to match the batch, "
                              f"got {tuple(labels.shape)}")

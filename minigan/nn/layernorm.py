@@ -2,8 +2,8 @@
 
 from .. import functional as F
 from .. import init
+from ..checks import check_array, check_dtype_matches, finite_number, float_dtype, is_int
 from ..errors import ConfigError, ShapeError
-from .checks import check_array, check_dtype_matches, finite_number, float_dtype, is_int
 from .module import Module
 from .parameter import Parameter
 

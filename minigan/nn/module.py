@@ -7,23 +7,28 @@ found by attribute, in the order they were assigned, which fixes the order of
 ``parameters()`` and the dotted keys of ``state_dict()`` ("0.weight",
 "2.running_mean"), as in PyTorch.
 
-Two ways to run a module:
+Three ways to run a module:
 
 - ``layer(x)`` (``__call__``) -- the user-level call: it checks that every floating
   array argument is finite (no NaN, no infinity; one pass over the input and one host
-  sync) and raises ``NonFiniteError`` naming the module, then runs ``forward``.
-- ``layer.forward(x)`` -- the unchecked fast path. Containers (``Sequential``,
-  ``LabelConditioned``) and the ``Trainer`` call their children's ``forward``, so
-  the inputs of a network are checked once at the top, not once per layer; a NaN
-  produced *inside* a network (e.g. by a NaN weight) is not reported by the layers
-  (the trainer's loss and gradient-norm checks catch it before any update).
+  sync) and raises ``NonFiniteError`` naming the module, then runs ``run_forward``.
+- ``layer.run_forward(x)`` / ``layer.run_backward(gy)`` -- the unchecked path:
+  ``forward`` / ``backward``, then the module's hooks (``hooks.py``). Containers
+  (``Sequential``, ``LabelConditioned``, ...) and the ``Trainer`` run their children
+  this way, so the inputs of a network are checked once at the top, not once per layer,
+  and hooks fire for every module; a NaN produced *inside* a network (e.g. by a NaN
+  weight) is not reported by the layers (the trainer's loss and gradient-norm checks
+  catch it before any update).
+- ``layer.forward(x)`` / ``layer.backward(gy)`` -- the layer's own computation, which
+  each layer defines: no check of finiteness, no hooks.
 
-Both validate types, dtypes (float32 or float64), shapes and empty batches.
+All validate types, dtypes (float32 or float64), shapes and empty batches.
 """
 
 from .. import backend
+from ..checks import all_finite, dtype_problem, non_finite_error
 from ..errors import ShapeError, StateError
-from .checks import all_finite, dtype_problem, non_finite_error
+from .hooks import add_hook
 from .parameter import Parameter
 
 
@@ -33,6 +38,8 @@ class Module:
     def __init__(self):
         self.training = True
         self._cache = None
+        self._forward_hooks = {}      # {handle id: hook(module, inputs, output)}
+        self._backward_hooks = {}     # {handle id: hook(module, grad_input, grad_output)}
 
     # -- computation --------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -45,7 +52,33 @@ class Module:
             if (isinstance(value, xp.ndarray) and dtype_problem(value.dtype) is None
                     and not all_finite(value)):
                 raise non_finite_error(self._where(), name, value)
-        return self.forward(*args, **kwargs)
+        return self.run_forward(*args, **kwargs)
+
+    def run_forward(self, *args, **kwargs):
+        """``forward(*args, **kwargs)``, then every forward hook with (self, args, output)."""
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            hook(self, args, output)
+        return output
+
+    def run_backward(self, gy, need_input_grad=True):
+        """``backward(gy, need_input_grad)``, then every backward hook with (self, the
+        returned input gradient, gy)."""
+        grad_input = self.backward(gy, need_input_grad)
+        for hook in list(self._backward_hooks.values()):
+            hook(self, grad_input, gy)
+        return grad_input
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, inputs, output)`` after each forward of this module run by
+        ``run_forward`` (or the checked call); returns a handle with ``remove()``."""
+        return add_hook(self._forward_hooks, hook, f"{type(self).__name__}.register_forward_hook")
+
+    def register_backward_hook(self, hook):
+        """Call ``hook(module, grad_input, grad_output)`` after each backward of this module
+        run by ``run_backward``; returns a handle with ``remove()``."""
+        return add_hook(self._backward_hooks, hook,
+                        f"{type(self).__name__}.register_backward_hook")
 
     def forward(self, x):
         raise NotImplementedError(f"{type(self).__name__} does not define forward")

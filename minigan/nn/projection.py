@@ -3,8 +3,8 @@ product with the image's features (Miyato & Koyama 2018); the projection's math 
 minigan/functional/projection.py."""
 
 from .. import functional as F
+from ..checks import is_int
 from ..errors import ConfigError, MiniganError, ShapeError
-from .checks import is_int
 from .dense import Dense
 from .labels import Labelled
 from .module import Module
@@ -52,12 +52,12 @@ class ProjectionDiscriminator(Labelled):
 
     def forward(self, x, labels):
         labels = self._label_array(labels, x.shape[0])
-        h = self._part("trunk", self.trunk.forward, x)
+        h = self._part("trunk", self.trunk.run_forward, x)
         if h.ndim != 2 or h.shape[1] != self.embed_size():
             raise ShapeError(f"{self._where()}: the trunk must give features (N, "
                              f"{self.embed_size()}), got {tuple(h.shape)}")
-        score = self._part("head", self.head.forward, h)
-        e = self._part("embed", self.embed.forward, self.onehot(labels, h.dtype))
+        score = self._part("head", self.head.run_forward, h)
+        e = self._part("embed", self.embed.run_forward, self.onehot(labels, h.dtype))
         projection, cache = F.projection_forward(h, e)
         return self._remember(F.sum_of_paths(score, projection), cache)
 
@@ -66,10 +66,10 @@ class ProjectionDiscriminator(Labelled):
         parameters get their gradients."""
         cache = self._take_cache(gy)
         gh_projection, ge = F.projection_backward(gy, cache)
-        self._part("embed", self.embed.backward, ge, False)     # labels: no gradient
-        gh_head = self._part("head", self.head.backward, gy)
+        self._part("embed", self.embed.run_backward, ge, False)     # labels: no gradient
+        gh_head = self._part("head", self.head.run_backward, gy)
         gh = F.sum_of_paths(gh_head, gh_projection)             # h fed both paths
-        return self._part("trunk", self.trunk.backward, gh, need_input_grad)
+        return self._part("trunk", self.trunk.run_backward, gh, need_input_grad)
 
     def embed_size(self):
         inner = self.embed.layer if isinstance(self.embed, SpectralNorm) else self.embed

@@ -33,7 +33,7 @@ class Sequential(Module):
 
     def forward(self, x):
         for i, layer in enumerate(self.layers):
-            x = _with_position(i, layer, layer.forward, x)
+            x = _with_position(i, layer, layer.run_forward, x)
         return x
 
     def backward(self, gy, need_input_grad=True):
@@ -41,7 +41,7 @@ class Sequential(Module):
         gradient when ``need_input_grad`` is False."""
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
-            gy = _with_position(i, layer, layer.backward, gy, need_input_grad or i > 0)
+            gy = _with_position(i, layer, layer.run_backward, gy, need_input_grad or i > 0)
         return gy
 
     def _where(self):

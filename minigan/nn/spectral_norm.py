@@ -3,9 +3,9 @@
 
 from .. import backend
 from .. import functional as F
+from ..checks import finite_number, is_int
 from ..errors import ConfigError, MiniganError
 from ..functional.spectral_norm import as_matrix, from_matrix, normalize
-from .checks import finite_number, is_int
 from .conv import Conv2d
 from .dense import Dense
 from .module import Module
@@ -52,7 +52,7 @@ class SpectralNorm(Module):
         raw = weight.data
         weight.data = from_matrix(w_sn, raw.shape)     # the layer runs with W_sn ...
         try:
-            y = self.layer.forward(x)
+            y = self.layer.run_forward(x)
         except MiniganError as error:
             raise type(error)(f"SpectralNorm: {error}") from None
         finally:
@@ -66,12 +66,12 @@ class SpectralNorm(Module):
         cache = self._take_cache(gy)
         weight = self.layer.weight
         if not weight.requires_grad:                   # frozen: input (and bias) grads only
-            return self.layer.backward(gy, need_input_grad)
+            return self.layer.run_backward(gy, need_input_grad)
         # the layer adds G = dL/dW_sn into weight.grad: let it add into a fresh zero
         # array, then put the real accumulator back and add dL/dW into it
         accumulator, weight.grad = weight.grad, backend.xp.zeros_like(weight.grad)
         try:
-            gx = self.layer.backward(gy, need_input_grad)
+            gx = self.layer.run_backward(gy, need_input_grad)
         finally:
             g_wsn, weight.grad = weight.grad, accumulator
         weight.grad += from_matrix(F.spectral_normalize_backward(as_matrix(g_wsn), cache),
