@@ -187,7 +187,8 @@ def score(name, trainer, seconds):
 # %% [markdown]
 # ## 6. Both models, side by side
 #
-# Each model trains, draws its grid and is scored. ``results.json`` holds both results under "mlp" and "dcgan".
+# Each model trains, draws its grid and is scored. ``results.json`` holds both results,
+# under "mlp" and "dcgan".
 
 # %%
 results = {}
