@@ -121,7 +121,11 @@ def density_panel(ax, x, p_data, snap, title, show_d=True, d_label="D(x)"):
 
 
 picks = [0, 10, 20, 40, 100, GAUSS_STEPS]
-chosen = [min(run.snapshots, key=lambda s, t=t: abs(s.step - t)) for t in picks]
+taken = set()  # the snapshot nearest each pick, each snapshot once (--quick has fewer)
+for t in picks:
+    taken.add(min(set(range(len(run.snapshots))) - taken,
+                  key=lambda i: abs(run.snapshots[i].step - t)))
+chosen = [run.snapshots[i] for i in sorted(taken)]
 fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
 for ax, snap in zip(axes.flat, chosen):
     left, right = density_panel(
