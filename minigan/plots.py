@@ -34,11 +34,14 @@ def image_grid(images, columns=None, padding=2):
 
 
 def save_image_grid(images, path, columns=None, title=None):
-    """Write a PNG grid of images in [-1, 1] (white = +1) to ``path``."""
+    """Write a PNG grid of images in [-1, 1] (white = +1) to ``path``; a ``title`` (one or
+    more lines) goes above it, the figure widened when the title is wider than the grid."""
     grid = image_grid(images, columns)
-    figure = plt.figure(figsize=(grid.shape[1] / 40, grid.shape[0] / 40 + (0.4 if title else 0)),
-                        dpi=100)
-    axes = figure.add_axes([0, 0, 1, 1 if not title else 1 - 0.4 / figure.get_figheight()])
+    lines = title.splitlines() if title else []
+    top = 0.2 + 0.17 * len(lines) if lines else 0  # inches for the title
+    width = max([grid.shape[1] / 40] + [0.075 * len(line) + 0.2 for line in lines])
+    figure = plt.figure(figsize=(width, grid.shape[0] / 40 + top), dpi=100)
+    axes = figure.add_axes([0, 0, 1, 1 - top / figure.get_figheight()])
     axes.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     axes.axis("off")
     if title:
