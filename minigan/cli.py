@@ -221,9 +221,24 @@ def command_sample(args, stop):
     labels = backend.xp.arange(args.n) % trainer.G.num_classes if hasattr(
         trainer.G, "num_classes") else None
     growth = growth_note(trainer)
-    save_image_grid(trainer.sample(args.n, z=z, labels=labels), out, title=growth)
+    title = sample_title(args.checkpoint, trainer.step_count, args.n, args.seed)
+    save_image_grid(trainer.sample(args.n, z=z, labels=labels), out,
+                    title=title + (f"\n{growth}" if growth else ""))
     print(f"wrote {args.n} samples to {out}" + (f" ({growth})" if growth else ""))
     return 0
+
+
+def sample_title(checkpoint, step, n, seed):
+    """The title of a ``minigan sample`` grid, e.g. "mnist-dcgan/last.npz: step 1560, 64
+    samples (seed 0)": the checkpoint's file name, after its run directory's name when it
+    is in one."""
+    from .gan.run_dir import checkpoint_run_dir
+
+    name = os.path.basename(checkpoint)
+    run_dir = checkpoint_run_dir(checkpoint)
+    if run_dir is not None:
+        name = f"{os.path.basename(os.path.abspath(run_dir))}/{name}"
+    return f"{name}: step {step}, {n} samples (seed {seed})"
 
 
 def command_evaluate(args, stop):
