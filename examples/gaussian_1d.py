@@ -106,6 +106,7 @@ def density_panel(ax, x, p_data, snap, title, show_d=True, d_label="D(x)"):
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(0, 1.25 * max(p_data.max(), snap.p_g.max()))
     ax.set_title(title, fontsize=9)
+    ax.set_ylabel("density", fontsize=8)
     ax.tick_params(labelsize=7)
     if not show_d:
         return ax, None
@@ -117,12 +118,17 @@ def density_panel(ax, x, p_data, snap, title, show_d=True, d_label="D(x)"):
     right.plot(x, shown, color="tab:red", lw=1.1, ls="--", label="D* = p/(p+p_g)")
     right.axhline(0.5, color="tab:red", lw=0.5, alpha=0.4)
     right.set_ylim(-0.02, 1.02)
+    right.set_ylabel("D(x), D*(x)", fontsize=8, color="tab:red")
     right.tick_params(labelsize=7, colors="tab:red")
     return ax, right
 
 
 picks = [0, 10, 20, 40, 100, GAUSS_STEPS]
-chosen = [min(run.snapshots, key=lambda s, t=t: abs(s.step - t)) for t in picks]
+taken = set()  # the snapshot nearest each pick, each snapshot once (--quick has fewer)
+for t in picks:
+    taken.add(min(set(range(len(run.snapshots))) - taken,
+                  key=lambda i: abs(run.snapshots[i].step - t)))
+chosen = [run.snapshots[i] for i in sorted(taken)]
 fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
 for ax, snap in zip(axes.flat, chosen):
     left, right = density_panel(
@@ -253,6 +259,7 @@ def mixture_figure(run_list, path, title):
         ax1.plot(shown.x, snap.p_g, color=colour, lw=1.2, label=f"p_g, step {snap.step}")
     ax1.set_xlim(shown.x[0], shown.x[-1])
     ax1.set_ylim(0, 1.05 * max(max(s.p_g.max() for s in picks), shown.p_data.max()))
+    ax1.set_ylabel("density")
     ax1.legend(fontsize=7, loc="upper right", ncol=1, framealpha=0.6)
     ax1.set_title(f"p_g over training (seed {args.seed})", fontsize=10)
     left, right = density_panel(ax2, shown.x, shown.p_data, shown.final,
@@ -316,7 +323,9 @@ for ax, fit, title in ((axes[0], fit_gauss, "data N(0, 1), fixed G = N(1.5, 0.7^
     right.plot(fit.x, fit.d_star, color="k", lw=2.2, ls="--", label="D* = p_data/(p_data+p_g)")
     right.plot(fit.x, fit.d, color="tab:red", lw=1.3, label="D trained to convergence")
     right.set_ylim(-0.02, 1.02)
+    right.set_ylabel("D(x), D*(x)", color="tab:red")
     right.tick_params(colors="tab:red", labelsize=8)
+    ax.set_ylabel("density")
     ax.set_title(f"{title}\nmax |D - D*| = {fit.max_error:.3f} where p_data + p_g >= 1% of "
                  f"its peak (unshaded)\nmean |D - D*| weighted by (p_data + p_g) / 2 = "
                  f"{fit.weighted_error:.4f}", fontsize=9)

@@ -103,7 +103,9 @@ for ax, fit, title in ((axes[0, 0], plain, "no constraint"),
     densities.fill_between(grid, fit.p_data, alpha=0.25, color="C0", label="p_data")
     densities.fill_between(grid, fit.p_g, alpha=0.25, color="C3", label="p_g (fixed)")
     densities.set_yticks([])
+    densities.set_ylabel("density (p_data, p_g)")
     ax.plot(grid, fit.d, color="k", label="critic D(x)")
+    ax.set_ylabel("critic D(x)")
     ax.set_title(f"{title}: Wasserstein estimate {fit.wasserstein[-50:].mean():.2f} "
                  f"(W1 = {W1:g})", fontsize=10)
     ax.set_xlabel("x")

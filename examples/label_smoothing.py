@@ -223,6 +223,7 @@ window = max(1, args.steps // 25)
 figure = plt.figure(figsize=(15, 11))
 grid = figure.add_gridspec(3, 3, height_ratios=[1, 1, 0.8])
 panels = [("d_real", "mean D(x) on real batches"), ("d_fake", "mean D(G(z)) on fake batches")]
+# one legend for the three colours, above the panels: inside a panel it would cover curves
 for column, (key, title) in enumerate(panels):
     axes = figure.add_subplot(grid[0, column])
     for name, run in runs.items():
@@ -232,9 +233,9 @@ for column, (key, title) in enumerate(panels):
             axes.axhline(VARIANTS[name]["real_label"], color=colors[name], linestyle=":")
         else:
             axes.axhline(VARIANTS[name]["fake_label"], color=colors[name], linestyle=":")
-    axes.set(title=title, xlabel="generator step", ylim=(0, 1))
+    axes.set(title=title + "\n(dotted: each variant's target)", xlabel="generator step",
+             ylim=(0, 1))
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
 axes = figure.add_subplot(grid[0, 2])
 for name, run in runs.items():
     steps = [p[0] for p in run["probes"]]
@@ -243,9 +244,9 @@ for name, run in runs.items():
     axes.plot(steps, [np.abs(p[2]).mean() for p in run["probes"]], color=colors[name],
               linestyle="--", label=f"{name}: fake")
 axes.axhline(math.log(9), color="gray", linestyle=":", label="log 9 = logit of 0.9")
-axes.set(title="mean |logit| of D on fixed probe batches", xlabel="generator step")
+axes.set(title="mean |logit| of D on fixed probe batches\n(solid: real, dashed: fake, "
+         "dotted: log 9 = logit of 0.9)", xlabel="generator step")
 axes.grid(alpha=0.3)
-axes.legend(fontsize=7)
 for column, (key, title) in enumerate([("loss_d", "loss D"), ("loss_g", "loss G")]):
     axes = figure.add_subplot(grid[1, column])
     for name, run in runs.items():
@@ -254,12 +255,12 @@ for column, (key, title) in enumerate([("loss_d", "loss D"), ("loss_g", "loss G"
     average = f" (moving average over {window} steps)" if window > 1 else ""
     axes.set(title=title + average, xlabel="generator step")
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
 axes = figure.add_subplot(grid[1, 2])
 names = list(summary)
 values = [summary[n]["frechet_distance"] for n in names]
 bars = axes.bar(range(len(names)), values, color=[colors[n] for n in names])
 axes.bar_label(bars, [f"{v:.1f}" for v in values])
+axes.set_ylim(0, 1.12 * max(values))  # room for the labels under the title
 axes.set_xticks(range(len(names)), [n.replace(" (", "\n(") for n in names], fontsize=8)
 axes.set(title=f"Fréchet distance after {args.steps} steps (lower is better)")
 for column, (name, run) in enumerate(runs.items()):
@@ -270,6 +271,8 @@ for column, (name, run) in enumerate(runs.items()):
     axes.axis("off")
 figure.suptitle(f"label smoothing, {args.model.upper()} on MNIST, same initial weights, noise "
                 f"and data order, {args.steps} steps of batch {args.batch_size}")
-figure.tight_layout()
+figure.legend([plt.Line2D([], [], color=colors[name]) for name in runs], list(runs),
+              loc="upper center", bbox_to_anchor=(0.5, 0.965), ncol=len(runs), fontsize=10)
+figure.tight_layout(rect=(0, 0, 1, 0.94))
 figure.savefig(os.path.join(args.out, "label_smoothing.png"), dpi=80)
 print(f"wrote {args.out}/label_smoothing.png")

@@ -28,6 +28,7 @@ import os
 import time
 
 import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 import minigan as mg
 from minigan.inspect import generator_gradient
@@ -139,6 +140,15 @@ for target in (0.5, 0.1, 0.01, 0.001):
           f"{p['d_mean'] / (1 - p['d_mean']):>8.1e}")
 
 # %%
+def d_ticks(ax, low, high):
+    """Plain-number ticks on a log x axis of D values: 1-2-5 steps over a short range,
+    one per decade over a long one, and no minor labels (they overlap when reversed)."""
+    subs = (1.0, 2.0, 5.0) if np.log10(high / low) < 2 else (1.0,)
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 figure, axes = plt.subplots(2, 2, figsize=(12, 9))
 d_axis = np.logspace(-5, np.log10(0.999), 400)
 every_d = np.concatenate([p["minimax"]["d_fake"] for p in measured])
@@ -182,6 +192,7 @@ for loss in LOSSES:
     ax.loglog(d_mean, [p[loss]["grad_theta_norm"] for p in measured], "s--",
               color=COLORS[loss], alpha=0.7, label=f"||dL/dθ_G|| {loss}")
 ax.invert_xaxis()
+d_ticks(ax, d_mean.min(), d_mean.max())
 ax.set_xlabel("mean D(G(z)) (falls as D is trained alone →)")
 ax.set_ylabel("gradient norm")
 ax.set_title("(c) measured: the gradient reaching G (DCGAN, same weights)", fontsize=10)
@@ -202,6 +213,7 @@ ax.loglog(d_mean, weighted, "x", color="tab:purple",
 ratios = [p["minimax"][key] / p["non-saturating"][key] for p in measured
           for key in ("grad_image_norm", "grad_theta_norm")] + weighted
 ax.set_xlim(d_mean.max() * 1.5, d_mean.min() / 1.5)  # reversed: D(G(z)) falls →
+d_ticks(ax, d_mean.min() / 1.5, d_mean.max() * 1.5)
 ax.set_ylim(min(ratios) / 3, max(ratios) * 3)
 ax.set_xlabel("mean D(G(z))")
 ax.set_ylabel("minimax / non-saturating")

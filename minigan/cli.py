@@ -19,6 +19,7 @@ signal's number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stopped it, aft
 
 import argparse
 import os
+import re
 import sys
 import traceback
 
@@ -45,39 +46,85 @@ def _float(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, with every option's default after its help line: "(default:
+    64)"; a switch's "off"; none for options whose default is None (their help says
+    what they default to, e.g. the loss's paper's setting)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if default is None or default is argparse.SUPPRESS or "%(default)" in text:
+            return text
+        if isinstance(default, bool):
+            shown = "on" if default else "off"
+        elif default == []:
+            shown = "none"
+        else:
+            shown = "%(default)s"
+        return f"{text} (default: {shown})"
+
+
 class _Parser(argparse.ArgumentParser):
-    """An argparse parser whose errors are one line: ``minigan: error: ...`` (exit 2)."""
+    """An argparse parser whose errors are one line, in the style of ``cli_checks``:
+    ``minigan: error: train: --epochs: expected a positive integer, got 0; try 'minigan
+    train --help'`` (exit status 2), not the usage."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
-        self.exit(2, f"minigan: error: {command}{message} (see {self.prog} --help)\n")
+        self.exit(2, f"minigan: error: {command}{_plain(message)}; try '{self.prog} --help'\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an unknown option is the command's error (argparse leaves it
+        to the top parser, whose --help would not describe the command's options)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            commands = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
+            command = commands[0].choices.get(getattr(parsed, commands[0].dest, None)) \
+                if commands else None
+            (command or self).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+
+def _plain(message):
+    """argparse's "argument --loss: invalid choice: 'x' (choose from 'a', 'b')" as
+    "--loss: expected one of 'a', 'b', got 'x'", and "argument --n: ..." as "--n: ..."."""
+    choice = re.fullmatch(r"argument (\S+): invalid choice: (.+) \(choose from (.+)\)", message)
+    if choice:
+        name, got, choices = choice.groups()
+        return f"{name}: expected one of {choices}, got {got}"
+    return re.sub(r"^argument (\S+): ", r"\1: ", message)
 
 
 def _positive_int(text):
     value = _int(text)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
     return value
 
 
 def _non_negative_int(text):
     value = _int(text)
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
     return value
 
 
 def _non_negative_float(text):
     value = _float(text)
     if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
     return value
 
 
 def _probability(text):
     value = _float(text)
     if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text}")
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text}")
     return value
 
 
@@ -87,17 +134,24 @@ def build_parser():
     d = RunConfig()
     parser = _Parser(prog="minigan", description="minigan: GANs with handwritten backprop "
                      "on NumPy/CuPy.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     help="what to do; 'minigan COMMAND --help' lists its "
+                                          "options")
 
     train = commands.add_parser("train", help="train a GAN; writes a run directory")
-    train.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=d.dataset)
-    train.add_argument("--data", metavar="DIR", help="directory holding the four IDX files")
+    train.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=d.dataset,
+                       help="which dataset")
+    train.add_argument("--data", metavar="DIR", help="directory holding the four IDX files "
+                       "(default: $MINIGAN_DATA, the cache, a download, else the embedded "
+                       "sample of MNIST)")
     train.add_argument("--model", choices=list(MODELS), default=d.model,
                        help="dcgan, mlp, conditional (MLP), conditional-dcgan (the DCGAN with "
                             "labels, a projection D) or progressive (grown 7x7 -> 14x14 -> 28x28)")
-    train.add_argument("--epochs", type=_positive_int, default=d.epochs)
-    train.add_argument("--batch-size", type=_positive_int, default=d.batch_size)
-    train.add_argument("--loss", choices=LOSSES, default=d.loss)
+    train.add_argument("--epochs", type=_positive_int, default=d.epochs, metavar="N",
+                       help="passes over the training set")
+    train.add_argument("--batch-size", type=_positive_int, default=d.batch_size, metavar="N",
+                       help="images per step")
+    train.add_argument("--loss", choices=LOSSES, default=d.loss, help="the GAN objective")
     train.add_argument("--gp-weight", type=_non_negative_float, default=None,
                        metavar="LAMBDA", help="WGAN-GP's penalty weight (--loss wgan-gp; "
                        "default 10)")
@@ -122,9 +176,11 @@ def build_parser():
     train.add_argument("--d-steps", type=_positive_int, default=None,
                        help="discriminator updates per generator update, default 1 "
                             "(wgan, wgan-gp: 5)")
-    train.add_argument("--latent-dim", type=_positive_int, default=d.latent_dim)
+    train.add_argument("--latent-dim", type=_positive_int, default=d.latent_dim, metavar="N",
+                       help="size of z")
     train.add_argument("--out", metavar="DIR", default=d.out, help="run directory")
-    train.add_argument("--seed", type=int, default=d.seed)
+    train.add_argument("--seed", type=int, default=d.seed, metavar="S",
+                       help="seeds the weights, the noise and the data order")
     train.add_argument("--resume", metavar="CHECKPOINT",
                        help="continue exactly from a checkpoint: its weights, optimizer "
                             "states (learning rates included) and data order are restored; "
@@ -138,12 +194,15 @@ def build_parser():
                        help="with --resume: allow this setting (e.g. lr-d, loss) to differ "
                             "from the checkpoint's; repeat or separate by commas; recorded "
                             "in <out>/resumes.jsonl")
-    train.add_argument("--backend", choices=["numpy", "cupy"], default=d.backend)
+    train.add_argument("--backend", choices=["numpy", "cupy"], default=d.backend,
+                       help="cupy runs the same code on a GPU")
     _threads_option(train)
     train.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every,
-                       metavar="EPOCHS", help="keep a numbered checkpoint every N epochs")
-    train.add_argument("--max-steps", type=_positive_int, default=None,
-                       help="stop after this many generator steps")
+                       metavar="EPOCHS", help="keep a numbered checkpoint every N epochs "
+                                              "(0: never)")
+    train.add_argument("--max-steps", type=_positive_int, default=None, metavar="N",
+                       help="stop after this many generator steps (default: the epochs' "
+                            "steps)")
     train.add_argument("--evaluate", type=int, default=d.evaluate, metavar="N",
                        help="score N samples at the end of the run (0: skip)")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -165,19 +224,23 @@ def build_parser():
                             "gradient figures and numbers to <out>/inspect/ (0: never)")
 
     sample = commands.add_parser("sample", help="write a grid of samples from a checkpoint")
-    sample.add_argument("checkpoint")
-    sample.add_argument("--n", type=_positive_int, default=64)
-    sample.add_argument("--out", default="grid.png")
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("checkpoint", help="a checkpoint of minigan train, e.g. "
+                        "runs/mnist-dcgan/checkpoints/last.npz")
+    sample.add_argument("--n", type=_positive_int, default=64, metavar="N",
+                        help="number of samples")
+    sample.add_argument("--out", default="grid.png", metavar="FILE",
+                        help="the image file to write (.png, .pdf, .svg, .jpg)")
+    sample.add_argument("--seed", type=int, default=0, metavar="S", help="seeds the noise")
     sample.add_argument("--backend", choices=["numpy", "cupy"], default=None,
                         help="default: the backend the checkpoint was trained on")
     _threads_option(sample)
 
     evaluate = commands.add_parser("evaluate", help="quality numbers of a checkpoint")
-    evaluate.add_argument("checkpoint")
-    evaluate.add_argument("--n", type=_positive_int, default=2000,
+    evaluate.add_argument("checkpoint", help="a checkpoint of minigan train, e.g. "
+                          "runs/mnist-dcgan/checkpoints/last.npz")
+    evaluate.add_argument("--n", type=_positive_int, default=2000, metavar="N",
                           help="number of generated samples to score")
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--seed", type=int, default=0, metavar="S", help="seeds the noise")
     evaluate.add_argument("--data", metavar="DIR", default=None,
                           help="directory holding the test split's IDX files (default: the "
                                "run's --data, else the usual places)")
@@ -187,9 +250,12 @@ def build_parser():
 
     check = commands.add_parser(
         "check", help="check every layer's backward pass against finite differences")
-    check.add_argument("--mode", choices=["elementwise", "directional"], default="elementwise")
-    check.add_argument("--seed", type=int, default=0)
-    check.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
+    check.add_argument("--mode", choices=["elementwise", "directional"], default="elementwise",
+                       help="every entry of every gradient, or one random direction each")
+    check.add_argument("--seed", type=int, default=0, metavar="S",
+                       help="seeds the inputs and the upstream gradients")
+    check.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
+                       help="the backend whose layers are checked")
     return parser
 
 
@@ -221,9 +287,24 @@ def command_sample(args, stop):
     labels = backend.xp.arange(args.n) % trainer.G.num_classes if hasattr(
         trainer.G, "num_classes") else None
     growth = growth_note(trainer)
-    save_image_grid(trainer.sample(args.n, z=z, labels=labels), out, title=growth)
+    title = sample_title(args.checkpoint, trainer.step_count, args.n, args.seed)
+    save_image_grid(trainer.sample(args.n, z=z, labels=labels), out,
+                    title=title + (f"\n{growth}" if growth else ""))
     print(f"wrote {args.n} samples to {out}" + (f" ({growth})" if growth else ""))
     return 0
+
+
+def sample_title(checkpoint, step, n, seed):
+    """The title of a ``minigan sample`` grid, e.g. "mnist-dcgan/last.npz: step 1560, 64
+    samples (seed 0)": the checkpoint's file name, after its run directory's name when it
+    is in one."""
+    from .gan.run_dir import checkpoint_run_dir
+
+    name = os.path.basename(checkpoint)
+    run_dir = checkpoint_run_dir(checkpoint)
+    if run_dir is not None:
+        name = f"{os.path.basename(os.path.abspath(run_dir))}/{name}"
+    return f"{name}: step {step}, {n} samples (seed {seed})"
 
 
 def command_evaluate(args, stop):

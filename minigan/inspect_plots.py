@@ -91,9 +91,10 @@ def plot_gradient_norms(record, path, title=None):
 
 
 def _signed(axes, image, scale, cmap="RdBu_r"):
-    axes.imshow(image, cmap=cmap, vmin=-scale, vmax=scale, interpolation="nearest")
+    shown = axes.imshow(image, cmap=cmap, vmin=-scale, vmax=scale, interpolation="nearest")
     axes.set_xticks([])
     axes.set_yticks([])
+    return shown
 
 
 def _gray(axes, image):
@@ -145,7 +146,8 @@ def plot_gradient_images(images, gradients, path, n=8, title=None, d_values=None
 def plot_saliency(real, real_saliency, fake, fake_saliency, path, n=6, title=None,
                   real_logits=None, fake_logits=None):
     """Four rows: real images, their dD/dx, generated images, their dD/dx (red: raising
-    the pixel makes D say "real" more; one symmetric scale shared by all maps)."""
+    the pixel makes D say "real" more; one symmetric scale shared by all maps, shown by
+    the colour bar on the right)."""
     rows = [("real x", _host_images(real, n), real_logits), ("dD/dx", _host_images(
         real_saliency, n), None), ("G(z)", _host_images(fake, n), fake_logits),
         ("dD/dx", _host_images(fake_saliency, n), None)]
@@ -160,11 +162,16 @@ def plot_saliency(real, real_saliency, fake, fake_saliency, path, n=6, title=Non
                 if logits is not None:
                     axes[r, i].set_title(f"logit {float(logits[i]):.2f}", fontsize=7)
             else:
-                _signed(axes[r, i], arrays[i], scale)
+                shown = _signed(axes[r, i], arrays[i], scale)
         axes[r, 0].set_ylabel(label, fontsize=8)
     figure.suptitle(title or f"saliency dD/dx (D in training mode; colour scale ±{scale:.1e})",
                     fontsize=9)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 0.85, 1))
+    bar = figure.colorbar(shown, cax=figure.add_axes([0.87, 0.1, 0.02, 0.78]),
+                          ticks=[-scale, 0, scale])
+    bar.ax.set_yticklabels([f"-{scale:.1e}\nraising this\npixel lowers D", "0",
+                            f"+{scale:.1e}\nraising this\npixel raises D"], fontsize=7)
+    bar.set_label("dD/dx (D's logit)", fontsize=8)
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path

@@ -34,11 +34,14 @@ def image_grid(images, columns=None, padding=2):
 
 
 def save_image_grid(images, path, columns=None, title=None):
-    """Write a PNG grid of images in [-1, 1] (white = +1) to ``path``."""
+    """Write a PNG grid of images in [-1, 1] (white = +1) to ``path``; a ``title`` (one or
+    more lines) goes above it, the figure widened when the title is wider than the grid."""
     grid = image_grid(images, columns)
-    figure = plt.figure(figsize=(grid.shape[1] / 40, grid.shape[0] / 40 + (0.4 if title else 0)),
-                        dpi=100)
-    axes = figure.add_axes([0, 0, 1, 1 if not title else 1 - 0.4 / figure.get_figheight()])
+    lines = title.splitlines() if title else []
+    top = 0.2 + 0.17 * len(lines) if lines else 0  # inches for the title
+    width = max([grid.shape[1] / 40] + [0.075 * len(line) + 0.2 for line in lines])
+    figure = plt.figure(figsize=(width, grid.shape[0] / 40 + top), dpi=100)
+    axes = figure.add_axes([0, 0, 1, 1 - top / figure.get_figheight()])
     axes.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     axes.axis("off")
     if title:
@@ -53,6 +56,12 @@ def _smooth(values, window):
         return numpy.asarray(values, dtype=float)
     kernel = numpy.ones(window) / window
     return numpy.convolve(values, kernel, mode="valid")
+
+
+def _legend_outside(axes):
+    """The legend right of the axes, where it cannot cover a curve (a short run's curves
+    fill every corner of the plot)."""
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize=8)
 
 
 CRITIC_CURVES = [("grad_norm_x", "mean ||grad_x D|| (penalised)"),
@@ -73,7 +82,7 @@ def plot_training_curves(records, path, smooth=None):
     smooth = smooth or max(1, len(records) // 100)
     critic_curves = [(k, label) for k, label in CRITIC_CURVES if k in records[0]]
     panels = 3 if critic_curves else 2
-    figure, axes = plt.subplots(panels, 1, figsize=(8, 3.5 * panels), sharex=True)
+    figure, axes = plt.subplots(panels, 1, figsize=(10, 3.5 * panels), sharex=True)
     losses, outputs = axes[0], axes[1]
     for key, label in [("loss_d", "loss D"), ("loss_d_real", "loss D (real)"),
                        ("loss_d_fake", "loss D (fake)"), ("penalty", "gradient penalty"),
@@ -84,13 +93,13 @@ def plot_training_curves(records, path, smooth=None):
         losses.plot(steps[len(steps) - len(values):], values, label=label,
                     linewidth=1.6 if key in ("loss_d", "loss_g") else 0.8)
     losses.set_ylabel("loss")
-    losses.legend(loc="upper right", fontsize=8)
+    _legend_outside(losses)
     losses.grid(alpha=0.3)
     for key, label in [("d_real", "D(x), real"), ("d_fake", "D(G(z)), fake")]:
         values = _smooth([r[key] for r in records], smooth)
         outputs.plot(steps[len(steps) - len(values):], values, label=label)
     outputs.set_ylabel("mean D output")
-    outputs.legend(loc="upper right", fontsize=8)
+    _legend_outside(outputs)
     outputs.grid(alpha=0.3)
     if critic_curves:
         critic = axes[2]
@@ -100,7 +109,7 @@ def plot_training_curves(records, path, smooth=None):
         if "grad_norm_x" in records[0]:
             critic.axhline(1.0, color="gray", linewidth=0.8, linestyle=":")
         critic.set_ylabel("critic")
-        critic.legend(loc="upper right", fontsize=8)
+        _legend_outside(critic)
         critic.grid(alpha=0.3)
     for record, previous in zip(records[1:], records):  # a growing run: where each stage began
         if record.get("resolution") != previous.get("resolution"):

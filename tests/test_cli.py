@@ -98,7 +98,7 @@ def test_invalid_flags_exit_with_status_2_and_one_line(argv):
     result = subprocess.run([sys.executable, "-m", "minigan", *argv], capture_output=True,
                             text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 2
-    assert re.fullmatch(r"minigan: error: .+ \(see minigan( \w+)? --help\)\n", result.stderr), \
+    assert re.fullmatch(r"minigan: error: .+; try 'minigan( \w+)? --help'\n", result.stderr), \
         result.stderr
 
 

@@ -147,7 +147,8 @@ def test_dcgan_critic_is_the_dcgan_discriminator_with_layer_norm(tmp_path):
 
 
 def test_the_curves_get_a_third_panel_for_a_critic(tmp_path):
-    """3 panels of 3.5 inches at 100 dpi: 1050 pixels high; 2 panels: 700."""
+    """3 panels of 3.5 inches at 100 dpi: 1050 pixels high; 2 panels: 700; 10 inches (the
+    legends right of the axes) wide: 1000."""
     import struct
 
     for options, height in (({"loss": "wgan-gp"}, 1050), ({"r1": 1.0}, 1050), ({}, 700)):
@@ -156,7 +157,7 @@ def test_the_curves_get_a_third_panel_for_a_critic(tmp_path):
         path = mg.plots.plot_training_curves(records, str(tmp_path / "curves.png"))
         data = open(path, "rb").read(24)
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
-        assert struct.unpack(">II", data[16:24]) == (800, height), options
+        assert struct.unpack(">II", data[16:24]) == (1000, height), options
 
 
 def test_build_models_draws_the_generator_first_whatever_the_critic():

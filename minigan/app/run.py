@@ -34,8 +34,6 @@ import os
 import signal
 import time
 
-from tqdm import tqdm
-
 from .. import backend
 from ..atomic import atomic_write
 from ..checkpoint import CheckpointError, CheckpointReader, save_checkpoint
@@ -49,6 +47,7 @@ from ..gan.progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_b
 from ..gan.trainer import Trainer
 from .config_checks import RunConfigError, check_config
 from .metrics_log import read_metrics, write_metrics
+from .progress import epoch_bar, run_bar, run_total, step_numbers, where_things_are
 from .restore import RunCheckpoint
 from .resume import (
     apply_changes,
@@ -215,6 +214,7 @@ def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), 
         log(f"trained {trainer.step_count} steps in {seconds:.0f} s; run directory: {run_dir}")
         if config.evaluate:
             _final_report(trainer, config, seconds, run_dir, log)
+        log("\n".join(["the run's files:", *where_things_are(run_dir, config.evaluate)]))
     return run_dir
 
 
@@ -303,28 +303,31 @@ def _training_loop(trainer, batches, config, records, stop, log):
     z_fixed = fixed_noise(trainer, config.sample_count)
     y_fixed = sample_labels(trainer, config.sample_count)
     started = time.time()
-    with open(metrics_path, "a") as metrics_file, stop.deferring_stops():
+    whole = run_bar(run_total(len(batches), config.epochs, config.max_steps),
+                    trainer.step_count, config.progress)  # the run's steps and time left
+    with open(metrics_path, "a") as metrics_file, stop.deferring_stops(), whole:
         while batches.epoch < config.epochs and not _done(trainer, config) \
                 and stop.received is None:
             epoch = batches.epoch
-            bar = tqdm(total=len(batches), initial=batches.position,
-                       desc=f"epoch {epoch + 1}/{config.epochs}", disable=not config.progress,
-                       dynamic_ncols=True)
+            bar = epoch_bar(epoch + 1, config.epochs, len(batches), batches.position,
+                            config.progress)
             for x, y in batches:  # the rest of this epoch
                 stats = _step(trainer, x, y, config, run_dir)
                 records.append(stats)
                 metrics_file.write(json.dumps(stats) + "\n")
+                bar.set_postfix_str(step_numbers(stats), refresh=False)
                 bar.update(1)
-                bar.set_postfix(loss_d=f"{stats['loss_d']:.3f}", loss_g=f"{stats['loss_g']:.3f}",
-                                d_real=f"{stats['d_real']:.2f}", d_fake=f"{stats['d_fake']:.2f}")
+                whole.update(1)
                 if _done(trainer, config) or stop.received is not None:
                     break
             bar.close()
             metrics_file.flush()
             if stop.received is not None:  # between two steps: the state is consistent
                 path = _save_checkpoints(trainer, batches, config, epoch, run_dir)
+                whole.close()
                 _interrupted(path, trainer, stop.received, run_dir, log)
             _end_of_epoch(trainer, batches, config, epoch, z_fixed, y_fixed, records, run_dir)
+        whole.close()
         if stop.received is not None:  # it came at an epoch's end, or before the first step
             path = os.path.join(run_dir, "checkpoints", "last.npz")
             save_checkpoint(path, *_checkpoint_content(trainer, batches, config))

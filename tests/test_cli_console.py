@@ -1,0 +1,171 @@
+"""What ``minigan`` prints: the training bars at 80 columns (the epoch's numbers whole,
+the run's steps and time left), the lines that end a run, the sample grid's title,
+``--help`` of every command (a help line and the default for every option) and
+argparse's errors (one line naming the command and its --help)."""
+
+import argparse
+import functools
+import io
+import re
+
+import pytest
+from cli_rows import run, tiny_data
+from tqdm import tqdm
+
+from minigan.app.progress import epoch_bar, run_bar, run_total, step_numbers
+from minigan.cli import build_parser, sample_title
+
+
+def rendered_lines(file):
+    """Every state of a bar written to ``file``, as the terminal line it draws."""
+    text = file.getvalue().replace("\x1b[A", "")
+    return [line.rstrip() for line in text.split("\r") if line.strip()]  # tqdm pads with spaces
+
+
+@pytest.mark.parametrize("stats, numbers", [
+    ({"loss_d": 1.23456, "loss_g": 12.3456, "d_real": 0.58123, "d_fake": 0.41234},
+     "loss D 1.23 G 12.3, D(x) 0.581 D(G(z)) 0.412"),
+    # a Wasserstein critic: signed scores of any size
+    ({"loss_d": -12.345, "loss_g": -123.45, "d_real": -123.456, "d_fake": -0.0012345},
+     "loss D -12.3 G -123, D(x) -123 D(G(z)) -0.00123"),
+])
+def test_the_epoch_bar_fits_80_columns_with_its_numbers_whole(stats, numbers):
+    assert step_numbers(stats) == numbers
+    file = io.StringIO()
+    # the widest epoch of a long run on the full training set: 937 steps, epoch 100/100
+    bar = epoch_bar(100, 100, 937, 0, file=file, ncols=80, dynamic_ncols=False, mininterval=0)
+    bar.set_postfix_str(step_numbers(stats), refresh=False)
+    bar.update(936)
+    bar.close()
+    line = rendered_lines(file)[-1]
+    assert line.startswith("epoch 100/100: 100%|") and "| 936/937, " in line
+    assert line.endswith(", " + numbers) and len(line) <= 80, line
+
+
+def test_the_run_bar_counts_the_runs_steps_and_its_time_left():
+    assert run_total(78, 20) == 1560 and run_total(78, 20, max_steps=50) == 50
+    file = io.StringIO()
+    bar = run_bar(1560, 100, file=file, ncols=80, dynamic_ncols=False, mininterval=0)
+    bar.update(50)
+    bar.close()
+    line = rendered_lines(file)[-1]
+    assert line.startswith("run:  10%|") and len(line) <= 80, line
+    assert re.search(r"\| 150/1560 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+step/s\]$", line), line
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A 6-step MLP run with its progress bars on (200 digits, 4 steps an epoch): (run
+    directory, what it printed, what it wrote on stderr)."""
+    root = tmp_path_factory.mktemp("console")
+    data = tiny_data(root / "data")
+    out = root / "run"
+    capture = pytest.MonkeyPatch()
+    stdout, stderr = io.StringIO(), io.StringIO()
+    capture.setattr("sys.stdout", stdout)
+    capture.setattr("sys.stderr", stderr)
+    # tqdm draws at most every 0.1 s; these steps are faster: draw every one
+    capture.setattr("minigan.app.progress.tqdm", functools.partial(tqdm, mininterval=0,
+                                                                    miniters=1))
+    try:
+        from minigan.cli import main
+
+        status = main(["train", "--data", data, "--model", "mlp", "--batch-size", "50",
+                       "--epochs", "2", "--max-steps", "6", "--seed", "3", "--evaluate", "0",
+                       "--out", str(out)])
+    finally:
+        capture.undo()
+    assert status == 0, stderr.getvalue()
+    return out, stdout.getvalue(), stderr.getvalue()
+
+
+def test_training_shows_the_run_bar_and_each_epochs_numbers(finished_run):
+    _, _, bars = finished_run
+    lines = rendered_lines(io.StringIO(bars))
+    assert any(re.match(r"run: 100%\|.*\| 6/6 \[", line) for line in lines), bars
+    epoch_2 = [line for line in lines if line.startswith("epoch 2/2: ")]
+    assert epoch_2 and re.search(r"\| 2/4, loss D [-\d.e+]+ G [-\d.e+]+, D\(x\) [-\d.e+]+ "
+                                 r"D\(G\(z\)\) [-\d.e+]+$", epoch_2[-1]), epoch_2
+
+
+def test_a_run_ends_by_saying_where_its_files_are(finished_run):
+    out, printed, _ = finished_run
+    lines = printed.splitlines()
+    assert re.fullmatch(rf"trained 6 steps in \d+ s; run directory: {re.escape(str(out))}",
+                        lines[-5]), lines
+    assert lines[-4:] == [
+        "the run's files:",
+        f"  samples:    {out / 'samples' / 'epoch_002.png'}",
+        f"  curves:     {out / 'curves.png'}",
+        f"  checkpoint: {out / 'checkpoints' / 'last.npz'}"]
+
+
+def test_a_sample_grid_is_titled_with_its_checkpoint_step_and_count(finished_run, capsys,
+                                                                    monkeypatch, tmp_path):
+    assert sample_title("runs/a/checkpoints/last.npz", 1560, 64, 0) == \
+        "a/last.npz: step 1560, 64 samples (seed 0)"
+    assert sample_title("model.npz", 3, 9, 5) == "model.npz: step 3, 9 samples (seed 5)"
+    titles = []
+    monkeypatch.setattr("minigan.plots.save_image_grid",
+                        lambda images, path, title=None: titles.append((len(images), title)))
+    status, _, _ = run(["sample", finished_run[0] / "checkpoints" / "last.npz", "--n", "4",
+                        "--seed", "2", "--out", tmp_path / "grid.png"], capsys)
+    assert status == 0 and titles == [(4, "run/last.npz: step 6, 4 samples (seed 2)")]
+
+
+def parsers():
+    """The top parser and each command's, by name."""
+    top = build_parser()
+    commands = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
+    return {"minigan": top, **commands.choices}
+
+
+def shown_default(default):
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    return "none" if default == [] else str(default)
+
+
+@pytest.mark.parametrize("name", ["minigan", "train", "sample", "evaluate", "check"])
+def test_every_option_has_a_help_line_showing_its_default(name):
+    parser = parsers()[name]
+    text = "".join(parser.format_help().split())  # argparse wraps lines, also at hyphens
+    checked = 0
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        assert action.help, f"minigan {name}: {action.option_strings or action.dest} has no help"
+        expected = action.help
+        if action.default is not None and action.default is not argparse.SUPPRESS:
+            expected += f" (default: {shown_default(action.default)})"
+            checked += 1
+        assert "".join(expected.split()) in text, (name, expected)
+    assert checked == {"minigan": 0, "train": 19, "sample": 3, "evaluate": 2, "check": 3}[name]
+
+
+def test_train_help_shows_real_defaults():
+    text = "".join(parsers()["train"].format_help().split())
+    for line in ["--epochs N passes over the training set (default: 20)",
+                 "--batch-size N images per step (default: 64)",
+                 "--out DIR run directory (default: runs/mnist-dcgan)",
+                 "--no-progress no progress bars (default: off)",
+                 "--lr-d LR_D default 2e-4 (wgan-gp: 1e-4, wgan: 5e-5)"]:
+        assert "".join(line.split()) in text, line
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["train", "--bogus"],
+     "minigan: error: train: unrecognized arguments: --bogus; try 'minigan train --help'"),
+    (["train", "--epochs", "0"], "minigan: error: train: --epochs: expected a positive "
+                                 "integer, got 0; try 'minigan train --help'"),
+    (["sample", "x.npz", "--n", "many"], "minigan: error: sample: --n: expected an integer, "
+                                        "got 'many'; try 'minigan sample --help'"),
+    (["check", "--mode", "fast"], "minigan: error: check: --mode: expected one of "
+                                  "'elementwise', 'directional', got 'fast'; try 'minigan "
+                                  "check --help'"),
+    (["fly"], "minigan: error: COMMAND: expected one of 'train', 'sample', 'evaluate', "
+              "'check', got 'fly'; try 'minigan --help'"),
+])
+def test_an_argument_error_is_one_line_and_no_usage(argv, line, capsys):
+    status, out, err = run(argv, capsys)
+    assert (status, out, err) == (2, "", line + "\n")
