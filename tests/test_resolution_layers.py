@@ -6,7 +6,7 @@ kept; errors naming the layer. PyTorch parity: tests/test_torch_parity_progressi
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minigan as mg
@@ -26,7 +26,11 @@ def assert_gradients_match(layer, x):
     errors = check_module(layer, x)
     assert [e.name for e in errors] == ["input"]
     assert errors[0].within(TOLERANCE), (layer, errors[0])
-    assert errors[0].scale > 1e-3  # a real gradient was compared, not zeros
+    # count only draws where a real gradient was compared, not (nearly) zeros: PixelNorm's
+    # is gy's part orthogonal to x, tiny when a random gy falls almost along x (two
+    # features, one sample: |grad| 2e-4 was drawn). A backward that returned zeros would
+    # have every draw rejected, and hypothesis fails a test that rejects nearly all.
+    assume(errors[0].scale > 1e-3)
 
 
 @given(n=st.integers(1, 3), h=st.integers(1, 4), w=st.integers(1, 4), c=st.integers(1, 3),
