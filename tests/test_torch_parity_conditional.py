@@ -16,24 +16,10 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 pytestmark = pytest.mark.torch
 
-TOL = 1e-8
+# the comparison helpers of the layer parity tests (1e-8 relative, float64)
+from test_torch_parity import TOL, assert_close, leaf  # noqa: E402
+
 seeds = st.integers(0, 2**32 - 1)
-
-
-def rel_err(ours, theirs):
-    theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    ours = np.asarray(ours)
-    assert ours.shape == theirs.shape, (ours.shape, theirs.shape)
-    return float(np.abs(ours - theirs).max() / max(np.abs(theirs).max(), 1e-300))
-
-
-def assert_close(ours, theirs, what):
-    err = rel_err(ours, theirs)
-    assert err < TOL, f"{what}: relative error {err:.3e} >= {TOL:.0e}"
-
-
-def leaf(a):
-    return torch.tensor(np.ascontiguousarray(a), requires_grad=True)
 
 
 @given(n=st.integers(1, 4), features=st.integers(1, 6), classes=st.integers(2, 4), seed=seeds)
