@@ -22,6 +22,13 @@ def rendered_lines(file):
     return [line.rstrip() for line in text.split("\r") if line.strip()]  # tqdm pads with spaces
 
 
+class Terminal(io.StringIO):
+    """Captured output that says it is a terminal, as an interactive stderr does."""
+
+    def isatty(self):
+        return True
+
+
 @pytest.mark.parametrize("stats, numbers", [
     ({"loss_d": 1.23456, "loss_g": 12.3456, "d_real": 0.58123, "d_fake": 0.41234},
      "loss D 1.23 G 12.3, D(x) 0.581 D(G(z)) 0.412"),
@@ -31,7 +38,7 @@ def rendered_lines(file):
 ])
 def test_the_epoch_bar_fits_80_columns_with_its_numbers_whole(stats, numbers):
     assert step_numbers(stats) == numbers
-    file = io.StringIO()
+    file = Terminal()
     # the widest epoch of a long run on the full training set: 937 steps, epoch 100/100
     bar = epoch_bar(100, 100, 937, 0, file=file, ncols=80, dynamic_ncols=False, mininterval=0)
     bar.set_postfix_str(step_numbers(stats), refresh=False)
@@ -53,15 +60,14 @@ def test_the_run_bar_counts_the_runs_steps_and_its_time_left():
     assert re.search(r"\| 150/1560 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+step/s\]$", line), line
 
 
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    """A 6-step MLP run with its progress bars on (200 digits, 4 steps an epoch): (run
-    directory, what it printed, what it wrote on stderr)."""
-    root = tmp_path_factory.mktemp("console")
+def train_with_bars(root, stderr):
+    """A 6-step MLP run with its progress bars on (200 digits, 4 steps an epoch), its
+    stderr written to ``stderr``: (run directory, what it printed, what it wrote on
+    stderr)."""
     data = tiny_data(root / "data")
     out = root / "run"
     capture = pytest.MonkeyPatch()
-    stdout, stderr = io.StringIO(), io.StringIO()
+    stdout = io.StringIO()
     capture.setattr("sys.stdout", stdout)
     capture.setattr("sys.stderr", stderr)
     # tqdm draws at most every 0.1 s; these steps are faster: draw every one
@@ -77,6 +83,21 @@ def finished_run(tmp_path_factory):
         capture.undo()
     assert status == 0, stderr.getvalue()
     return out, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """The 6-step run on a terminal."""
+    return train_with_bars(tmp_path_factory.mktemp("console"), Terminal())
+
+
+def test_in_a_log_file_only_the_run_bar_is_drawn(tmp_path):
+    """stderr redirected to a file: no epoch bar, so no cursor movements in the log."""
+    _, _, log = train_with_bars(tmp_path, io.StringIO())
+    assert "\x1b[" not in log, repr(log)
+    lines = rendered_lines(io.StringIO(log))
+    assert any(re.match(r"run: 100%\|.*\| 6/6 \[", line) for line in lines), log
+    assert not [line for line in lines if line.startswith("epoch ")], log
 
 
 def test_training_shows_the_run_bar_and_each_epochs_numbers(finished_run):

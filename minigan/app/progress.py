@@ -7,11 +7,14 @@ Two tqdm bars, each made to fit an 80-column terminal:
 
 The first counts the steps of the whole run, so its time left is the run's; the second
 the epoch's steps, with the last step's numbers (``step_numbers``): three significant
-digits, the losses and D's mean outputs on real and generated images.
+digits, the losses and D's mean outputs on real and generated images. The epoch bar is
+drawn on a terminal only: below another bar it moves the cursor up and down, which a log
+file would keep as escape codes (every step's numbers are in metrics.jsonl anyway).
 """
 
 import glob
 import os
+import sys
 
 from tqdm import tqdm
 
@@ -28,10 +31,13 @@ def run_bar(total, initial, enabled=True, **options):
 
 def epoch_bar(epoch, epochs, total, initial, enabled=True, **options):
     """The bar of epoch ``epoch`` (1-based) of ``epochs``, below the run's; cleared when
-    it closes."""
+    it closes. Drawn only where it writes (``options["file"]``, else stderr) is a
+    terminal."""
+    stream = options.get("file") or sys.stderr
+    on_terminal = bool(getattr(stream, "isatty", lambda: False)())
     return tqdm(**{"total": total, "initial": initial, "desc": f"epoch {epoch}/{epochs}",
-                   "bar_format": EPOCH_FORMAT, "disable": not enabled, "dynamic_ncols": True,
-                   "position": 1, "leave": False, **options})
+                   "bar_format": EPOCH_FORMAT, "disable": not (enabled and on_terminal),
+                   "dynamic_ncols": True, "position": 1, "leave": False, **options})
 
 
 def step_numbers(stats):
