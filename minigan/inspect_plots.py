@@ -18,7 +18,7 @@ import os
 import numpy
 
 from . import backend
-from .plots import plt  # matplotlib with the Agg backend already selected
+from .plots import plt, save_figure  # matplotlib with the Agg backend already selected
 
 _PHASE_STYLE = {"d_real": ("D step, real batch", "tab:blue", "o"),
                 "d_fake": ("D step, fake batch", "tab:orange", "s"),
@@ -85,8 +85,7 @@ def plot_gradient_norms(record, path, title=None):
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path, dpi=100)
     return path
 
 
@@ -138,8 +137,7 @@ def plot_gradient_images(images, gradients, path, n=8, title=None, d_values=None
     figure.suptitle(title or "the gradient image: what the frozen D sends back to each "
                     "generated sample (red = make brighter)", fontsize=9)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path, dpi=100)
     return path
 
 
@@ -172,8 +170,7 @@ def plot_saliency(real, real_saliency, fake, fake_saliency, path, n=6, title=Non
     bar.ax.set_yticklabels([f"-{scale:.1e}\nraising this\npixel lowers D", "0",
                             f"+{scale:.1e}\nraising this\npixel raises D"], fontsize=7)
     bar.set_label("dD/dx (D's logit)", fontsize=8)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path, dpi=100)
     return path
 
 

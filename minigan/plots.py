@@ -5,6 +5,7 @@ the library, like data loading and checkpoints.
 """
 
 import math
+import os
 
 import matplotlib
 
@@ -13,6 +14,19 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy  # noqa: E402
 
 from . import backend  # noqa: E402
+from .atomic import atomic_write  # noqa: E402
+
+
+def save_figure(figure, path, **options):
+    """``figure.savefig(path, **options)`` written atomically (a temporary file renamed
+    over ``path``), so a kill during the write leaves the old picture, never half a file;
+    the format comes from the extension (PNG without one). The figure is closed."""
+    kind = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+    try:
+        with atomic_write(path) as file:
+            figure.savefig(file, format=kind, **options)
+    finally:
+        plt.close(figure)
 
 
 def image_grid(images, columns=None, padding=2):
@@ -46,8 +60,7 @@ def save_image_grid(images, path, columns=None, title=None):
     axes.axis("off")
     if title:
         figure.suptitle(title, fontsize=9, y=0.995)
-    figure.savefig(path)
-    plt.close(figure)
+    save_figure(figure, path)
     return path
 
 
@@ -123,8 +136,7 @@ def plot_training_curves(records, path, smooth=None):
     title = "training curves" + (f" (moving average over {smooth} steps)" if smooth > 1 else "")
     losses.set_title(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path, dpi=100)
     return path
 
 
@@ -158,6 +170,5 @@ def save_growth_figure(rows, path, size=28, title=None):
     axes.tick_params(length=0)
     if title:
         figure.suptitle(title, fontsize=9, y=0.995)
-    figure.savefig(path)
-    plt.close(figure)
+    save_figure(figure, path)
     return path
