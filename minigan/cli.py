@@ -319,10 +319,11 @@ def command_evaluate(args, stop):
 
 
 def command_check(args, stop):
+    from .app.config_checks import use_backend
     from .check_layers import TOLERANCE, check_all_layers
 
     cli_checks.check_seed(args.seed)
-    cli_checks.use_backend(args.backend)
+    use_backend(args.backend)
     worst, passed = 0.0, True
     print(f"{'layer':<40} {'gradient':<16} {'max rel. error':>14}")
     for layer, errors in check_all_layers(mode=args.mode, seed=args.seed):

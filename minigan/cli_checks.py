@@ -106,17 +106,6 @@ def allowed_changes(values):
     return [name for value in values for name in value.split(",") if name]
 
 
-def use_backend(name):
-    """``backend.use(name)``; a backend this machine lacks is a bad ``--backend``."""
-    from . import backend
-    from .errors import BackendError
-
-    try:
-        backend.use(name)
-    except BackendError as error:
-        raise InputError(f"--backend {name}: {error}") from None
-
-
 def check_seed(seed):
     if not 0 <= seed <= MAX_SEED:
         raise InputError(f"--seed: expected an integer from 0 to 2**63 - 1, got {seed}")

@@ -20,8 +20,9 @@ import dataclasses
 import math
 import numbers
 
+from .. import backend
 from ..data.datasets import DATASETS, MAX_IMAGES
-from ..errors import ConfigError, InputError
+from ..errors import BackendError, ConfigError, InputError
 from ..gan.model_names import MODELS
 from ..gan.objectives import OBJECTIVES
 
@@ -167,3 +168,11 @@ def config_from_dict(config_type, values, name=lambda key: f"config key '{key}'"
 def training_keys(config_type):
     """The fields of ``config_type`` that change the training: all but ``FREE_KEYS``."""
     return [f.name for f in dataclasses.fields(config_type) if f.name not in FREE_KEYS]
+
+
+def use_backend(name):
+    """``backend.use(name)``; a backend this machine lacks is a bad setting (``--backend``)."""
+    try:
+        backend.use(name)
+    except BackendError as error:
+        raise RunConfigError(f"--backend {name}: {error}") from None

@@ -40,12 +40,12 @@ from ..checkpoint import CheckpointError, CheckpointReader, save_checkpoint
 from ..data import Batches, DataNotFoundError, load_dataset
 from ..data.datasets import SPLITS, find_split, named_dir
 from ..data.embedded import notice_once
-from ..errors import BackendError, ConfigError
+from ..errors import ConfigError
 from ..gan.model_names import build_models
 from ..gan.objectives import get_objective
 from ..gan.progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_by_d
 from ..gan.trainer import Trainer
-from .config_checks import RunConfigError, check_config
+from .config_checks import RunConfigError, check_config, use_backend
 from .metrics_log import read_metrics, write_metrics
 from .progress import epoch_bar, run_bar, run_total, step_numbers, where_things_are
 from .restore import RunCheckpoint
@@ -188,7 +188,7 @@ def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), 
     caller has entered, else one is made here).
     """
     check_config(config)
-    _use_backend(config.backend)
+    use_backend(config.backend)
     run_dir = config.out
     check_out_dir(run_dir, resume, overwrite)
     with (RunCheckpoint(resume, RunConfig) if resume else contextlib.nullcontext()) as saved:
@@ -216,14 +216,6 @@ def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), 
             _final_report(trainer, config, seconds, run_dir, log)
         log("\n".join(["the run's files:", *where_things_are(run_dir, config.evaluate)]))
     return run_dir
-
-
-def _use_backend(name):
-    """backend.use(name); a backend this machine lacks is a bad setting (--backend)."""
-    try:
-        backend.use(name)
-    except BackendError as error:
-        raise RunConfigError(f"--backend {name}: {error}") from None
 
 
 def _build_checked(config):
@@ -426,7 +418,7 @@ def load_trainer(checkpoint_path, backend_name=None):
         config = saved.config
         if backend_name is not None:
             config.backend = backend_name
-        _use_backend(config.backend)
+        use_backend(config.backend)
         trainer = _build_checked(config)
         saved.restore(trainer)
     return trainer, config
