@@ -10,6 +10,7 @@ from ..errors import ConfigError, MiniganError
 from .conv import Conv2d
 from .dense import Dense
 from .module import Module
+from .weight_grad import backward_catching_weight_grad
 
 
 def fan_in(layer):
@@ -65,11 +66,7 @@ class EqualizedLR(Module):
         weight = self.layer.weight
         if not weight.requires_grad:                                   # frozen: no dL/dW
             return self.layer.run_backward(gy, need_input_grad)
-        accumulator, weight.grad = weight.grad, backend.xp.zeros_like(weight.grad)
-        try:
-            gx = self.layer.run_backward(gy, need_input_grad)
-        finally:
-            g_used, weight.grad = weight.grad, accumulator
+        gx, g_used = backward_catching_weight_grad(self.layer, gy, need_input_grad)
         weight.grad += F.equalized_weight_backward(g_used, self.scale)
         return gx
 

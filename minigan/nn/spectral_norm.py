@@ -9,6 +9,7 @@ from ..functional.spectral_norm import as_matrix, from_matrix, normalize
 from .conv import Conv2d
 from .dense import Dense
 from .module import Module
+from .weight_grad import backward_catching_weight_grad
 
 
 class SpectralNorm(Module):
@@ -67,13 +68,8 @@ class SpectralNorm(Module):
         weight = self.layer.weight
         if not weight.requires_grad:                   # frozen: input (and bias) grads only
             return self.layer.run_backward(gy, need_input_grad)
-        # the layer adds G = dL/dW_sn into weight.grad: let it add into a fresh zero
-        # array, then put the real accumulator back and add dL/dW into it
-        accumulator, weight.grad = weight.grad, backend.xp.zeros_like(weight.grad)
-        try:
-            gx = self.layer.run_backward(gy, need_input_grad)
-        finally:
-            g_wsn, weight.grad = weight.grad, accumulator
+        # the layer's own backward gives G = dL/dW_sn; dL/dW goes into the accumulator
+        gx, g_wsn = backward_catching_weight_grad(self.layer, gy, need_input_grad)
         weight.grad += from_matrix(F.spectral_normalize_backward(as_matrix(g_wsn), cache),
                                    weight.grad.shape)
         return gx
