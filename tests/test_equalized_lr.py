@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minigan as mg
@@ -33,7 +33,10 @@ def test_equalized_lr_matches_finite_differences(array_backend, n, fan, conv, ga
     errors = check_module(wrapped, x)
     assert [e.name for e in errors] == ["input", "layer.weight", "layer.bias"]
     for error in errors:
-        assert error.within(TOLERANCE) and error.scale > 1e-3, error
+        assert error.within(TOLERANCE), error
+    # count only draws that compared real gradients: with one input and one output the
+    # input gradient is a single product c w gy, which a draw can make ~1e-4
+    assume(min(error.scale for error in errors) > 1e-3)
 
 
 def test_forward_and_backward_are_the_layer_s_with_the_scaled_weight():

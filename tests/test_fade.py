@@ -7,7 +7,7 @@ tests/test_torch_parity_progressive.py."""
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minigan as mg
@@ -46,8 +46,10 @@ def test_fade_matches_finite_differences(array_backend, n, hw, c_in, c_out, alph
     for error in errors:
         if error.name.split(".")[0] in silent:  # a path with weight 0 gets no gradient
             assert error.max_abs_error == 0 and error.scale == 1e-30, error
-        else:
-            assert error.scale > 1e-3, error
+    # count only draws that compared real gradients on the paths that run (a random
+    # upstream gradient can make one small by chance)
+    assume(min(error.scale for error in errors if error.name.split(".")[0] not in silent)
+           > 1e-3)
 
 
 @given(alpha=st.floats(0.05, 0.95), seed=seeds)
