@@ -57,16 +57,18 @@ class Module:
     def run_forward(self, *args, **kwargs):
         """``forward(*args, **kwargs)``, then every forward hook with (self, args, output)."""
         output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            hook(self, args, output)
+        if self._forward_hooks:  # most calls have none: no list to build on the hot path
+            for hook in list(self._forward_hooks.values()):
+                hook(self, args, output)
         return output
 
     def run_backward(self, gy, need_input_grad=True):
         """``backward(gy, need_input_grad)``, then every backward hook with (self, the
         returned input gradient, gy)."""
         grad_input = self.backward(gy, need_input_grad)
-        for hook in list(self._backward_hooks.values()):
-            hook(self, grad_input, gy)
+        if self._backward_hooks:
+            for hook in list(self._backward_hooks.values()):
+                hook(self, grad_input, gy)
         return grad_input
 
     def register_forward_hook(self, hook):
