@@ -11,6 +11,7 @@ with the SHA-256 of every file).
 import hashlib
 import os
 import re
+from pathlib import Path
 
 from minigan.cli import main
 from minigan.data import write_idx
@@ -29,6 +30,18 @@ def tiny_data(directory, n=200):
                         ("t10k-labels-idx1-ubyte", labels[n:2 * n])):
         write_idx(os.path.join(directory, stem + ".gz"), array)
     return str(directory)
+
+
+def finished_tiny_run(root, checkpoint_every):
+    """Train a 2-epoch MLP run on ``tiny_data`` (200 digits, 4 steps an epoch, seed 3) under
+    ``root``, keeping a checkpoint every ``checkpoint_every`` epochs (0: last.npz only):
+    (data dir, run dir as a Path)."""
+    data = tiny_data(Path(root) / "data")
+    out = Path(root) / "run"
+    assert main(["train", "--data", data, "--model", "mlp", "--batch-size", "50", "--epochs",
+                 "2", "--checkpoint-every", str(checkpoint_every), "--seed", "3", *QUIET,
+                 "--out", str(out)]) == 0
+    return data, out
 
 
 def snapshot(root):

@@ -15,11 +15,10 @@ import os
 
 import numpy as np
 import pytest
-from cli_rows import QUIET, assert_refused, run, tiny_data
+from cli_rows import QUIET, assert_refused, finished_tiny_run, run
 
 from minigan.atomic import atomic_write
 from minigan.checkpoint import load_checkpoint
-from minigan.cli import main
 
 BIG = str(2**70)
 
@@ -27,12 +26,7 @@ BIG = str(2**70)
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """A finished 2-epoch MLP run on 200 digits (4 steps an epoch): (data dir, run dir)."""
-    root = tmp_path_factory.mktemp("tiny")
-    data = tiny_data(root / "data")
-    out = root / "run"
-    assert main(["train", "--data", data, "--model", "mlp", "--batch-size", "50", "--epochs",
-                 "2", "--checkpoint-every", "1", "--seed", "3", *QUIET, "--out", str(out)]) == 0
-    return data, out
+    return finished_tiny_run(tmp_path_factory.mktemp("tiny"), checkpoint_every=1)
 
 
 # (id, argv, exit status, pattern of the error line, refused before any data is loaded)

@@ -25,10 +25,9 @@ import zipfile
 
 import numpy as np
 import pytest
-from cli_rows import QUIET, assert_refused, run, tiny_data
+from cli_rows import assert_refused, finished_tiny_run, run
 
 from minigan.checkpoint import load_checkpoint
-from minigan.cli import main
 from minigan.data import write_idx
 
 W = "trainer.G.0.weight"
@@ -37,12 +36,7 @@ W = "trainer.G.0.weight"
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
     """(data dir, a finished run dir) -- its checkpoints/last.npz is the good checkpoint."""
-    root = tmp_path_factory.mktemp("good")
-    data = tiny_data(root / "data")
-    out = root / "run"
-    assert main(["train", "--data", data, "--model", "mlp", "--batch-size", "50", "--epochs",
-                 "2", "--checkpoint-every", "0", "--seed", "3", *QUIET, "--out", str(out)]) == 0
-    return data, out
+    return finished_tiny_run(tmp_path_factory.mktemp("good"), checkpoint_every=0)
 
 
 def savez(path, arrays, meta):
