@@ -14,6 +14,7 @@ CuPy-like backend.
 
 import math
 
+from conv_geometry import conv_geometry
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -80,20 +81,10 @@ def test_dense(array_backend, n, fan_in, fan_out, bias, seed):
 
 @st.composite
 def conv_cases(draw, transpose):
-    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    op = tuple(draw(st.integers(0, si - 1)) for si in s) if transpose else (0, 0)
-    h, w = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    if transpose:
-        out = [(i - 1) * si - 2 * pi + ki + oi for i, ki, si, pi, oi in zip((h, w), k, s, p, op)]
-    else:
-        out = [(i + 2 * pi - ki) // si + 1 if i + 2 * pi >= ki else 0
-               for i, ki, si, pi in zip((h, w), k, s, p)]
-    assume(min(out) >= 1)
+    geometry = draw(conv_geometry(transpose, max_kernel=4, max_size=5))
     return dict(n=draw(st.integers(1, 2)), c_in=draw(st.integers(1, 3)),
-                c_out=draw(st.integers(1, 3)), hw=(h, w), out=tuple(out), k=k, s=s, p=p,
-                op=op, bias=draw(st.booleans()), seed=draw(seeds))
+                c_out=draw(st.integers(1, 3)), **geometry, bias=draw(st.booleans()),
+                seed=draw(seeds))
 
 
 @given(case=conv_cases(transpose=False))

@@ -14,6 +14,7 @@ Reshape work in NHWC (h, w, c) order, torch's in NCHW (c, h, w) order.
 
 import numpy as np
 import pytest
+from conv_geometry import conv_geometry
 from hypothesis import Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -95,20 +96,10 @@ def test_dense(n, fin, fout, bias, seed):
 # -- Conv2d / ConvTranspose2d modules ----------------------------------------------
 @st.composite
 def conv_configs(draw, transpose):
-    k = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
-    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    op = tuple(draw(st.integers(0, si - 1)) for si in s) if transpose else (0, 0)
-    h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
-    if transpose:
-        out = [(i - 1) * si - 2 * pi + ki + oi for i, ki, si, pi, oi in zip((h, w), k, s, p, op)]
-    else:
-        out = [(i + 2 * pi - ki) // si + 1 if i + 2 * pi >= ki else 0
-               for i, ki, si, pi in zip((h, w), k, s, p)]
-    assume(min(out) >= 1)
+    geometry = draw(conv_geometry(transpose, max_kernel=5, max_size=9))
     return dict(n=draw(st.integers(1, 3)), cin=draw(st.integers(1, 4)),
-                cout=draw(st.integers(1, 4)), hw=(h, w), out=tuple(out), k=k, s=s, p=p, op=op,
-                bias=draw(st.booleans()), seed=draw(seeds))
+                cout=draw(st.integers(1, 4)), **geometry, bias=draw(st.booleans()),
+                seed=draw(seeds))
 
 
 def _check_conv_module(layer, cfg, torch_op, **torch_kwargs):

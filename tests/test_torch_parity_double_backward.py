@@ -10,6 +10,7 @@ too; the others agree to a relative error below 1e-8.
 
 import numpy as np
 import pytest
+from conv_geometry import conv_geometry
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -74,20 +75,9 @@ def test_dense(n, fan_in, fan_out, seed):
 
 @st.composite
 def conv_cases(draw, transpose):
-    k = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
-    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    op = tuple(draw(st.integers(0, si - 1)) for si in s) if transpose else (0, 0)
-    h, w = draw(st.integers(1, 8)), draw(st.integers(1, 8))
-    if transpose:
-        out = [(i - 1) * si - 2 * pi + ki + oi for i, ki, si, pi, oi in zip((h, w), k, s, p, op)]
-    else:
-        out = [(i + 2 * pi - ki) // si + 1 if i + 2 * pi >= ki else 0
-               for i, ki, si, pi in zip((h, w), k, s, p)]
-    assume(min(out) >= 1)
+    geometry = draw(conv_geometry(transpose, max_kernel=5, max_size=8))
     return dict(n=draw(st.integers(1, 3)), c_in=draw(st.integers(1, 4)),
-                c_out=draw(st.integers(1, 4)), hw=(h, w), out=tuple(out), k=k, s=s, p=p,
-                op=op, seed=draw(seeds))
+                c_out=draw(st.integers(1, 4)), **geometry, seed=draw(seeds))
 
 
 @given(c=conv_cases(transpose=False))
