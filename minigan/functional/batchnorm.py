@@ -37,18 +37,25 @@ def _normalize(x, mean, inv_std):
     return (x - mean) * inv_std
 
 
-def batch_norm_forward(x, gamma, beta, eps=1e-5):
-    """Training-mode batch norm with batch statistics.
-
-    x (..., C), gamma (C,), beta (C,) -> y (..., C); cache holds xhat, 1/std,
-    gamma and the batch mean and biased variance (cache["mean"], cache["var"]).
-    """
+def standardize(x, eps):
+    """Each channel (last axis) of x (..., C) brought to mean 0 and variance 1 over its M
+    values: returns (xhat, 1/std, mean, biased var), the last three (C,)."""
     m = _values_per_channel(x)
     mean = engine.channel_sums(x) / m
     centered = engine.elementwise(_subtract, x, mean)
     var = engine.channel_dots(centered, centered) / m
     inv_std = 1 / backend.xp.sqrt(var + eps)
     xhat = engine.elementwise(_scale, centered, inv_std)
+    return xhat, inv_std, mean, var
+
+
+def batch_norm_forward(x, gamma, beta, eps=1e-5):
+    """Training-mode batch norm with batch statistics.
+
+    x (..., C), gamma (C,), beta (C,) -> y (..., C); cache holds xhat, 1/std,
+    gamma and the batch mean and biased variance (cache["mean"], cache["var"]).
+    """
+    xhat, inv_std, mean, var = standardize(x, eps)
     y = engine.elementwise(_affine, xhat, gamma, beta)
     cache = {"xhat": xhat, "inv_std": inv_std, "gamma": gamma, "mean": mean, "var": var,
              "training": True}

@@ -14,9 +14,9 @@ gradient penalty is a per-sample quantity.
 
 LayerNorm's statistics are BatchNorm's on the transposed view. With the L groups as the
 rows of ``rows = x.reshape(L, M)``, the view ``rows.T`` (M, L) has one *column* per group,
-and the per-group sums are ``engine.channel_sums`` / ``engine.channel_dots`` of it: the
-sums BatchNorm takes per channel, with the groups playing the channels. The affine map
-works on ``rows``, where gamma and beta are (M,) vectors along the last axis.
+and the per-group statistics are BatchNorm's ``standardize`` of it (per-channel sums by
+``engine.channel_sums`` / ``engine.channel_dots``), the groups playing the channels. The
+affine map works on ``rows``, where gamma and beta are (M,) vectors along the last axis.
 
 ``layer_norm_double_backward`` (below the backward) is what a gradient penalty needs:
 the input gradient of a LayerNorm depends on x through mu and sigma, so differentiating
@@ -25,16 +25,13 @@ it again gives a term in x (see docs/backprop_through_the_backprop.md).
 
 import math
 
-from .. import backend, engine
+from .. import engine
+from .batchnorm import standardize
 
 
 def _columns(a, m):
     """(..., trailing) -> the (M, L) view with one column per normalised group."""
     return a.reshape(-1, m).T
-
-
-def _subtract(x, mean):
-    return x - mean
 
 
 def _scale(x, factor):
@@ -57,12 +54,9 @@ def layer_norm_forward(x, gamma, beta, normalized_shape, eps=1e-5):
     -> y of x's shape. Returns (y, cache); the cache holds xhat, 1/std (L,) and gamma.
     """
     m = math.prod(normalized_shape)
-    columns = _columns(x, m)                                          # (M, L)
-    mean = engine.channel_sums(columns) / m                           # (L,)
-    centered = engine.elementwise(_subtract, columns, mean)
-    var = engine.channel_dots(centered, centered) / m                 # (L,), biased
-    inv_std = 1 / backend.xp.sqrt(var + eps)
-    xhat = engine.elementwise(_scale, centered, inv_std).T.reshape(x.shape)
+    # BatchNorm's statistics of the (M, L) view: one group per column, inv_std (L,)
+    xhat_columns, inv_std, _, _ = standardize(_columns(x, m), eps)
+    xhat = xhat_columns.T.reshape(x.shape)
     if gamma is None:
         y = xhat.copy()
     else:
