@@ -17,12 +17,19 @@ SCRIPT = os.path.join(ROOT, "benchmarks", "bench_discriminator.py")
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
-def run_bench(*extra):
+def run_smoke(script, *extra, env_extra=None):
+    """``script --smoke --threads 1 *extra`` in a subprocess, without the variables that
+    force OpenBLAS's kernel (the scripts would re-execute themselves to drop them)."""
     env = dict(os.environ)
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         env.pop(name, None)
-    return subprocess.run([sys.executable, SCRIPT, "--smoke", "--threads", "1", *extra],
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, script, "--smoke", "--threads", "1", *extra],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def run_bench(*extra):
+    return run_smoke(SCRIPT, *extra)
 
 
 def median_lines(stdout):
@@ -81,12 +88,7 @@ STEP_SCRIPT = os.path.join(ROOT, "benchmarks", "bench_training_step.py")
 
 
 def run_step_bench(*extra, env_extra=None):
-    env = dict(os.environ)
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        env.pop(name, None)
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, STEP_SCRIPT, "--smoke", "--threads", "1", *extra],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return run_smoke(STEP_SCRIPT, *extra, env_extra=env_extra)
 
 
 def test_training_step_smoke_minigan_only(tmp_path):
@@ -190,11 +192,7 @@ STAGES_SCRIPT = os.path.join(ROOT, "benchmarks", "bench_progressive_stages.py")
 
 def test_progressive_stages_smoke(tmp_path):
     out = tmp_path / "stages.json"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    proc = subprocess.run([sys.executable, STAGES_SCRIPT, "--smoke", "--threads", "1",
-                           "--json", str(out)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = run_smoke(STAGES_SCRIPT, "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "BLAS" in proc.stdout and "/ DCGAN" in proc.stdout, proc.stdout
     steps = json.loads(out.read_text())["steps"]
