@@ -51,8 +51,8 @@ import math
 
 import numpy
 
-from . import backend, nn
-from .errors import ConfigError, ShapeError, StateError
+from .. import backend, nn
+from ..errors import ConfigError, ShapeError, StateError
 
 NUM_CLASSES = 10
 FEATURES = 64
@@ -258,7 +258,7 @@ def evaluate_samples(fake_images, real_images=None, batch_size=500,
     kl_to_uniform, mean_confidence (all of the fake images), n_fake, n_real.
     """
     if real_images is None:
-        from .data import load_embedded_mnist, to_unit_range
+        from ..data import load_embedded_mnist, to_unit_range
 
         real_images = to_unit_range(load_embedded_mnist(quiet=True)[0])
     fake_features, fake_probabilities = classifier_outputs(fake_images, batch_size)
