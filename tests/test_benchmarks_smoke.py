@@ -19,8 +19,10 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 def run_smoke(script, *extra, env_extra=None):
     """``script --smoke --threads 1 *extra`` in a subprocess, without the variables that
-    force OpenBLAS's kernel (the scripts would re-execute themselves to drop them)."""
+    force OpenBLAS's kernel (the scripts would re-execute themselves to drop them), on
+    this checkout's minigan (not an installed copy)."""
     env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         env.pop(name, None)
     env.update(env_extra or {})
