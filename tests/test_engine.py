@@ -21,14 +21,13 @@ from hypothesis import strategies as st
 
 import minigan as mg
 from minigan import backend, engine, parallel
-from minigan.engine import cpu, device, threads
+from minigan.engine import cpu, device, threads, unfold
 from minigan.functional import activations as A
 from minigan.functional import batchnorm as B
 from minigan.functional import fade as FADE
 from minigan.functional import pixel_norm as PN
 from minigan.functional import pooling as POOL
 from minigan.functional import projection as PROJECTION
-from minigan.functional import unfold
 from minigan.functional import upsample as UP
 
 FAST = settings(deadline=None, max_examples=25)

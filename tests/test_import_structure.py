@@ -1,35 +1,54 @@
-"""Every module of the package imports on its own, and no two modules import each other,
-directly or round a longer loop: the import statements of every module (at the top and
-inside functions) form a graph without cycles."""
+"""Every import points down.
+
+* Every module of the package imports on its own, in a fresh interpreter.
+* The imports a module runs when it is imported -- its module-level import statements,
+  and the package ``__init__.py`` files those run: ``import minigan.functional.conv`` from
+  outside ``minigan.functional`` first runs ``minigan/functional/__init__.py`` and all that
+  it imports -- form a graph without cycles.
+"""
 
 import ast
 import pathlib
 import subprocess
 import sys
 
-PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "minigan"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "minigan"
 
-
-def module_files():
+def module_files(package=PACKAGE):
     """{dotted module name: its file}, packages named by their __init__.py."""
     modules = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package.parent).with_suffix("").parts
         if parts[-1] == "__init__":
             parts = parts[:-1]
         modules[".".join(parts)] = path
     return modules
 
 
-def imported_modules(name, path, modules):
-    """The package's modules that ``name`` imports anywhere in its file. ``from X import
-    y`` imports the module X.y when there is one, else X itself."""
+def _import_nodes(tree, at_import):
+    """The Import/ImportFrom nodes of ``tree``; with ``at_import`` only those that run when
+    the module is imported (not inside a function body: class bodies do run)."""
+    stack = list(ast.iter_child_nodes(tree))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        if at_import and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def imported_modules(name, path, modules, at_import=False):
+    """The package's modules that ``name`` imports in its file (``at_import``: only the
+    statements that run on import). ``from X import y`` imports the module X.y when there
+    is one, else X itself."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _import_nodes(ast.parse(path.read_text(encoding="utf-8")), at_import):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name in modules)
-        elif isinstance(node, ast.ImportFrom):
+        else:
             base = node.module or ""
             if node.level:
                 anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
@@ -43,9 +62,32 @@ def imported_modules(name, path, modules):
     return found
 
 
-def import_graph():
-    modules = module_files()
-    return {name: imported_modules(name, path, modules) for name, path in modules.items()}
+def with_packages(name, targets, modules):
+    """``targets`` and the packages whose ``__init__`` importing them runs: every package
+    above a target that ``name`` is not inside (the packages around ``name`` are already
+    being imported when ``name`` runs, and are not run again)."""
+    around = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}
+    if modules.get(name, pathlib.Path()).name == "__init__.py":
+        around.add(name)
+    found = set(targets)
+    for target in targets:
+        parts = target.split(".")
+        found.update(p for p in (".".join(parts[:i]) for i in range(1, len(parts)))
+                     if p in modules and p not in around)
+    found.discard(name)
+    return found
+
+
+def import_graph(package=PACKAGE, at_import=False):
+    """{module: the modules importing it runs}; ``at_import``: the statements that run when
+    it is imported, with the package ``__init__`` files they run; else every import
+    statement of the file (inside functions too)."""
+    modules = module_files(package)
+    graph = {}
+    for name, path in modules.items():
+        targets = imported_modules(name, path, modules, at_import)
+        graph[name] = with_packages(name, targets, modules) if at_import else targets
+    return graph
 
 
 def find_cycle(graph):
@@ -83,14 +125,64 @@ def test_the_graph_sees_the_imports_that_are_there():
     assert len(graph) > 100
 
 
+def test_the_import_time_graph_sees_package_inits_and_skips_function_bodies():
+    graph = import_graph(at_import=True)
+    # from ..engine.unfold import ...: runs minigan/engine/__init__.py as well
+    assert {"minigan.engine.unfold", "minigan.engine"} <= graph["minigan.functional.conv"]
+    # from . import threads inside minigan.engine: the package is already being imported
+    assert "minigan.engine" not in graph["minigan.engine.cpu"]
+    assert "minigan.inspect" not in graph["minigan.app.run"]          # inside a function
+    assert "minigan.functional.conv" in graph["minigan.functional"]   # the __init__ itself
+
+
 def test_find_cycle_finds_a_loop():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
 
 
+def write_package(root, files):
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root / "pkg"
+
+
+def test_a_cycle_through_a_package_init_is_found(tmp_path):
+    """The loop im2col once made: engine/cpu.py imported functional/unfold.py, which runs
+    functional/__init__.py, which imports conv.py, which imports the half-built engine.
+    No two modules import each other directly: only the __init__ edge closes the loop."""
+    package = write_package(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/engine/__init__.py": "from .cpu import Cpu\n",
+        "pkg/engine/cpu.py": "from ..functional import unfold\nclass Cpu: pass\n",
+        "pkg/functional/__init__.py": "from .conv import conv\n",
+        "pkg/functional/conv.py": "from .. import engine\ndef conv(): return engine\n",
+        "pkg/functional/unfold.py": "def im2col(): pass\n",
+    })
+    assert find_cycle(import_graph(package)) is None          # module to module: no loop
+    assert find_cycle(import_graph(package, at_import=True)) == [
+        "pkg.engine", "pkg.engine.cpu", "pkg.functional", "pkg.functional.conv", "pkg.engine"]
+
+
+def test_an_import_inside_a_function_makes_no_import_time_cycle(tmp_path):
+    package = write_package(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from . import b\n",
+        "pkg/b.py": "def late():\n    from . import a\n    return a\n",
+    })
+    assert find_cycle(import_graph(package, at_import=True)) is None
+    assert find_cycle(import_graph(package)) == ["pkg.a", "pkg.b", "pkg.a"]
+
+
 def test_no_module_imports_itself_round_a_loop():
     cycle = find_cycle(import_graph())
     assert cycle is None, "an import cycle: " + " -> ".join(cycle)
+
+
+def test_nothing_run_on_import_loops_back_package_inits_included():
+    cycle = find_cycle(import_graph(at_import=True))
+    assert cycle is None, "an import cycle when importing: " + " -> ".join(cycle)
 
 
 def test_every_module_imports_in_a_fresh_interpreter():

@@ -7,8 +7,7 @@ region; ``buffers.py`` holds the per-thread scratch arrays they reuse.
 """
 
 from .. import backend
-from ..functional import unfold
-from . import threads
+from . import threads, unfold
 from .buffers import scratch, scratch_zeros
 from .reference import ReferenceEngine
 

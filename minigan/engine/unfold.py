@@ -17,9 +17,12 @@ window (oh, ow) having its top-left corner at padded pixel (oh*SH, ow*SW).
   gradient of ``y = im2col(x) @ W`` is ``col2im(gy @ W^T)``, and a transposed
   convolution is ``col2im(x @ W^T)``.
 
-These are the plain definitions, on whole arrays; ``minigan.engine`` runs them (whole on
-a GPU, in blocks of samples on the CPU's threads). Only API that NumPy and CuPy share
-is used; the array module is looked up when a function runs.
+These are the plain definitions, on whole arrays: the reference and device engines run
+them as they are, the CPU engine (``cpu.py``) in blocks of samples on its threads, and
+the functional core (``minigan/functional/conv.py`` and its neighbours) is written in
+them through ``minigan.engine.im2col`` / ``col2im``. They are engine primitives, beneath
+the math: this file imports nothing of the functional core. Only API that NumPy and CuPy
+share is used; the array module is looked up when a function runs.
 """
 
 from .. import backend
