@@ -5,6 +5,8 @@
   and the package ``__init__.py`` files those run: ``import minigan.functional.conv`` from
   outside ``minigan.functional`` first runs ``minigan/functional/__init__.py`` and all that
   it imports -- form a graph without cycles.
+* Every import (at the top or inside a function) goes from a module to its own layer or
+  to a layer beneath it (``LAYERS``).
 """
 
 import ast
@@ -14,6 +16,25 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "minigan"
+
+# The layers, bottom first. A module may import from its own layer and from every level
+# beneath it; the layers of one level (app, lab, exercises) do not import one another.
+# A member names a module or a package (with everything inside it).
+LAYERS = [
+    [("base", ("minigan.backend", "minigan.errors", "minigan.checks", "minigan.atomic",
+               "minigan.file_kind", "minigan.checkpoint", "minigan.plots", "minigan.data"))],
+    [("engine", ("minigan.engine", "minigan.parallel"))],
+    [("math core", ("minigan.functional",))],
+    [("nn", ("minigan.nn", "minigan.init", "minigan.losses", "minigan.optim",
+             "minigan.gradcheck", "minigan.check_layers"))],
+    [("gan", ("minigan.gan", "minigan.inspect", "minigan.inspect_plots", "minigan.metrics"))],
+    [("app", ("minigan.app",)), ("lab", ("minigan.lab",)),
+     ("exercises", ("minigan.exercises",))],
+    [("cli", ("minigan.cli", "minigan.cli_checks", "minigan.__main__", "minigan"))],
+]
+# packages the table places although a checkout need not have them (yet)
+OPTIONAL_MEMBERS = {"minigan.lab", "minigan.exercises"}
+
 
 def module_files(package=PACKAGE):
     """{dotted module name: its file}, packages named by their __init__.py."""
@@ -115,6 +136,31 @@ def find_cycle(graph):
     return None
 
 
+def layer_of(module):
+    """(level, layer name) of ``module``: the layer of the longest member naming it."""
+    best = None
+    for level, layers in enumerate(LAYERS):
+        for layer, members in layers:
+            for member in members:
+                inside = module == member or (member != "minigan"
+                                              and module.startswith(member + "."))
+                if inside and (best is None or len(member) > len(best[0])):
+                    best = (member, level, layer)
+    return None if best is None else best[1:]
+
+
+def layer_violations(graph):
+    """'a (layer) -> b (layer)' for every import that does not point down."""
+    found = []
+    for name, targets in sorted(graph.items()):
+        level, layer = layer_of(name)
+        for target in sorted(targets):
+            target_level, target_layer = layer_of(target)
+            if target_level > level or (target_level == level and target_layer != layer):
+                found.append(f"{name} ({layer}) -> {target} ({target_layer})")
+    return found
+
+
 def test_the_graph_sees_the_imports_that_are_there():
     graph = import_graph()
     assert "minigan.nn.module" in graph["minigan.nn.batchnorm"]       # from .module import
@@ -183,6 +229,41 @@ def test_no_module_imports_itself_round_a_loop():
 def test_nothing_run_on_import_loops_back_package_inits_included():
     cycle = find_cycle(import_graph(at_import=True))
     assert cycle is None, "an import cycle when importing: " + " -> ".join(cycle)
+
+
+def test_every_module_has_a_layer_and_every_layer_member_exists():
+    modules = module_files()
+    unplaced = sorted(name for name in modules if layer_of(name) is None)
+    assert not unplaced, f"modules in no layer of LAYERS (place them): {unplaced}"
+    members = [m for layers in LAYERS for _, group in layers for m in group]
+    missing = sorted(m for m in members if m not in modules and m not in OPTIONAL_MEMBERS)
+    assert not missing, f"LAYERS names modules the package does not have: {missing}"
+
+
+def test_layer_of_places_modules_by_their_longest_member():
+    assert layer_of("minigan") == (6, "cli")
+    assert layer_of("minigan.functional.conv") == (2, "math core")
+    assert layer_of("minigan.engine.unfold") == (1, "engine")
+    assert layer_of("minigan.lab.server") == (5, "lab")
+    assert layer_of("minigan.nowhere") is None
+
+
+def test_layer_violations_sees_an_upward_and_a_sideways_import():
+    graph = {"minigan.nn.dense": {"minigan.gan.trainer", "minigan.functional.dense"},
+             "minigan.lab.server": {"minigan.app.run", "minigan.gan.trainer"},
+             "minigan.functional.dense": {"minigan.engine"}, "minigan.engine": set(),
+             "minigan.gan.trainer": set(), "minigan.app.run": set()}
+    assert layer_violations(graph) == [
+        "minigan.lab.server (lab) -> minigan.app.run (app)",
+        "minigan.nn.dense (nn) -> minigan.gan.trainer (gan)"]
+
+
+def test_every_import_points_down_the_layers():
+    graph = import_graph()
+    at_import = import_graph(at_import=True)
+    both = {name: graph[name] | at_import[name] for name in graph}
+    violations = layer_violations(both)
+    assert not violations, "imports that do not point down:\n  " + "\n  ".join(violations)
 
 
 def test_every_module_imports_in_a_fresh_interpreter():
