@@ -50,14 +50,14 @@ class LayerPath:
 
     def forward(self, x):
         module = self.module
-        saved = module._cache, getattr(module, "_output_shape", None)
+        saved = module.save_backward_state()
         try:
             y = module.forward(x)
-            self.cache = module._cache
+            self.cache = module.save_backward_state().cache    # what this forward kept
         except MiniganError as error:
             raise type(error)(f"{self.where}: {error}") from None
         finally:
-            module._cache, module._output_shape = saved
+            module.restore_backward_state(saved)
         return y
 
     def input_gradient(self, gy):
@@ -65,13 +65,13 @@ class LayerPath:
         return self._backward(gy, True, False)[0]
 
     def double_backward(self, v):
-        ggy, gx, gradients = self._double_backward(v, self.module._needs_param_grads())
-        self.module._accumulate(**gradients)
+        ggy, gx, gradients = self._double_backward(v, self.module.computes_param_grads)
+        self.module.accumulate_param_grads(**gradients)
         return ggy, gx
 
     def backward(self, u, need_input_grad=True):
-        gx, gradients = self._backward(u, need_input_grad, self.module._needs_param_grads())
-        self.module._accumulate(**gradients)
+        gx, gradients = self._backward(u, need_input_grad, self.module.computes_param_grads)
+        self.module.accumulate_param_grads(**gradients)
         return gx
 
     # subclasses: the functional core's rules, with the parameters' names

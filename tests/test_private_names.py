@@ -1,0 +1,57 @@
+"""Private stays private: read from the source, not run.
+
+* A layer's private state -- what its forward keeps for backward (``_cache``,
+  ``_output_shape``), its parameter-gradient helpers (``_accumulate``,
+  ``_needs_param_grads``) and its buffer list (``_buffer_names``) -- is touched only by
+  the layer itself (``self._cache``) and by ``minigan/nn/module.py``; everyone else uses
+  the public handles (``save_backward_state``, ``computes_param_grads``, ...).
+"""
+
+import ast
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SOURCES = ["minigan", "examples", "scripts", "benchmarks"]
+LAYER_STATE = {"_cache", "_output_shape", "_accumulate", "_needs_param_grads", "_buffer_names"}
+MODULE_FILE = pathlib.Path("minigan/nn/module.py")
+
+
+def python_files(directories=SOURCES, root=ROOT):
+    for directory in directories:
+        yield from sorted((root / directory).rglob("*.py"))
+
+
+def layer_state_touches(path, root=ROOT):
+    """'file:line: what' for each use of a layer's private state on an object other than
+    ``self``: an attribute (``module._cache``) or its name in a string (``getattr(m,
+    "_cache")``, ``vars(m).get("_output_shape")``)."""
+    found = []
+    where = path.relative_to(root)
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in LAYER_STATE:
+            if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+                found.append(f"{where}:{node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.Constant) and node.value in LAYER_STATE:
+            found.append(f"{where}:{node.lineno}: the string {node.value!r}")
+    return found
+
+
+def test_the_layer_state_check_sees_other_objects_and_strings(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    source = tmp_path / "pkg" / "reach.py"
+    source.write_text("def f(self, module):\n"
+                      "    self._cache = None\n"                       # its own: fine
+                      "    module._cache = None\n"
+                      "    self.inner._needs_param_grads()\n"
+                      "    return vars(module).get('_output_shape')\n", encoding="utf-8")
+    assert layer_state_touches(source, tmp_path) == [
+        "pkg/reach.py:3: module._cache", "pkg/reach.py:4: self.inner._needs_param_grads",
+        "pkg/reach.py:5: the string '_output_shape'"]
+
+
+def test_no_one_but_module_py_touches_another_layers_private_state():
+    found = [touch for path in python_files() if path.relative_to(ROOT) != MODULE_FILE
+             for touch in layer_state_touches(path)]
+    assert not found, ("private layer state reached from outside (use Module's "
+                       "save_backward_state / restore_backward_state / clear_backward_state / "
+                       "computes_param_grads / accumulate_param_grads):\n  " + "\n  ".join(found))
