@@ -131,6 +131,20 @@ def positive_int(layer_name, arg_name, value):
     return int(value)
 
 
+def true_or_false(where, name, value):
+    """A bool: True or False, nothing else (not 0 or 1, not None)."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {name} must be True or False, got {value!r}")
+    return value
+
+
+def class_count(where, value):
+    """A number of classes (num_classes): an int >= 2, as an int."""
+    if not is_int(value) or value < 2:
+        raise ConfigError(f"{where}: num_classes must be an int >= 2, got {value!r}")
+    return int(value)
+
+
 def finite_number(where, name, value, minimum=None, maximum=None, above=None, below=None):
     """A real, finite Python number (not a bool) within the given bounds, as a float.
 

@@ -20,7 +20,7 @@ means nothing. So are SpectralNorm (its training forward updates u) and LabelCon
 from .. import functional as F
 from ..errors import ConfigError, MiniganError
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
-from .batchnorm import _BatchNorm
+from .batchnorm import BatchNormBase
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .dense import Dense
@@ -200,7 +200,7 @@ def _collect(module, where, caller, paths):
 
 
 def _why_refused(module):
-    if isinstance(module, (_BatchNorm, MinibatchStdDev)):
+    if isinstance(module, (BatchNormBase, MinibatchStdDev)):
         return ("which mixes the samples of a batch: each sample's input gradient would "
                 "depend on the others, so a per-sample gradient penalty is not defined; use "
                 "LayerNorm instead (as minigan.gan.dcgan_critic does)")
