@@ -145,10 +145,18 @@ def class_count(where, value):
     return int(value)
 
 
-def finite_number(where, name, value, minimum=None, maximum=None, above=None, below=None):
+def finite_number(where, name, value, minimum=None, maximum=None, above=None, below=None,
+                  expected=None):
     """A real, finite Python number (not a bool) within the given bounds, as a float.
 
-    ``minimum`` / ``maximum`` are inclusive bounds, ``above`` / ``below`` exclusive."""
+    ``minimum`` / ``maximum`` are inclusive bounds, ``above`` / ``below`` exclusive.
+    ``expected`` (e.g. "a positive finite number"), when given, is what every refusal
+    says the value must be."""
+    if expected is not None:
+        try:
+            return finite_number(where, name, value, minimum, maximum, above, below)
+        except ConfigError:
+            raise ConfigError(f"{where}: {name} must be {expected}, got {value!r}") from None
     if (not isinstance(value, numbers.Real) or isinstance(value, bool)
             or not math.isfinite(value)):
         raise ConfigError(f"{where}: {name} must be a finite number, got {value!r}")

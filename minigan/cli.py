@@ -28,8 +28,9 @@ from .app.run import TrainingInterrupted
 from .app.stop_signals import Stopped, StopSignals
 from .errors import InputError, MiniganError
 from .gan.model_names import MODELS
+from .gan.objectives import OBJECTIVES
 
-LOSSES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan", "wgan-gp"]
+LOSSES = list(OBJECTIVES)
 
 
 def _int(text):

@@ -143,6 +143,16 @@ def test_im2col_and_col2im(array_backend, tiny_pieces, g):
 
 
 @FAST
+@given(g=geometries(), ints=st.booleans())
+def test_conv_geometry_is_the_definitions(g, ints):
+    (n, h, w, c), (kh, kw), (sh, sw), (ph, pw), _, _ = g
+    square = ints and (kh, sh, ph) == (kw, sw, pw)          # ints stand for square pairs
+    args = (kh, sh, ph) if square else ((kh, kw), (sh, sw), (ph, pw))
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1     # PyTorch's rule
+    assert unfold.conv_geometry((n, h, w, c), *args) == ((kh, kw), (sh, sw), (ph, pw), (oh, ow))
+
+
+@FAST
 @given(g=geometries())
 def test_col2im_is_the_adjoint_of_im2col(array_backend, g):
     """<im2col(x), c> == <x, col2im(c)> for random x and c (float64)."""

@@ -35,7 +35,14 @@ import numpy
 
 from .. import backend
 from .. import functional as F
-from ..checks import check_floating, finite_number, float_dtype, is_int, positive_int
+from ..checks import (
+    check_floating,
+    finite_number,
+    float_dtype,
+    is_int,
+    positive_int,
+    true_or_false,
+)
 from ..errors import ConfigError
 from ..nn import Dense, LeakyReLU, Sequential
 from .lab1d_theory import (  # noqa: F401 (re-exported: the lab's theory lives there)
@@ -215,9 +222,7 @@ def mlp_1d_discriminator(hidden=(32, 32), minibatch_stddev=False, *, dtype=DEFAU
     """
     where = "mlp_1d_discriminator"
     hidden = _hidden(where, hidden)
-    if not isinstance(minibatch_stddev, bool):
-        raise ConfigError(f"{where}: minibatch_stddev must be True or False, "
-                          f"got {minibatch_stddev!r}")
+    true_or_false(where, "minibatch_stddev", minibatch_stddev)
     if minibatch_stddev and not hidden:
         raise ConfigError(f"{where}: minibatch_stddev=True needs at least one hidden layer")
     dtype = float_dtype(where, dtype)

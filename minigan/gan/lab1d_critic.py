@@ -74,7 +74,7 @@ def train_critic_1d(D, data, fake, *, gp_weight=10.0, steps=2000, batch_size=256
     lr = finite_number(where, "lr", lr, above=0)
     x = grid_for(where, data, grid)
     dtype = D.parameters()[0].data.dtype
-    rng = backend.default_rng(hash((seed, DATA_STREAM, 2)) & (2**63 - 1))
+    rng = backend.default_rng(backend.derived_seed(seed, DATA_STREAM, 2))
     objective = get_objective("wgan")            # the critic's two terms (no clipping here)
     penalty = gradient_penalty_term(gp_weight) if gp_weight else None
     opt = Adam(D.parameters(), lr=lr, betas=betas)

@@ -166,7 +166,7 @@ def train_gan_1d(data, G, D, *, steps=2000, batch_size=128, snapshot_steps=None,
     trainer = Trainer(G, D, loss=loss, lr_d=lr_d, lr_g=lr_g, betas=betas,
                       real_label=real_label, d_steps=d_steps, seed=seed, **trainer_options)
     dtype = G.parameters()[0].data.dtype
-    data_rng = backend.default_rng(hash((seed, DATA_STREAM)) & (2**63 - 1))
+    data_rng = backend.default_rng(backend.derived_seed(seed, DATA_STREAM))
     snapshots, records, since = [], [], []
     start = time.perf_counter()
     for step in range(steps + 1):
@@ -234,7 +234,7 @@ def train_discriminator_1d(D, data, fake, *, steps=3000, batch_size=512, lr=2e-3
     final_lr = finite_number(where, "final_lr", final_lr, above=0, maximum=lr)
     x = grid_for(where, data, grid)
     dtype = D.parameters()[0].data.dtype
-    rng = backend.default_rng(hash((seed, DATA_STREAM, 1)) & (2**63 - 1))
+    rng = backend.default_rng(backend.derived_seed(seed, DATA_STREAM, 1))
     if isinstance(fake, Module):
         latent_dim = latent_dim or fake.layers[0].in_features
 

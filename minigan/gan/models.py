@@ -265,6 +265,13 @@ def _mlp_generator_layers(in_features, hidden, image_shape, dtype, rng):
         Tanh(), Reshape(*image_shape)]
 
 
+def is_conditional(model):
+    """Whether ``model`` takes class labels with its input (``model(x, labels)``): the
+    conditional models (``LabelConditioned``, ``ProjectionDiscriminator``, ...) say how many
+    classes they know in ``num_classes``."""
+    return hasattr(model, "num_classes")
+
+
 # -- validation -----------------------------------------------------------------------------
 
 def _hidden(where, value):
