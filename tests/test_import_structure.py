@@ -6,11 +6,12 @@
   outside ``minigan.functional`` first runs ``minigan/functional/__init__.py`` and all that
   it imports -- form a graph without cycles.
 * Every import (at the top or inside a function) goes from a module to its own layer or
-  to a layer beneath it (``LAYERS``).
+  to a layer beneath it (``LAYERS``); the README's layout diagram draws the same layers.
 """
 
 import ast
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -264,6 +265,49 @@ def test_every_import_points_down_the_layers():
     both = {name: graph[name] | at_import[name] for name in graph}
     violations = layer_violations(both)
     assert not violations, "imports that do not point down:\n  " + "\n  ".join(violations)
+
+
+def readme_diagram(text=None):
+    """([[layer names of one level], ...] top first, {"name · name": {modules}}) from the
+    first code block of the README's Layout section: lines 'name · name   path path ...'
+    (paths inside minigan/, a package with a trailing slash; an indented line goes on
+    with the paths of the line above), and arrows between them."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8") if text is None else text
+    section = text.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"^```\w*\n(.*?)^```", section, re.S | re.M).group(1)
+    levels, members, key = [], {}, None
+    for line in block.splitlines():
+        named = re.match(r"^([a-z][a-z ·]*?)\s{2,}(\S.*)$", line)
+        more = re.match(r"^\s+([\w./].*)$", line)
+        if named:
+            names = [name.strip() for name in named.group(1).split("·")]
+            levels.append(names)
+            key, paths = " · ".join(names), named.group(2)
+            members[key] = set()
+        elif more and key is not None:
+            paths = more.group(1)
+        else:
+            continue
+        for path in paths.split():
+            dotted = path.rstrip("/").removesuffix(".py").replace("/", ".")
+            members[key].add("minigan" if dotted == "__init__" else f"minigan.{dotted}")
+    return levels, members
+
+
+def test_the_diagram_reader_reads_names_paths_and_continued_lines():
+    text = ("# x\n## Layout\n\n```\ntop     a.py  b/\n  ↓\nx · y   c/\n        __init__.py\n```\n"
+            "## Next\n")
+    assert readme_diagram(text) == ([["top"], ["x", "y"]],
+                                    {"top": {"minigan.a", "minigan.b"},
+                                     "x · y": {"minigan.c", "minigan"}})
+
+
+def test_the_readme_diagram_draws_the_layers_of_the_table():
+    levels, members = readme_diagram()
+    assert levels == [[layer for layer, _ in level] for level in reversed(LAYERS)]
+    for level in LAYERS:
+        key = " · ".join(layer for layer, _ in level)
+        assert members[key] == {m for _, group in level for m in group}, key
 
 
 def test_every_module_imports_in_a_fresh_interpreter():
