@@ -325,8 +325,7 @@ def layer_macs(model, x):
             macs = 0
         rows.append((i, repr(layer), bool(layer.parameters()), int(macs)))
         x = y
-    for layer in model.layers:  # drop the caches this pass left behind
-        layer._cache = None
+    model.clear_backward_state()  # drop the caches this pass left behind
     return rows
 
 

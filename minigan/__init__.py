@@ -41,9 +41,6 @@ __all__ = ["BackendError", "ConfigError", "DTypeError", "MiniganError", "NonFini
            "ShapeError", "StateError", "backend", "checkpoint", "data", "engine", "functional",
            "gan", "gradcheck", "init", "inspect", "losses", "metrics", "nn", "optim", "parallel"]
 
-# DCGAN's whole-model initialisation lives with the models; its old name stays
-init.dcgan_init_ = gan.dcgan_init_
-
 _ON_FIRST_USE = ("plots", "inspect_plots")
 
 

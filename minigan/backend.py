@@ -92,6 +92,14 @@ def default_rng(seed=None):
     return xp.random.default_rng(seed)
 
 
+def derived_seed(*key):
+    """A seed in [0, 2**63) for a tuple of ints ``key``, e.g. (seed, step, stream): the hash
+    of a tuple of ints is the same in every Python process, so the generator
+    ``default_rng(derived_seed(*key))`` can be made again from its key (after a resume)
+    without saving its state."""
+    return hash(key) & (2**63 - 1)
+
+
 def seed(value):
     """Seed the generator that layers use for their default initialisation."""
     global _global_rng

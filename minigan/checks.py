@@ -131,10 +131,32 @@ def positive_int(layer_name, arg_name, value):
     return int(value)
 
 
-def finite_number(where, name, value, minimum=None, maximum=None, above=None, below=None):
+def true_or_false(where, name, value):
+    """A bool: True or False, nothing else (not 0 or 1, not None)."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {name} must be True or False, got {value!r}")
+    return value
+
+
+def class_count(where, value):
+    """A number of classes (num_classes): an int >= 2, as an int."""
+    if not is_int(value) or value < 2:
+        raise ConfigError(f"{where}: num_classes must be an int >= 2, got {value!r}")
+    return int(value)
+
+
+def finite_number(where, name, value, minimum=None, maximum=None, above=None, below=None,
+                  expected=None):
     """A real, finite Python number (not a bool) within the given bounds, as a float.
 
-    ``minimum`` / ``maximum`` are inclusive bounds, ``above`` / ``below`` exclusive."""
+    ``minimum`` / ``maximum`` are inclusive bounds, ``above`` / ``below`` exclusive.
+    ``expected`` (e.g. "a positive finite number"), when given, is what every refusal
+    says the value must be."""
+    if expected is not None:
+        try:
+            return finite_number(where, name, value, minimum, maximum, above, below)
+        except ConfigError:
+            raise ConfigError(f"{where}: {name} must be {expected}, got {value!r}") from None
     if (not isinstance(value, numbers.Real) or isinstance(value, bool)
             or not math.isfinite(value)):
         raise ConfigError(f"{where}: {name} must be a finite number, got {value!r}")

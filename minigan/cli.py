@@ -28,8 +28,9 @@ from .app.run import TrainingInterrupted
 from .app.stop_signals import Stopped, StopSignals
 from .errors import InputError, MiniganError
 from .gan.model_names import MODELS
+from .gan.objectives import OBJECTIVES
 
-LOSSES = ["non-saturating", "minimax", "lsgan", "hinge", "wgan", "wgan-gp"]
+LOSSES = list(OBJECTIVES)
 
 
 def _int(text):
@@ -298,7 +299,7 @@ def sample_title(checkpoint, step, n, seed):
     """The title of a ``minigan sample`` grid, e.g. "mnist-dcgan/last.npz: step 1560, 64
     samples (seed 0)": the checkpoint's file name, after its run directory's name when it
     is in one."""
-    from .gan.run_dir import checkpoint_run_dir
+    from .app.run_dir import checkpoint_run_dir
 
     name = os.path.basename(checkpoint)
     run_dir = checkpoint_run_dir(checkpoint)

@@ -7,7 +7,7 @@
 
 ``rng`` is a generator from ``minigan.backend.default_rng``; None uses the global
 one (``minigan.backend.seed`` makes it reproducible). DCGAN's initialisation of a whole
-model is ``minigan.gan.dcgan_init_`` (also reachable as ``minigan.init.dcgan_init_``).
+model is ``minigan.gan.dcgan_init_``.
 """
 
 import math

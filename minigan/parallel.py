@@ -7,13 +7,19 @@ threads, one per core; this module is its public control panel:
     minigan.parallel.threads()         # the count in use now
     with minigan.parallel.region():    # BLAS on one thread, the count fixed inside
         ...
+    minigan.parallel.set_blas_control(False)       # leave OpenBLAS's thread count alone
+    minigan.parallel.set_keep_freed_memory(False)  # leave glibc's malloc thresholds alone
+
+The last two opt out of the CPU engine's two process-wide changes (they are on by
+default; ``MINIGAN_BLAS_CONTROL=0`` and ``MINIGAN_KEEP_FREED_MEMORY=0`` do the same).
 
 The machinery lives in ``minigan/engine/threads.py`` (pieces and regions) and
 ``minigan/engine/blas.py`` (OpenBLAS's thread count); see their docstrings.
 """
 
 from .engine.blas import get_threads as blas_threads
-from .engine.threads import region, set_threads, split, threads
+from .engine.memory import set_keep_freed_memory
+from .engine.threads import region, set_blas_control, set_threads, split, threads
 
 
 def chunks(n, part, min_size=1):
@@ -33,4 +39,5 @@ def over_rows(x, part, min_values=1 << 16):
           min_size=-(-min_values // per_row))
 
 
-__all__ = ["blas_threads", "chunks", "over_rows", "region", "set_threads", "threads"]
+__all__ = ["blas_threads", "chunks", "over_rows", "region", "set_blas_control",
+           "set_keep_freed_memory", "set_threads", "threads"]

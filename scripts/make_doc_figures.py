@@ -14,7 +14,7 @@ vector. Likewise column j of the transposed convolution's matrix T is
 exactly (no tolerance), then draws C, C^T, and C^T's rows split by phase. Read by
 columns, C^T is col2im of a product, which is how ``minigan/functional/conv.py`` and
 ``conv_transpose.py`` compute it (one matrix product, then one slice-add per tap:
-``col2im`` in ``minigan/functional/unfold.py``). Read by phases, it is the sub-pixel
+``col2im`` in ``minigan/engine/unfold.py``). Read by phases, it is the sub-pixel
 view: S interleaved stride-1 correlations, a way to understand the sum, not a code path.
 The kernel taps are w = (1, 2, 3, 4, 5), so every non-zero entry names the tap it came
 from.

@@ -167,3 +167,12 @@ def test_errors_name_the_discriminator():
     with pytest.raises(ConfigError, match="conditional_dcgan_discriminator: num_classes must "
                                           "be an int >= 2"):
         conditional_dcgan_discriminator(num_classes=1)
+
+
+def test_is_conditional_tells_the_models_that_take_labels():
+    for model in ("conditional", "conditional-dcgan"):
+        G, D = mg.gan.build_models(model, dtype="float64")
+        assert mg.gan.is_conditional(G) and mg.gan.is_conditional(D)
+    for model in ("dcgan", "mlp"):
+        G, D = mg.gan.build_models(model, dtype="float64")
+        assert not mg.gan.is_conditional(G) and not mg.gan.is_conditional(D)

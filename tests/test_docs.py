@@ -33,7 +33,7 @@ LAYER_PAGES += ["upsample2d", "avg_pool2d", "pixel_norm", "fade", "equalized_lr"
                 "projection_discriminator"]
 QUOTING_PAGES = [DOCS / "layers" / f"{name}.md" for name in LAYER_PAGES] + [
     DOCS / "gan_math.md", DOCS / "backprop_through_the_backprop.md"]
-QUOTED_SOURCES = ["minigan/functional", "minigan/nn", "minigan/gan"]
+QUOTED_SOURCES = ["minigan/functional", "minigan/nn", "minigan/gan", "minigan/engine"]
 
 FENCE = re.compile(r"^[ \t]*(```|~~~)(\w*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.S | re.M)
 INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.S)
@@ -187,7 +187,7 @@ def test_every_qualified_minigan_name_exists(page):
 
 # what a layer page may quote from the functional core: the forward/backward pairs and
 # their helpers, the private rules and helpers (``_relu_grad``, ``_values_per_channel``),
-# the tap-by-tap reference and the unfold functions of unfold.py
+# the tap-by-tap reference and the unfold functions of engine/unfold.py
 FUNCTIONAL_NAME = re.compile(
     r"^[a-z_][a-z0-9_]*_(forward|backward|grad|input_grad|output_size|running_stats|reference"
     r"|kernels|axes)$"
@@ -210,9 +210,10 @@ def functional_names(page):
 
 
 def functional_namespace():
-    """Names defined in minigan/functional, and in minigan/nn (whose containers' private
+    """Names defined in minigan/functional (and the im2col/col2im primitives it is written
+    in, minigan/engine/unfold.py), and in minigan/nn (whose containers' private
     helpers, such as the Fade's ``_on_path``, the container pages quote)."""
-    names = set(dir(minigan.functional))
+    names = set(dir(minigan.functional)) | set(dir(minigan.engine.unfold))
     for package in ("functional", "nn"):
         for path in (ROOT / "minigan" / package).glob("*.py"):
             module = importlib.import_module(f"minigan.{package}.{path.stem}")

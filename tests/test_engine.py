@@ -21,14 +21,13 @@ from hypothesis import strategies as st
 
 import minigan as mg
 from minigan import backend, engine, parallel
-from minigan.engine import cpu, device, threads
+from minigan.engine import cpu, device, threads, unfold
 from minigan.functional import activations as A
 from minigan.functional import batchnorm as B
 from minigan.functional import fade as FADE
 from minigan.functional import pixel_norm as PN
 from minigan.functional import pooling as POOL
 from minigan.functional import projection as PROJECTION
-from minigan.functional import unfold
 from minigan.functional import upsample as UP
 
 FAST = settings(deadline=None, max_examples=25)
@@ -141,6 +140,16 @@ def test_im2col_and_col2im(array_backend, tiny_pieces, g):
                                   engine.col2im(cols, shape, kernel, stride, padding)), exact=True)
     assert_engines_agree(lambda: engine.col2im_product(a, b, shape, kernel, stride, padding),
                          exact=False)
+
+
+@FAST
+@given(g=geometries(), ints=st.booleans())
+def test_conv_geometry_is_the_definitions(g, ints):
+    (n, h, w, c), (kh, kw), (sh, sw), (ph, pw), _, _ = g
+    square = ints and (kh, sh, ph) == (kw, sw, pw)          # ints stand for square pairs
+    args = (kh, sh, ph) if square else ((kh, kw), (sh, sw), (ph, pw))
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1     # PyTorch's rule
+    assert unfold.conv_geometry((n, h, w, c), *args) == ((kh, kw), (sh, sw), (ph, pw), (oh, ow))
 
 
 @FAST

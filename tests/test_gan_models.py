@@ -87,6 +87,13 @@ def test_dcgan_initialisation():
                 assert np.all(np.abs(data) < 0.02 * 6), name
 
 
+def test_dcgan_init_initialises_a_single_layer():
+    layer = mg.gan.dcgan_init_(mg.nn.Dense(300, 200, dtype="float64"),
+                               rng=mg.backend.default_rng(0))
+    assert abs(float(layer.weight.data.std()) - 0.02) < 0.001
+    assert not layer.bias.data.any()
+
+
 def test_dcgan_is_reproducible_and_dtype_follows():
     a = dcgan_generator(latent_dim=8, rng=mg.backend.default_rng(5))
     b = dcgan_generator(latent_dim=8, rng=mg.backend.default_rng(5))

@@ -1,13 +1,16 @@
 """Each loss trains with its paper's settings unless told otherwise, and a flag that would
 change nothing for the chosen loss or optimizer is refused, not silently ignored."""
 
+import inspect
+
 import numpy as np
 import pytest
 
 import minigan as mg
 from minigan.app.config_checks import config_from_dict
 from minigan.app.run import LOSS_DEFAULTS, RunConfig, build_trainer
-from minigan.cli import main
+from minigan.cli import LOSSES, main
+from minigan.gan import training_defaults
 
 QUICK = ["--model", "mlp", "--batch-size", "16", "--no-progress", "--evaluate", "0",
          "--epochs", "1", "--max-steps", "1"]
@@ -28,6 +31,19 @@ def test_every_loss_gets_its_papers_settings(loss, expected):
     config = RunConfig(loss=loss)
     assert {key: getattr(config, key) for key in expected} == expected
     assert set(LOSS_DEFAULTS) == set(mg.gan.OBJECTIVES)
+    assert LOSSES == list(mg.gan.OBJECTIVES)           # --loss offers every objective
+
+
+def test_the_trainer_and_a_run_default_to_the_same_settings():
+    d = training_defaults
+    shared = (d.LOSS, d.OPTIMIZER, d.LR, d.LR, d.ADAM_BETAS, d.REAL_LABEL, d.D_STEPS, d.SEED)
+    trainer = inspect.signature(mg.gan.Trainer).parameters
+    assert tuple(trainer[name].default for name in ("loss", "optimizer", "lr_d", "lr_g", "betas",
+                                                    "real_label", "d_steps", "seed")) == shared
+    c = RunConfig()
+    assert (c.loss, c.optimizer, c.lr_d, c.lr_g, (c.beta1, c.beta2), c.real_label, c.d_steps,
+            c.seed) == shared
+    assert shared == ("non-saturating", "adam", 2e-4, 2e-4, (0.5, 0.999), 0.9, 1, 0)
 
 
 def test_an_explicit_setting_wins_and_adam_by_name_gets_adams_betas():

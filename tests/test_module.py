@@ -129,6 +129,62 @@ def test_backward_without_forward_and_twice_raise():
         layer.backward(np.ones((1, 2), "float32"))
 
 
+@given(seed=st.integers(0, 1000))
+def test_a_saved_backward_state_survives_other_forwards_and_backwards(seed):
+    rng = mg.backend.default_rng(seed)
+    x, other = rng.standard_normal((2, 8, 8, 1)), rng.standard_normal((3, 8, 8, 1))
+    gy, g_other = rng.standard_normal((2, 1)), rng.standard_normal((3, 1))
+    model, twin = small_discriminator(), small_discriminator()
+    twin.load_state_dict(model.state_dict())
+    model(x)
+    twin(x)
+    state = model.save_backward_state()
+    assert state.cache is None and model[0].save_backward_state().cache is not None
+    model(other)                     # a block that runs the model on another batch ...
+    model.backward(g_other)
+    model(other)                     # ... and leaves a forward of its own pending
+    model.restore_backward_state(state)
+    model.zero_grad()
+    # the same computation as the twin's, which saw only x: the same bits
+    np.testing.assert_array_equal(model.backward(gy), twin.backward(gy))
+    for p, q in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p.grad, q.grad)
+
+
+def test_restore_backward_state_refuses_another_modules_state_and_changes_nothing():
+    model, other = small_discriminator(), small_discriminator()
+    x = mg.backend.default_rng(0).standard_normal((2, 8, 8, 1))
+    model(x)
+    other(x[:1])
+    with pytest.raises(StateError, match="expected the BackwardState that this module's"):
+        model.restore_backward_state(other.save_backward_state())
+    with pytest.raises(StateError, match="expected the BackwardState"):
+        model.restore_backward_state(None)
+    assert model.backward(np.ones((2, 1))).shape == (2, 8, 8, 1)   # still x's forward
+
+
+def test_clear_backward_state_forgets_every_pending_forward():
+    model = small_discriminator()
+    model(mg.backend.default_rng(0).standard_normal((2, 8, 8, 1)))
+    model.clear_backward_state()
+    assert all(m.save_backward_state().cache is None for m in model.modules())
+    with pytest.raises(StateError, match="without a preceding forward"):
+        model.backward(np.ones((2, 1)))
+
+
+def test_computes_param_grads_and_accumulate_param_grads():
+    layer = mg.nn.Conv2d(1, 2, 3, bias=False, dtype="float64")
+    assert layer.computes_param_grads and not mg.nn.LeakyReLU().computes_param_grads
+    g = mg.backend.default_rng(0).standard_normal(layer.weight.shape)
+    layer.accumulate_param_grads(weight=g, bias=np.ones(2))     # no bias: ignored
+    layer.accumulate_param_grads(weight=g)
+    np.testing.assert_array_equal(layer.weight.grad, g + g)
+    layer.freeze()
+    assert not layer.computes_param_grads
+    layer.accumulate_param_grads(weight=g)                      # frozen: nothing added
+    np.testing.assert_array_equal(layer.weight.grad, g + g)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_dtype_flows_through_unchanged(array_backend, dtype):
     xp = array_backend

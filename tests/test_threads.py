@@ -109,3 +109,54 @@ def test_keeping_freed_memory_can_be_switched_off(monkeypatch):
     monkeypatch.setenv("MINIGAN_KEEP_FREED_MEMORY", "0")
     assert memory.keep_freed_memory() is False
     assert memory._done                             # asked once per process
+
+
+def test_keeping_freed_memory_can_be_forbidden_by_a_call_before_the_first_region(monkeypatch):
+    monkeypatch.setattr(memory, "_done", False)     # as in a fresh process
+    monkeypatch.setattr(memory, "_kept", False)
+    monkeypatch.delenv("MINIGAN_KEEP_FREED_MEMORY", raising=False)
+    calls = []
+    monkeypatch.setattr(memory.ctypes, "CDLL", lambda *a: calls.append(a))  # never reached
+    previous = parallel.set_keep_freed_memory(False)
+    try:
+        assert memory.allowed() is False
+        with parallel.region():
+            pass
+        assert memory.keep_freed_memory() is False and calls == []
+    finally:
+        parallel.set_keep_freed_memory(previous)
+    assert memory.allowed() is True                 # back to the environment's default
+    with pytest.raises(ConfigError, match="enabled must be True, False or None"):
+        parallel.set_keep_freed_memory("no")
+
+
+def test_a_region_leaves_the_blas_alone_when_told_to(monkeypatch):
+    switched = []
+    monkeypatch.setattr(threads.blas, "get_threads", lambda: 2)
+    monkeypatch.setattr(threads.blas, "set_threads", switched.append)
+    parallel.set_threads(None)
+    with parallel.region():                         # the default: one BLAS thread inside
+        assert parallel.threads() == 2
+    assert switched == [1, 2]
+    switched.clear()
+    for opt_out in ("call", "environment"):
+        if opt_out == "call":
+            previous = parallel.set_blas_control(False)
+        else:
+            monkeypatch.setenv("MINIGAN_BLAS_CONTROL", "0")
+        try:
+            assert parallel.threads() == 1          # no pieces on top of a many-thread BLAS
+            with parallel.region():
+                assert parallel.threads() == 1
+            assert switched == []
+            parallel.set_threads(2)                 # an explicit count still holds
+            assert parallel.threads() == 2
+        finally:
+            parallel.set_threads(None)
+            if opt_out == "call":
+                parallel.set_blas_control(previous)
+    monkeypatch.setenv("MINIGAN_BLAS_CONTROL", "off")
+    with pytest.raises(ConfigError, match="MINIGAN_BLAS_CONTROL must be 1 .* or 0"):
+        parallel.threads()
+    with pytest.raises(ConfigError, match="enabled must be True, False or None"):
+        parallel.set_blas_control(1)

@@ -18,7 +18,7 @@ import numpy
 
 from .. import backend
 from ..checkpoint import CheckpointError, CheckpointReader
-from ..data.batches import _from_json_safe
+from ..data.batches import generator_state_from_json
 from ..errors import MiniganError
 from .config_checks import MAX_SEED, config_from_dict
 
@@ -75,7 +75,7 @@ class RunCheckpoint:
                 self._fail(f"data-order state '{key}': expected {expected}, got "
                            f"{batches.get(key, 'nothing')!r:.60}")
         try:  # the generator state must be one numpy can take
-            numpy.random.PCG64().state = _from_json_safe(batches["rng"])
+            numpy.random.PCG64().state = generator_state_from_json(batches["rng"])
         except (ValueError, TypeError, KeyError, OverflowError) as error:
             why = f"no {error}" if isinstance(error, KeyError) else error
             self._fail(f"data-order state 'rng' is not a PCG64 generator state: {why}")

@@ -41,7 +41,9 @@ from ..data import Batches, DataNotFoundError, load_dataset
 from ..data.datasets import SPLITS, find_split, named_dir
 from ..data.embedded import notice_once
 from ..errors import ConfigError
+from ..gan import training_defaults as defaults
 from ..gan.model_names import build_models
+from ..gan.models import is_conditional
 from ..gan.objectives import get_objective
 from ..gan.progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_by_d
 from ..gan.trainer import Trainer
@@ -80,7 +82,7 @@ class RunConfig:
     model: str = "dcgan"
     epochs: int = 20
     batch_size: int = 64
-    loss: str = "non-saturating"
+    loss: str = defaults.LOSS
     # None: the loss's default (LOSS_DEFAULTS), filled in when the config is made
     optimizer: str = None
     lr_d: float = None
@@ -92,7 +94,7 @@ class RunConfig:
     gp_weight: float = None  # WGAN-GP's lambda (wgan-gp only; default 10)
     r1: float = 0.0  # R1's gamma for the BCE losses (0: no penalty)
     latent_dim: int = 100
-    seed: int = 0
+    seed: int = defaults.SEED
     out: str = "runs/mnist-dcgan"
     checkpoint_every: int = 5
     max_steps: int = None
@@ -120,14 +122,14 @@ class RunConfig:
             self.stage_steps = STAGE_STEPS
 
 
-ADAM_BETAS = (0.5, 0.999)   # DCGAN's (Radford et al. 2016)
-_DCGAN = {"optimizer": "adam", "lr_d": 2e-4, "lr_g": 2e-4, "beta1": ADAM_BETAS[0],
-          "beta2": ADAM_BETAS[1], "d_steps": 1}
+ADAM_BETAS = defaults.ADAM_BETAS   # DCGAN's (Radford et al. 2016)
+_DCGAN = {"optimizer": defaults.OPTIMIZER, "lr_d": defaults.LR, "lr_g": defaults.LR,
+          "beta1": ADAM_BETAS[0], "beta2": ADAM_BETAS[1], "d_steps": defaults.D_STEPS}
 LOSS_DEFAULTS = {
     # DCGAN's Adam settings (Radford et al. 2016); one-sided label smoothing 0.9 (Salimans
     # et al. 2016) for the BCE losses
-    "non-saturating": {**_DCGAN, "real_label": 0.9},
-    "minimax": {**_DCGAN, "real_label": 0.9},
+    "non-saturating": {**_DCGAN, "real_label": defaults.REAL_LABEL},
+    "minimax": {**_DCGAN, "real_label": defaults.REAL_LABEL},
     # LSGAN's 0-1 coding (Mao et al. 2017): real images are coded 1
     "lsgan": {**_DCGAN, "real_label": 1.0},
     # hinge: the margins are fixed at +-1, no targets
@@ -243,7 +245,7 @@ def _load_batches(config, trainer):
                                 f"{' and '.join(s + '.gz' for s in SPLITS['test'])}): add "
                                 "them, or pass --evaluate 0", searched=[named],
                                 reason="no test split")
-    conditional = hasattr(trainer.G, "num_classes")
+    conditional = is_conditional(trainer.G)
     return Batches(images, labels if conditional else None, config.batch_size,
                    seed=config.seed)
 

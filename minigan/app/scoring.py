@@ -6,13 +6,14 @@ import numpy
 
 from .. import backend
 from ..data import load_dataset, to_unit_range
+from ..gan.models import is_conditional
 from ..gan.progressive_trainer import growth_note
 from ..metrics import evaluate_samples
 
 
 def sample_labels(trainer, n):
     """Class labels 0..9 in rows for conditional models, None otherwise."""
-    if not hasattr(trainer.G, "num_classes"):
+    if not is_conditional(trainer.G):
         return None
     return backend.xp.arange(n) % trainer.G.num_classes
 

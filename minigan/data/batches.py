@@ -47,19 +47,21 @@ def to_unit_range(images):
     return out if out.ndim == 4 else out.reshape(out.shape + (1,))
 
 
-def _json_safe(state):
+def generator_state_to_json(state):
     """A copy of a bit_generator state with Python ints above 2**53 written as strings."""
     if isinstance(state, dict):
-        return {k: _json_safe(v) for k, v in state.items()}
+        return {k: generator_state_to_json(v) for k, v in state.items()}
     if isinstance(state, (int, np.integer)) and not isinstance(state, bool):
         value = int(state)
         return str(value) if abs(value) >= 2**53 else value
     return state
 
 
-def _from_json_safe(state):
+def generator_state_from_json(state):
+    """The bit_generator state that ``generator_state_to_json`` wrote (digit strings back
+    to ints)."""
     if isinstance(state, dict):
-        return {k: _from_json_safe(v) for k, v in state.items()}
+        return {k: generator_state_from_json(v) for k, v in state.items()}
     if isinstance(state, str) and state.lstrip("-").isdigit():
         return int(state)
     return state
@@ -177,7 +179,7 @@ class Batches:
             "batch_size": self.batch_size,
             "num_samples": self.num_samples,
             "drop_last": self.drop_last,
-            "rng": _json_safe(rng_state),
+            "rng": generator_state_to_json(rng_state),
         }
 
     def load_state_dict(self, state):
@@ -191,7 +193,7 @@ class Batches:
         if not 0 <= position <= len(self):
             raise StateError(f"Batches.load_state_dict: position {position} outside an "
                              f"epoch of {len(self)} batches")
-        self._rng.bit_generator.state = _from_json_safe(state["rng"])
+        self._rng.bit_generator.state = generator_state_from_json(state["rng"])
         self.epoch = int(state["epoch"])
         self._perm = None
         self.position = 0

@@ -18,8 +18,8 @@ derivation reads -- a convolution is ``y = im2col(x) @ W``, its gradients
 
 How they run is the engine's business, chosen once by the active backend:
 
-* ``reference`` (``reference.py``): the plain definitions on whole arrays -- what the
-  tests hold the other two to;
+* ``reference`` (``reference.py``): the plain definitions on whole arrays (im2col and
+  col2im are those of ``unfold.py``) -- what the tests hold the other two to;
 * ``cpu`` (``cpu.py``, the NumPy backend): each primitive in pieces on minigan's own
   threads, one per core, with OpenBLAS on one thread (``threads.py``, ``blas.py``) and
   reused per-thread buffers (``buffers.py``);

@@ -12,26 +12,58 @@ mapped again), and none once freed memory is kept.
 the heap is kept for reuse instead of returned. Peak memory is unchanged (the same
 arrays are alive at the peak); the process just keeps its high-water mark between
 steps. The CPU engine calls it when it first opens a region (a training step or a
-sampling call). Elsewhere than glibc (macOS, musl) it does nothing. Set
-``MINIGAN_KEEP_FREED_MEMORY=0`` to leave the allocator alone.
+sampling call). Elsewhere than glibc (macOS, musl) it does nothing.
+
+This is a setting of the whole process, not of minigan's arrays alone: every later
+allocation of the process (NumPy's, other libraries') is served under the raised
+thresholds, and it cannot be scoped to minigan's work -- lowering them again after each
+step would hand the pages back and bring the faults back, and glibc has no call that
+restores its adaptive default. A caller who shares the process opts out before the first
+training step: ``MINIGAN_KEEP_FREED_MEMORY=0`` in the environment, or
+``set_keep_freed_memory(False)`` (``minigan.parallel.set_keep_freed_memory``).
 """
 
 import ctypes
 import ctypes.util
 import os
 
+from ..errors import ConfigError
+
 THRESHOLD = 1 << 30          # 1 GiB
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3   # mallopt parameters (glibc's malloc.h)
-_done = False
+_done = False                # asked once per process: the answer is kept in _kept
+_kept = False
+_allowed = None              # set_keep_freed_memory(); None: the environment decides
+
+
+def set_keep_freed_memory(enabled):
+    """Allow (True, the default) or forbid (False) ``keep_freed_memory`` to raise glibc's
+    thresholds; None: back to ``MINIGAN_KEEP_FREED_MEMORY`` (anything but "0" allows).
+    Returns the previous setting. Decided at the first region of the process: call it
+    before the first training step (thresholds once raised stay raised)."""
+    global _allowed
+    if enabled is not None and not isinstance(enabled, bool):
+        raise ConfigError(f"parallel.set_keep_freed_memory: enabled must be True, False or None, "
+                          f"got {enabled!r}")
+    previous, _allowed = _allowed, enabled
+    return previous
+
+
+def allowed():
+    """Whether ``keep_freed_memory`` may change the allocator (see set_keep_freed_memory)."""
+    if _allowed is not None:
+        return _allowed
+    return os.environ.get("MINIGAN_KEEP_FREED_MEMORY", "1").strip() != "0"
 
 
 def keep_freed_memory():
-    """Ask glibc to keep freed blocks below THRESHOLD for reuse (once; True if it did)."""
-    global _done
+    """Ask glibc to keep freed blocks below THRESHOLD for reuse (decided once per process;
+    True if it did)."""
+    global _done, _kept
     if _done:
-        return True
+        return _kept
     _done = True
-    if os.environ.get("MINIGAN_KEEP_FREED_MEMORY", "1").strip() == "0":
+    if not allowed():
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
@@ -39,5 +71,7 @@ def keep_freed_memory():
     except (OSError, AttributeError):
         return False
     mallopt.restype, mallopt.argtypes = ctypes.c_int, [ctypes.c_int, ctypes.c_int]
-    return bool(mallopt(_M_MMAP_THRESHOLD, THRESHOLD)) and bool(
+    # process-wide, for the rest of the process: see the module docstring
+    _kept = bool(mallopt(_M_MMAP_THRESHOLD, THRESHOLD)) and bool(
         mallopt(_M_TRIM_THRESHOLD, THRESHOLD))
+    return _kept

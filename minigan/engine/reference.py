@@ -7,7 +7,7 @@ must give the same numbers (to float rounding), and the tests hold them to it.
 import contextlib
 
 from .. import backend
-from ..functional import unfold
+from . import unfold
 
 
 class ReferenceEngine:
@@ -26,7 +26,7 @@ class ReferenceEngine:
         return backend.xp.matmul(a, b)
 
     def im2col(self, x, kernel, stride, padding):
-        """x (N, H, W, C) -> cols (N*OH*OW, KH*KW*C): see ``functional/unfold.py``."""
+        """x (N, H, W, C) -> cols (N*OH*OW, KH*KW*C): see ``unfold.py``."""
         return unfold.im2col(x, kernel, stride, padding)
 
     def col2im(self, cols, shape, kernel, stride, padding):

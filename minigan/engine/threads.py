@@ -16,6 +16,14 @@ limits and ``OPENBLAS_NUM_THREADS`` apply to minigan too); 1 where the BLAS cann
 switched to one thread (pieces on top of a multi-threaded BLAS would fight it for the
 cores) and on every backend but NumPy.
 
+OpenBLAS's thread count is one number for the whole process. A region sets it to 1 on
+entry and puts the previous count back on exit, so the change lasts only as long as
+minigan's work -- but while a region runs, a GEMM started on any other thread of the
+process runs on one thread too. A caller who shares the process with other BLAS work
+opts out with ``MINIGAN_BLAS_CONTROL=0`` or ``set_blas_control(False)``
+(``minigan.parallel.set_blas_control``): minigan then leaves OpenBLAS alone and, unless
+``set_threads`` says otherwise, runs on one thread of its own.
+
 Results are reproducible: for a given thread count a run gives the same bits every
 time (the pieces are fixed by the sizes and the count). Across thread counts they agree
 to float rounding: a piece's GEMM may be done by another BLAS kernel, and a sum split
@@ -38,6 +46,32 @@ _requested = None                # set_threads(n)
 _region_threads = None           # the thread count held by an open region()
 _pool = None
 _pool_key = None                 # (workers, process id): a forked child makes its own pool
+_blas_control = None             # set_blas_control(); None: MINIGAN_BLAS_CONTROL decides
+
+
+def set_blas_control(enabled):
+    """Allow (True, the default) or forbid (False) regions to switch OpenBLAS to one thread
+    for their duration; None: back to ``MINIGAN_BLAS_CONTROL`` ("1" or "0"). Returns the
+    previous setting. Forbidden, OpenBLAS is left alone and minigan runs on one thread of
+    its own unless ``set_threads`` says otherwise (pieces on top of a multi-threaded BLAS
+    would fight it for the cores)."""
+    global _blas_control
+    if enabled is not None and not isinstance(enabled, bool):
+        raise ConfigError(f"parallel.set_blas_control: enabled must be True, False or None, "
+                          f"got {enabled!r}")
+    previous, _blas_control = _blas_control, enabled
+    return previous
+
+
+def blas_control():
+    """Whether a region switches OpenBLAS to one thread (see ``set_blas_control``)."""
+    if _blas_control is not None:
+        return _blas_control
+    from_env = os.environ.get("MINIGAN_BLAS_CONTROL", "1").strip()
+    if from_env not in ("0", "1"):
+        raise ConfigError(f"MINIGAN_BLAS_CONTROL must be 1 (switch OpenBLAS to one thread "
+                          f"inside a step) or 0 (leave it alone), got {from_env!r}")
+    return from_env == "1"
 
 
 def set_threads(n):
@@ -64,7 +98,7 @@ def threads():
         if n < 1:
             raise ConfigError(f"MINIGAN_NUM_THREADS must be a positive int, got {from_env!r}")
         return n
-    return blas.get_threads() or 1
+    return (blas.get_threads() or 1) if blas_control() else 1
 
 
 @contextlib.contextmanager
@@ -87,10 +121,10 @@ def region():
     if not enter:
         yield
         return
-    keep_freed_memory()
-    before = blas.get_threads()
+    keep_freed_memory()    # process-wide and lasting (memory.py), unless opted out
+    before = blas.get_threads() if blas_control() else None
     if before is not None and before > 1:
-        blas.set_threads(1)
+        blas.set_threads(1)   # process-wide until the region ends (module docstring)
     try:
         yield
     finally:

@@ -11,6 +11,7 @@ The math is written in a few primitives -- matmul, im2col, col2im, per-channel s
 elementwise rules -- that ``minigan.engine`` runs on the active backend.
 """
 
+from ..engine.unfold import col2im, conv_output_size, im2col
 from .activations import (
     leaky_relu_backward,
     leaky_relu_double_backward,
@@ -50,7 +51,6 @@ from .pixel_norm import pixel_norm_backward, pixel_norm_forward
 from .pooling import avg_pool2d_backward, avg_pool2d_forward
 from .projection import projection_backward, projection_forward
 from .spectral_norm import spectral_normalize, spectral_normalize_backward
-from .unfold import col2im, conv_output_size, im2col
 from .upsample import upsample_nearest_backward, upsample_nearest_forward
 
 __all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward",

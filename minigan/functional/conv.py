@@ -9,7 +9,7 @@ Layouts
 
     y[n, oh, ow, co] = b[co] + sum_{kh,kw,ci} x_pad[n, oh*SH + kh, ow*SW + kw, ci] w[kh,kw,ci,co]
 
-The whole convolution is one matrix product on the windows (``unfold.py``):
+The whole convolution is one matrix product on the windows (``minigan/engine/unfold.py``):
 
     forward:      cols = im2col(x)              (N*OH*OW, KH*KW*C_in), one row per window
                   y    = cols @ W + b
@@ -26,8 +26,8 @@ col2im of a product --, ``channel_sums``): whole on a GPU, in pieces on the CPU'
 """
 
 from .. import engine
+from ..engine.unfold import as_pair, conv_output_size
 from ..errors import ShapeError
-from .unfold import as_pair, conv_output_size
 
 
 def conv2d_forward(x, w, b, stride=1, padding=0):

@@ -1,7 +1,7 @@
 """A convolution and its gradients tap by tap: the slow, obvious reference for conv.py.
 
 No im2col matrix, no col2im: the window view (N, OH, OW, KH, KW, C_in) of the padded
-input (``unfold.windows``) is read one kernel tap (kh, kw) at a time. Tap (kh, kw) sees
+input (``engine.unfold.windows``) is read one kernel tap (kh, kw) at a time. Tap (kh, kw) sees
 the input pixels xs = x_pad[n, oh*SH + kh, ow*SW + kw, :] of every window, so
 
     y        = b + sum over taps of  xs @ w[kh, kw]               (N, OH, OW, C_out)
@@ -13,7 +13,7 @@ identity, the transposed convolution) to these loops. Shapes as in conv.py.
 """
 
 from .. import backend
-from .unfold import as_pair, conv_output_size, padded_size, windows, zero_pad
+from ..engine.unfold import as_pair, conv_output_size, padded_size, windows, zero_pad
 
 
 def conv2d_reference(x, w, b, gy, stride=1, padding=0):

@@ -25,8 +25,8 @@ penalty (see docs/backprop_through_the_backprop.md).
 """
 
 from .. import engine
+from ..engine.unfold import as_pair
 from ..errors import ShapeError
-from .unfold import as_pair
 
 
 def conv_transpose_output_size(size, kernel, stride, padding, output_padding):

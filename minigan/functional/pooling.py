@@ -21,7 +21,7 @@ The loop runs over the KH*KW offsets (4 for 2x2 windows), never over samples or 
 """
 
 from .. import backend, engine
-from .unfold import as_pair
+from ..engine.unfold import as_pair
 from .upsample import offsets
 
 

@@ -20,7 +20,7 @@ each pass moves a whole batch.
 """
 
 from .. import backend, engine
-from .unfold import as_pair
+from ..engine.unfold import as_pair
 
 
 def _sum(*taps):

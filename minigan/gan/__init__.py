@@ -14,6 +14,7 @@ from .models import (
     dcgan_critic,
     dcgan_discriminator,
     dcgan_generator,
+    is_conditional,
     mlp_discriminator,
     mlp_generator,
 )
@@ -30,6 +31,7 @@ __all__ = ["Gaussian", "GaussianMixture", "GrowthSchedule", "HistoricalAverage",
            "conditional_dcgan_discriminator", "conditional_dcgan_generator",
            "conditional_discriminator", "conditional_generator", "dcgan_critic",
            "dcgan_discriminator", "dcgan_generator", "dcgan_init_", "double_backprop",
-           "get_objective", "gradient_penalty", "input_gradient", "instance_noise_std", "lab1d",
+           "get_objective", "gradient_penalty", "input_gradient", "instance_noise_std",
+           "is_conditional", "lab1d",
            "mlp_1d_discriminator", "mlp_1d_generator", "mlp_discriminator", "mlp_generator",
            "r1_penalty", "train_discriminator_1d", "train_gan_1d"]

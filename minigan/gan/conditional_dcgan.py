@@ -18,11 +18,11 @@ a one-hot code. Both networks keep the DCGAN's layers, sizes and initialisation,
 conditional and unconditional models can be compared directly.
 """
 
-from ..checks import float_dtype, positive_int
+from ..checks import class_count, float_dtype, positive_int, true_or_false
 from ..nn import Dense, ProjectionDiscriminator, Sequential, SpectralNorm
 from ..nn.concat import LabelConditioned
 from .dcgan_init import dcgan_init_
-from .models import _flag, _num_classes, dcgan_discriminator, dcgan_generator
+from .models import dcgan_discriminator, dcgan_generator
 
 
 def conditional_dcgan_generator(latent_dim=100, num_classes=10, *, dtype=None, rng=None):
@@ -35,7 +35,7 @@ def conditional_dcgan_generator(latent_dim=100, num_classes=10, *, dtype=None, r
     """
     where = "conditional_dcgan_generator"
     latent_dim = positive_int(where, "latent_dim", latent_dim)
-    num_classes = _num_classes(where, num_classes)
+    num_classes = class_count(where, num_classes)
     inner = dcgan_generator(latent_dim + num_classes, dtype=float_dtype(where, dtype), rng=rng)
     return LabelConditioned(inner, num_classes, input_shape=(latent_dim,))
 
@@ -59,9 +59,9 @@ def conditional_dcgan_discriminator(num_classes=10, *, spectral_norm=False,
     channel of features), as in ``dcgan_discriminator``.
     """
     where = "conditional_dcgan_discriminator"
-    num_classes = _num_classes(where, num_classes)
-    spectral_norm = _flag(where, "spectral_norm", spectral_norm)
-    minibatch_stddev = _flag(where, "minibatch_stddev", minibatch_stddev)
+    num_classes = class_count(where, num_classes)
+    spectral_norm = true_or_false(where, "spectral_norm", spectral_norm)
+    minibatch_stddev = true_or_false(where, "minibatch_stddev", minibatch_stddev)
     dtype = float_dtype(where, dtype)
     dcgan = dcgan_discriminator(spectral_norm=spectral_norm, minibatch_stddev=minibatch_stddev,
                                 dtype=dtype, rng=rng)

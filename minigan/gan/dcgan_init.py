@@ -2,7 +2,7 @@
 builders; the per-array initialisers it draws from are ``minigan.init``."""
 
 from ..init import dcgan_normal, normal
-from ..nn.batchnorm import _BatchNorm
+from ..nn.batchnorm import BatchNormBase
 from ..nn.layernorm import LayerNorm
 
 
@@ -14,7 +14,7 @@ def dcgan_init_(model, rng=None):
     while modules:
         module = modules.pop(0)
         modules.extend(module.children())
-        if isinstance(module, (_BatchNorm, LayerNorm)):
+        if isinstance(module, (BatchNormBase, LayerNorm)):
             module.weight.data[...] = normal(module.weight.shape, 0.02, 1.0, rng,
                                              module.weight.dtype)
         elif getattr(module, "weight", None) is not None:

@@ -35,15 +35,22 @@ import numpy
 
 from .. import backend
 from .. import functional as F
-from ..checks import check_floating, finite_number, float_dtype, is_int, positive_int
+from ..checks import (
+    check_floating,
+    finite_number,
+    float_dtype,
+    is_int,
+    positive_int,
+    true_or_false,
+)
 from ..errors import ConfigError
 from ..nn import Dense, LeakyReLU, Sequential
 from .lab1d_theory import (  # noqa: F401 (re-exported: the lab's theory lives there)
     JSD_MAX,
     V_OPTIMUM,
-    _host_grid,
-    _samples,
     histogram_density,
+    host_points,
+    host_samples,
     integrate,
     jensen_shannon,
     kde_density,
@@ -127,7 +134,7 @@ class GaussianMixture:
 
     def pdf(self, x):
         """The exact density at the points x (any shape), float64 on the host."""
-        x = _host_grid(f"{type(self).__name__}.pdf", x)
+        x = host_points(f"{type(self).__name__}.pdf", x)
         out = numpy.zeros_like(x)
         for w, m, s in zip(self.weights, self.means, self.stds):
             out += w * numpy.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
@@ -215,9 +222,7 @@ def mlp_1d_discriminator(hidden=(32, 32), minibatch_stddev=False, *, dtype=DEFAU
     """
     where = "mlp_1d_discriminator"
     hidden = _hidden(where, hidden)
-    if not isinstance(minibatch_stddev, bool):
-        raise ConfigError(f"{where}: minibatch_stddev must be True or False, "
-                          f"got {minibatch_stddev!r}")
+    true_or_false(where, "minibatch_stddev", minibatch_stddev)
     if minibatch_stddev and not hidden:
         raise ConfigError(f"{where}: minibatch_stddev=True needs at least one hidden layer")
     dtype = float_dtype(where, dtype)
@@ -260,7 +265,7 @@ def discriminator_on_grid(D, x, context=None):
     That is D(x) as a single point among the generator's samples sees it.
     """
     where = "discriminator_on_grid"
-    grid = _host_grid(where, x).reshape(-1, 1)
+    grid = host_points(where, x).reshape(-1, 1)
     dtype = D.parameters()[0].data.dtype
     points = backend.xp.asarray(grid.astype(dtype))
     index = _minibatch_layer_index(D)
@@ -290,6 +295,6 @@ def mode_coverage(samples, mixture, width=2.0):
         raise ConfigError(f"{where}: mixture must be a Gaussian or GaussianMixture, "
                           f"got {type(mixture).__name__}")
     width = finite_number(where, "width", width, above=0)
-    s = _samples(where, samples)
+    s = host_samples(where, samples)
     return numpy.array([numpy.mean(numpy.abs(s - m) <= width * sd)
                         for m, sd in zip(mixture.means, mixture.stds)])

@@ -27,7 +27,7 @@ from ..errors import ConfigError
 from ..nn.module import Module
 from ..optim import Adam
 from .lab1d import GaussianMixture
-from .lab1d_train import _DATA_STREAM, _grid_for
+from .lab1d_train import DATA_STREAM, grid_for
 from .objectives import get_objective
 from .penalties import double_backprop, gradient_penalty_term, input_gradient
 
@@ -72,9 +72,9 @@ def train_critic_1d(D, data, fake, *, gp_weight=10.0, steps=2000, batch_size=256
     steps = positive_int(where, "steps", steps)
     batch_size = positive_int(where, "batch_size", batch_size)
     lr = finite_number(where, "lr", lr, above=0)
-    x = _grid_for(where, data, grid)
+    x = grid_for(where, data, grid)
     dtype = D.parameters()[0].data.dtype
-    rng = backend.default_rng(hash((seed, _DATA_STREAM, 2)) & (2**63 - 1))
+    rng = backend.default_rng(backend.derived_seed(seed, DATA_STREAM, 2))
     objective = get_objective("wgan")            # the critic's two terms (no clipping here)
     penalty = gradient_penalty_term(gp_weight) if gp_weight else None
     opt = Adam(D.parameters(), lr=lr, betas=betas)

@@ -27,7 +27,7 @@ JSD_MAX = math.log(2.0)
 supports. Then V(D*, G) = -log 4 + 2 log 2 = 0: D* is 1 on the data and 0 on the fakes."""
 
 
-def _host_grid(where, x):
+def host_points(where, x):
     """x as a float64 host array (a grid or a batch of points; any shape)."""
     x = numpy.asarray(backend.to_numpy(x), dtype=numpy.float64)
     if x.size == 0:
@@ -47,7 +47,7 @@ def make_grid(lo, hi, n=801):
     return numpy.linspace(lo, hi, n)
 
 
-def _samples(where, samples):
+def host_samples(where, samples):
     s = numpy.asarray(backend.to_numpy(samples), dtype=numpy.float64).reshape(-1)
     if s.size < 2:
         raise ShapeError(f"{where}: need at least 2 samples, got {s.size}")
@@ -57,7 +57,7 @@ def _samples(where, samples):
 
 
 def _grid(where, x):
-    x = _host_grid(where, x)
+    x = host_points(where, x)
     if x.ndim != 1 or x.size < 3 or not numpy.all(numpy.diff(x) > 0):
         raise ShapeError(f"{where}: x must be an increasing 1-d grid of at least 3 points, "
                          f"got shape {x.shape}")
@@ -76,7 +76,7 @@ def _density(where, name, p, x):
 
 def silverman_bandwidth(samples):
     """Silverman's rule of thumb: 0.9 min(std, IQR / 1.34) n^(-1/5) (0 for equal samples)."""
-    s = _samples("silverman_bandwidth", samples)
+    s = host_samples("silverman_bandwidth", samples)
     spread = numpy.std(s, ddof=1)
     q75, q25 = numpy.percentile(s, [75, 25])
     iqr = (q75 - q25) / 1.34
@@ -92,7 +92,7 @@ def kde_density(samples, x, bandwidth=None):
     Returns a float64 host array of x's shape. Cost: len(samples) x len(x) (done in
     chunks of samples)."""
     where = "kde_density"
-    s = _samples(where, samples)
+    s = host_samples(where, samples)
     x = _grid(where, x)
     floor = 1.5 * float(numpy.min(numpy.diff(x)))
     if bandwidth is None:
@@ -111,7 +111,7 @@ def histogram_density(samples, x):
     between grid points), normalised as a density: a float64 host array of x's shape.
     Mass outside the grid is dropped (so it integrates to the fraction inside)."""
     where = "histogram_density"
-    s = _samples(where, samples)
+    s = host_samples(where, samples)
     x = _grid(where, x)
     mid = (x[1:] + x[:-1]) / 2
     edges = numpy.concatenate([[x[0] - (mid[0] - x[0])], mid, [x[-1] + (x[-1] - mid[-1])]])

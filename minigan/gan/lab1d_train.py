@@ -36,7 +36,7 @@ from .lab1d import (
 from .objectives import get_objective
 from .trainer import Trainer
 
-_DATA_STREAM = 1_000_003  # seeds for the real batches, apart from the Trainer's noise
+DATA_STREAM = 1_000_003  # seeds for the real batches, apart from the Trainer's noise
 
 
 @dataclasses.dataclass
@@ -87,7 +87,9 @@ class History:
                 numpy.array([getattr(s, name) for s in self.snapshots]))
 
 
-def _grid_for(where, data, grid):
+def grid_for(where, data, grid):
+    """The grid a 1-D run compares densities on: ``grid`` (checked: increasing, 1-d, at
+    least 3 points), or for None 601 points around ``data``'s support."""
     if grid is None:
         lo, hi = data.support(4.0)
         pad = 0.25 * (hi - lo)
@@ -159,12 +161,12 @@ def train_gan_1d(data, G, D, *, steps=2000, batch_size=128, snapshot_steps=None,
         raise ConfigError(f"{where}: batch_size must be >= 2, got {batch_size}")
     n_eval = positive_int(where, "n_eval", n_eval)
     wanted = _snapshot_steps(where, snapshot_steps, steps)
-    x = _grid_for(where, data, grid)
+    x = grid_for(where, data, grid)
     p_data = data.pdf(x)
     trainer = Trainer(G, D, loss=loss, lr_d=lr_d, lr_g=lr_g, betas=betas,
                       real_label=real_label, d_steps=d_steps, seed=seed, **trainer_options)
     dtype = G.parameters()[0].data.dtype
-    data_rng = backend.default_rng(hash((seed, _DATA_STREAM)) & (2**63 - 1))
+    data_rng = backend.default_rng(backend.derived_seed(seed, DATA_STREAM))
     snapshots, records, since = [], [], []
     start = time.perf_counter()
     for step in range(steps + 1):
@@ -230,9 +232,9 @@ def train_discriminator_1d(D, data, fake, *, steps=3000, batch_size=512, lr=2e-3
     batch_size = positive_int(where, "batch_size", batch_size)
     lr = finite_number(where, "lr", lr, above=0)
     final_lr = finite_number(where, "final_lr", final_lr, above=0, maximum=lr)
-    x = _grid_for(where, data, grid)
+    x = grid_for(where, data, grid)
     dtype = D.parameters()[0].data.dtype
-    rng = backend.default_rng(hash((seed, _DATA_STREAM, 1)) & (2**63 - 1))
+    rng = backend.default_rng(backend.derived_seed(seed, DATA_STREAM, 1))
     if isinstance(fake, Module):
         latent_dim = latent_dim or fake.layers[0].in_features
 

@@ -24,7 +24,7 @@ map images to raw scores (N, 1): logits for the BCE objectives, critic values fo
 
 import math
 
-from ..checks import float_dtype, is_int, positive_int
+from ..checks import class_count, float_dtype, is_int, positive_int, true_or_false
 from ..errors import ConfigError
 from ..nn import (
     BatchNorm2d,
@@ -107,8 +107,8 @@ def dcgan_discriminator(*, spectral_norm=False, minibatch_stddev=False, dtype=No
     """
     where = "dcgan_discriminator"
     dtype = float_dtype(where, dtype)
-    spectral_norm = _flag(where, "spectral_norm", spectral_norm)
-    minibatch_stddev = _flag(where, "minibatch_stddev", minibatch_stddev)
+    spectral_norm = true_or_false(where, "spectral_norm", spectral_norm)
+    minibatch_stddev = true_or_false(where, "minibatch_stddev", minibatch_stddev)
     channels = 128 + minibatch_stddev
     layers = [
         Conv2d(1, 64, 5, stride=2, padding=2, dtype=dtype, rng=rng),
@@ -204,7 +204,7 @@ def conditional_generator(latent_dim=100, num_classes=10, hidden=(256, 512),
     """
     where = "conditional_generator"
     latent_dim = positive_int(where, "latent_dim", latent_dim)
-    num_classes = _num_classes(where, num_classes)
+    num_classes = class_count(where, num_classes)
     hidden = _hidden(where, hidden)
     image_shape = _image_shape(where, image_shape)
     dtype = float_dtype(where, dtype)
@@ -225,7 +225,7 @@ def conditional_discriminator(num_classes=10, image_shape=MNIST_SHAPE, hidden=(5
     ``mlp_discriminator`` (keys "net.0.layer.weight", ...).
     """
     where = "conditional_discriminator"
-    num_classes = _num_classes(where, num_classes)
+    num_classes = class_count(where, num_classes)
     image_shape = _image_shape(where, image_shape)
     hidden = _hidden(where, hidden)
     dtype = float_dtype(where, dtype)
@@ -249,8 +249,8 @@ def _mlp_stack(in_features, hidden, out_features, dtype, rng):
 def _with_cures(where, layers, spectral_norm, minibatch_stddev, dtype, rng):
     """An MLP discriminator's layers with the mode-collapse cures: ``MinibatchStdDev``
     before the last Dense (which gets one more input), every Dense in ``SpectralNorm``."""
-    spectral_norm = _flag(where, "spectral_norm", spectral_norm)
-    minibatch_stddev = _flag(where, "minibatch_stddev", minibatch_stddev)
+    spectral_norm = true_or_false(where, "spectral_norm", spectral_norm)
+    minibatch_stddev = true_or_false(where, "minibatch_stddev", minibatch_stddev)
     if minibatch_stddev:
         last = layers.pop()
         layers += [MinibatchStdDev(), Dense(last.weight.shape[0] + 1, 1, dtype=dtype, rng=rng)]
@@ -265,19 +265,14 @@ def _mlp_generator_layers(in_features, hidden, image_shape, dtype, rng):
         Tanh(), Reshape(*image_shape)]
 
 
+def is_conditional(model):
+    """Whether ``model`` takes class labels with its input (``model(x, labels)``): the
+    conditional models (``LabelConditioned``, ``ProjectionDiscriminator``, ...) say how many
+    classes they know in ``num_classes``."""
+    return hasattr(model, "num_classes")
+
+
 # -- validation -----------------------------------------------------------------------------
-
-def _flag(where, name, value):
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where}: {name} must be True or False, got {value!r}")
-    return value
-
-
-def _num_classes(where, value):
-    if not is_int(value) or value < 2:
-        raise ConfigError(f"{where}: num_classes must be an int >= 2, got {value!r}")
-    return int(value)
-
 
 def _hidden(where, value):
     if is_int(value):

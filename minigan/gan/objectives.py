@@ -40,12 +40,10 @@ the fake batch one after the other (each forward followed by its backward);
 """
 
 import inspect
-import math
-import numbers
 
 from .. import backend
 from .. import functional as F
-from ..checks import check_floating
+from ..checks import check_floating, finite_number
 from ..errors import ConfigError
 
 
@@ -111,10 +109,7 @@ class Objective:
         raise NotImplementedError
 
     def _check_label(self, name, value):
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) \
-                or not math.isfinite(value):
-            raise ConfigError(f"{self!r}: {name} must be a finite number, got {value!r}")
-        return float(value)
+        return finite_number(repr(self), name, value)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -195,11 +190,7 @@ class LSGAN(Objective):
     name = "lsgan"
 
     def __init__(self, generator_target=1.0):
-        if (not isinstance(generator_target, numbers.Real) or isinstance(generator_target, bool)
-                or not math.isfinite(generator_target)):
-            raise ConfigError(f"LSGAN: generator_target must be a finite number, "
-                              f"got {generator_target!r}")
-        self.generator_target = float(generator_target)
+        self.generator_target = finite_number("LSGAN", "generator_target", generator_target)
 
     def _d_real(self, out, label):
         return _half_mse(out, label)
@@ -270,11 +261,8 @@ class WGAN(Objective):
     critic = True
 
     def __init__(self, clip_value=0.01):
-        if (not isinstance(clip_value, numbers.Real) or isinstance(clip_value, bool)
-                or not math.isfinite(clip_value) or clip_value <= 0):
-            raise ConfigError(f"WGAN: clip_value must be a positive finite number, "
-                              f"got {clip_value!r}")
-        self.clip_value = float(clip_value)
+        self.clip_value = finite_number("WGAN", "clip_value", clip_value, above=0,
+                                        expected="a positive finite number")
 
     def _d_real(self, out, label):
         return -out.mean(), _constant_like(out, -1 / out.size)
@@ -305,13 +293,11 @@ class WGANGP(WGAN):
     name = "wgan-gp"
 
     def __init__(self, weight=10.0, target=1.0):
-        for what, value in (("weight", weight), ("target", target)):
-            if (not isinstance(value, numbers.Real) or isinstance(value, bool)
-                    or not math.isfinite(value) or value < 0):
-                raise ConfigError(f"WGANGP: {what} must be a finite number >= 0, "
-                                  f"got {value!r}")
+        weight, target = (finite_number("WGANGP", what, value, minimum=0,
+                                        expected="a finite number >= 0")
+                          for what, value in (("weight", weight), ("target", target)))
         self.clip_value = None                      # the penalty replaces the clipping
-        self.gp_weight, self.gp_target = float(weight), float(target)
+        self.gp_weight, self.gp_target = weight, target
 
     def __repr__(self):
         return f"WGANGP(weight={self.gp_weight}, target={self.gp_target})"

@@ -46,7 +46,14 @@ deviation as one more channel (Karras et al. §3).
 import math
 
 from .. import backend
-from ..checks import check_array, finite_number, float_dtype, is_int, positive_int
+from ..checks import (
+    check_array,
+    finite_number,
+    float_dtype,
+    is_int,
+    positive_int,
+    true_or_false,
+)
 from ..errors import ConfigError, MiniganError, ShapeError
 from ..nn import (
     AvgPool2d,
@@ -154,7 +161,7 @@ class ProgressiveGenerator(_Growing):
         super().__init__()
         where = "ProgressiveGenerator"
         self.latent_dim = positive_int(where, "latent_dim", latent_dim)
-        self.equalized_lr = _flag(where, "equalized_lr", equalized_lr)
+        self.equalized_lr = true_or_false(where, "equalized_lr", equalized_lr)
         weighted = _WeightedLayers(equalized_lr, float_dtype(where, dtype), rng)
         c = G_CHANNELS
         self.base = Sequential(
@@ -203,8 +210,8 @@ class ProgressiveDiscriminator(_Growing):
     def __init__(self, *, minibatch_stddev=False, equalized_lr=False, dtype=None, rng=None):
         super().__init__()
         where = "ProgressiveDiscriminator"
-        self.minibatch_stddev = _flag(where, "minibatch_stddev", minibatch_stddev)
-        self.equalized_lr = _flag(where, "equalized_lr", equalized_lr)
+        self.minibatch_stddev = true_or_false(where, "minibatch_stddev", minibatch_stddev)
+        self.equalized_lr = true_or_false(where, "equalized_lr", equalized_lr)
         weighted = _WeightedLayers(equalized_lr, float_dtype(where, dtype), rng)
         c = D_CHANNELS
         self.from_image_7 = Sequential(weighted.conv(1, c[7], 1), LeakyReLU(LEAKY_SLOPE))
@@ -273,7 +280,3 @@ class _Name(str):
     __repr__ = str.__str__
 
 
-def _flag(where, name, value):
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where}: {name} must be True or False, got {value!r}")
-    return value

@@ -44,6 +44,8 @@ from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, StateE
 from ..nn.minibatch_stddev import MinibatchStdDev
 from ..nn.second_order import layer_paths
 from ..optim import make_optimizer
+from . import training_defaults as defaults
+from .models import is_conditional
 from .penalties import double_backprop, gradient_penalty_term, r1_term
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
 from .trainer_checks import (
@@ -95,11 +97,13 @@ class Trainer:
     ``minigan.nn.hooks``), naming each part of the step in ``phase``.
     """
 
-    def __init__(self, G, D, loss="non-saturating", lr_d=2e-4, lr_g=2e-4,
-                 betas=(0.5, 0.999), real_label=0.9, d_steps=1, seed=0, *,
+    def __init__(self, G, D, loss=defaults.LOSS, lr_d=defaults.LR, lr_g=defaults.LR,
+                 betas=defaults.ADAM_BETAS, real_label=defaults.REAL_LABEL,
+                 d_steps=defaults.D_STEPS, seed=defaults.SEED, *,
                  latent_dim=None, fake_label=0.0, instance_noise=0.0,
                  instance_noise_steps=5000, feature_matching=None, replay_size=0,
-                 replay_fraction=0.5, historical_averaging=0.0, r1=0.0, optimizer="adam"):
+                 replay_fraction=0.5, historical_averaging=0.0, r1=0.0,
+                 optimizer=defaults.OPTIMIZER):
         check_models(G, D)
         self.G, self.D = G, D
         self.objective = objective_by_name(loss)
@@ -146,7 +150,7 @@ class Trainer:
         """A generator for (seed, step, stream): noise is reproducible after a resume
         without saving generator state (CuPy's cannot be serialised). The hash of a
         tuple of ints is the same in every Python process."""
-        return backend.default_rng(hash((self.seed, self.step_count, stream)) & (2**63 - 1))
+        return backend.default_rng(backend.derived_seed(self.seed, self.step_count, stream))
 
     def noise(self, n, stream=0):
         """z ~ N(0, I), (n, latent_dim), in the generator's dtype."""
@@ -202,7 +206,7 @@ class Trainer:
             raise ShapeError(f"{where}: real must be a 4-d batch of images (N, H, W, C) NHWC "
                              f"or a 2-d batch of vectors (N, F), got shape {tuple(real.shape)}")
         check_finite(where, "real", real, "finite values (pixels in [-1, 1])")
-        conditional = hasattr(self.G, "num_classes")
+        conditional = is_conditional(self.G)
         if labels is None:
             if conditional:
                 raise ConfigError(f"{where}: the models are conditional and need labels "
@@ -340,7 +344,7 @@ class Trainer:
         else:
             check_floating("Trainer.sample", "z", z, f"(n, {self.latent_dim})")
             check_finite("Trainer.sample", "z", z)
-        if labels is not None and hasattr(self.G, "num_classes"):
+        if labels is not None and is_conditional(self.G):
             labels = self.G.check_labels(labels, n)
         was_training = self.G.training
         self.G.eval()

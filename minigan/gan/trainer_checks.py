@@ -4,6 +4,7 @@ argument, what it expected and what it got."""
 from ..checks import finite_number, is_int
 from ..errors import ConfigError
 from ..nn.module import Module
+from .models import is_conditional
 from .objectives import get_objective
 
 
@@ -26,7 +27,7 @@ def check_models(G, D):
         if not isinstance(model, Module):
             raise ConfigError(f"Trainer: {name} must be a minigan Module, "
                               f"got {type(model).__name__}")
-    if hasattr(G, "num_classes") != hasattr(D, "num_classes"):
+    if is_conditional(G) != is_conditional(D):
         raise ConfigError("Trainer: G and D must both be conditional (LabelConditioned) or "
                           f"neither, got G {type(G).__name__} and D {type(D).__name__}")
 

@@ -18,22 +18,19 @@ def preserved(*modules):
     params = [p for m in modules for p in m.parameters()]
     flags = [p.requires_grad for p in params]
     grads = [p.grad.copy() for p in params]
-    buffers = [(m, name, getattr(m, name).copy()) for model in modules
-               for m in model.modules() for name in m._buffer_names]
-    caches = [(m, vars(m).get("_cache"), vars(m).get("_output_shape"))
-              for model in modules for m in model.modules()]
+    buffers = [{name: b.copy() for name, b in model.named_buffers()} for model in modules]
+    states = [model.save_backward_state() for model in modules]
     try:
         yield
     finally:
         for p, flag, grad in zip(params, flags, grads):
             p.requires_grad = flag
             backend.xp.copyto(p.grad, grad)
-        for m, name, value in buffers:
-            backend.xp.copyto(getattr(m, name), value)
-        for m, cache, shape in caches:
-            m._cache = cache
-            if shape is not None:
-                m._output_shape = shape
+        for model, saved in zip(modules, buffers):
+            for name, buffer in model.named_buffers():    # the buffers as they are now
+                backend.xp.copyto(buffer, saved[name])
+        for model, state in zip(modules, states):
+            model.restore_backward_state(state)
 
 
 def saliency(D, images, labels=None):

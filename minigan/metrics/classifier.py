@@ -156,8 +156,7 @@ def classifier_outputs(images, batch_size=500, model=None):
         p /= p.sum(axis=1, keepdims=True)
         features.append(backend.to_numpy(x).astype(numpy.float64))
         probabilities.append(backend.to_numpy(p).astype(numpy.float64))
-    for layer in model.layers:  # drop the caches: nothing will call backward
-        layer._cache = None
+    model.clear_backward_state()  # nothing will call backward: drop what forward kept
     return numpy.concatenate(features), numpy.concatenate(probabilities)
 
 

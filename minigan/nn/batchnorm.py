@@ -22,7 +22,10 @@ from .module import Module
 from .parameter import Parameter
 
 
-class _BatchNorm(Module):
+class BatchNormBase(Module):
+    """What BatchNorm1d and BatchNorm2d share (they differ in the input's layout only);
+    ``isinstance(m, BatchNormBase)`` asks whether a module is a batch norm."""
+
     _buffer_names = ("running_mean", "running_var")
     _ndim = None
     _layout = None
@@ -69,14 +72,14 @@ class _BatchNorm(Module):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
 
-class BatchNorm1d(_BatchNorm):
+class BatchNorm1d(BatchNormBase):
     """Batch norm over (N, C) inputs: statistics per feature over the batch."""
 
     _ndim = 2
     _layout = "(N, C)"
 
 
-class BatchNorm2d(_BatchNorm):
+class BatchNorm2d(BatchNormBase):
     """Batch norm over NHWC inputs (N, H, W, C): statistics per channel over N, H, W."""
 
     _ndim = 4

@@ -14,7 +14,7 @@ on the class y: the generator sees [z, onehot(y)], the discriminator [x, onehot(
 import math
 
 from .. import backend
-from ..checks import check_array, is_int
+from ..checks import check_array, class_count, is_int
 from ..errors import ConfigError, ShapeError, StateError
 from .labels import Labelled
 from .module import Module
@@ -44,9 +44,7 @@ class LabelConditioned(Labelled):
         if not isinstance(inner, Module):
             raise ConfigError(f"LabelConditioned: inner must be a minigan Module, "
                               f"got {type(inner).__name__}")
-        if not is_int(num_classes) or num_classes < 2:
-            raise ConfigError(f"LabelConditioned: num_classes must be an int >= 2, "
-                              f"got {num_classes!r}")
+        class_count("LabelConditioned", num_classes)
         if input_shape is not None:
             input_shape = tuple(input_shape)
             if not input_shape or not all(is_int(d) and d > 0 for d in input_shape):

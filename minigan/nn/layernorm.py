@@ -2,7 +2,14 @@
 
 from .. import functional as F
 from .. import init
-from ..checks import check_array, check_dtype_matches, finite_number, float_dtype, is_int
+from ..checks import (
+    check_array,
+    check_dtype_matches,
+    finite_number,
+    float_dtype,
+    is_int,
+    true_or_false,
+)
 from ..errors import ConfigError, ShapeError
 from .module import Module
 from .parameter import Parameter
@@ -27,9 +34,7 @@ class LayerNorm(Module):
                 or not all(is_int(d) and d > 0 for d in shape)):
             raise ConfigError(f"LayerNorm: normalized_shape must be a positive int or a tuple "
                               f"of positive ints (the trailing axes), got {normalized_shape!r}")
-        if not isinstance(elementwise_affine, bool):
-            raise ConfigError(f"LayerNorm: elementwise_affine must be True or False, "
-                              f"got {elementwise_affine!r}")
+        true_or_false("LayerNorm", "elementwise_affine", elementwise_affine)
         self.normalized_shape = tuple(int(d) for d in shape)
         self.eps = finite_number("LayerNorm", "eps", eps, above=0)
         dtype = float_dtype("LayerNorm", dtype)

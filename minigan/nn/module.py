@@ -23,6 +23,13 @@ Three ways to run a module:
   each layer defines: no check of finiteness, no hooks.
 
 All validate types, dtypes (float32 or float64), shapes and empty batches.
+
+What a backward needs from its forward is the module's own business; code that runs a
+module outside the training step's order uses the public handles: ``save_backward_state``
+/ ``restore_backward_state`` (keep a pending backward's cache across a block of other
+forwards), ``clear_backward_state`` (forget it after an inference-only pass),
+``computes_param_grads`` and ``accumulate_param_grads`` (for code that runs the functional
+core's backward rules itself, such as ``second_order.py``).
 """
 
 from .. import backend
@@ -111,15 +118,51 @@ class Module:
         cache, self._cache = self._cache, None
         return cache
 
-    def _accumulate(self, **gradients):
-        """p.grad += g for each named parameter that exists and requires a gradient."""
+    def accumulate_param_grads(self, **gradients):
+        """p.grad += g for each named parameter of this module (``weight=gw, bias=gb``)
+        that exists and requires a gradient; the others' gradients are ignored."""
         for name, gradient in gradients.items():
             parameter = getattr(self, name)
             if parameter is not None and parameter.requires_grad:
                 parameter.accumulate(gradient)
 
-    def _needs_param_grads(self):
+    @property
+    def computes_param_grads(self):
+        """Whether backward computes gradients for this module's own parameters: True when
+        at least one of them requires a gradient (False when frozen or without any)."""
         return any(p.requires_grad for p in self._own_parameters())
+
+    # the layers' short names for the two above, used on themselves
+    def _accumulate(self, **gradients):
+        self.accumulate_param_grads(**gradients)
+
+    def _needs_param_grads(self):
+        return self.computes_param_grads
+
+    # -- what backward needs, kept and restored -------------------------------
+    def save_backward_state(self):
+        """What the backward of this module and of every module inside it needs from
+        their last forward (the caches and output shapes), as a ``BackwardState`` for
+        ``restore_backward_state``: a block may then run other forwards and backwards on
+        the module without disturbing a backward still to come. ``state.cache`` is this
+        module's own cache (None when no backward is pending)."""
+        return BackwardState(self, [(m, m._cache, getattr(m, "_output_shape", None))
+                                    for m in self.modules()])
+
+    def restore_backward_state(self, state):
+        """Put back what ``save_backward_state`` kept (of this very module)."""
+        if not isinstance(state, BackwardState) or state.module is not self:
+            raise StateError(f"{self!r}.restore_backward_state: expected the BackwardState "
+                             f"that this module's save_backward_state returned, got {state!r}")
+        for module, cache, output_shape in state.entries:
+            module._cache, module._output_shape = cache, output_shape
+
+    def clear_backward_state(self):
+        """Forget what the last forward of this module and of every module inside it kept
+        for backward (after forwards that no backward follows: frees those arrays). A
+        backward then raises ``StateError``, as without a forward."""
+        for module in self.modules():
+            module._cache = None
 
     # -- structure ----------------------------------------------------------
     def named_children(self):
@@ -228,3 +271,20 @@ class Module:
 
     def __repr__(self):
         return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class BackwardState:
+    """What ``Module.save_backward_state`` kept: the module, its own ``cache``, and (in
+    ``entries``) each inner module's cache and output shape, to be put back as they were."""
+
+    def __init__(self, module, entries):
+        self.module = module
+        self.entries = entries
+
+    @property
+    def cache(self):
+        """The module's own cache at the time it was saved (None: no backward pending)."""
+        return self.entries[0][1]
+
+    def __repr__(self):
+        return f"BackwardState({self.module!r}, {len(self.entries)} modules)"

@@ -20,7 +20,7 @@ means nothing. So are SpectralNorm (its training forward updates u) and LabelCon
 from .. import functional as F
 from ..errors import ConfigError, MiniganError
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
-from .batchnorm import _BatchNorm
+from .batchnorm import BatchNormBase
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .dense import Dense
@@ -50,14 +50,14 @@ class LayerPath:
 
     def forward(self, x):
         module = self.module
-        saved = module._cache, getattr(module, "_output_shape", None)
+        saved = module.save_backward_state()
         try:
             y = module.forward(x)
-            self.cache = module._cache
+            self.cache = module.save_backward_state().cache    # what this forward kept
         except MiniganError as error:
             raise type(error)(f"{self.where}: {error}") from None
         finally:
-            module._cache, module._output_shape = saved
+            module.restore_backward_state(saved)
         return y
 
     def input_gradient(self, gy):
@@ -65,13 +65,13 @@ class LayerPath:
         return self._backward(gy, True, False)[0]
 
     def double_backward(self, v):
-        ggy, gx, gradients = self._double_backward(v, self.module._needs_param_grads())
-        self.module._accumulate(**gradients)
+        ggy, gx, gradients = self._double_backward(v, self.module.computes_param_grads)
+        self.module.accumulate_param_grads(**gradients)
         return ggy, gx
 
     def backward(self, u, need_input_grad=True):
-        gx, gradients = self._backward(u, need_input_grad, self.module._needs_param_grads())
-        self.module._accumulate(**gradients)
+        gx, gradients = self._backward(u, need_input_grad, self.module.computes_param_grads)
+        self.module.accumulate_param_grads(**gradients)
         return gx
 
     # subclasses: the functional core's rules, with the parameters' names
@@ -200,7 +200,7 @@ def _collect(module, where, caller, paths):
 
 
 def _why_refused(module):
-    if isinstance(module, (_BatchNorm, MinibatchStdDev)):
+    if isinstance(module, (BatchNormBase, MinibatchStdDev)):
         return ("which mixes the samples of a batch: each sample's input gradient would "
                 "depend on the others, so a per-sample gradient penalty is not defined; use "
                 "LayerNorm instead (as minigan.gan.dcgan_critic does)")

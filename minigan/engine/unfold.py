@@ -17,9 +17,12 @@ window (oh, ow) having its top-left corner at padded pixel (oh*SH, ow*SW).
   gradient of ``y = im2col(x) @ W`` is ``col2im(gy @ W^T)``, and a transposed
   convolution is ``col2im(x @ W^T)``.
 
-These are the plain definitions, on whole arrays; ``minigan.engine`` runs them (whole on
-a GPU, in blocks of samples on the CPU's threads). Only API that NumPy and CuPy share
-is used; the array module is looked up when a function runs.
+These are the plain definitions, on whole arrays: the reference and device engines run
+them as they are, the CPU engine (``cpu.py``) in blocks of samples on its threads, and
+the functional core (``minigan/functional/conv.py`` and its neighbours) is written in
+them through ``minigan.engine.im2col`` / ``col2im``. They are engine primitives, beneath
+the math: this file imports nothing of the functional core. Only API that NumPy and CuPy
+share is used; the array module is looked up when a function runs.
 """
 
 from .. import backend
@@ -33,6 +36,15 @@ def as_pair(value):
 def conv_output_size(size, kernel, stride, padding):
     """Output length of a convolution along one axis: (size + 2p - k) // s + 1."""
     return (size + 2 * padding - kernel) // stride + 1
+
+
+def conv_geometry(shape, kernel, stride, padding):
+    """((KH, KW), (SH, SW), (PH, PW), (OH, OW)): a convolution's kernel, stride and padding
+    as pairs and its output size, over images of ``shape`` (N, H, W, C)."""
+    (kh, kw), (sh, sw), (ph, pw) = as_pair(kernel), as_pair(stride), as_pair(padding)
+    _, h, w, _ = shape
+    return ((kh, kw), (sh, sw), (ph, pw),
+            (conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)))
 
 
 def zero_pad(x, ph, pw):
@@ -62,9 +74,8 @@ def im2col(x, kernel, stride, padding):
 
     One copy from the window view: the BLAS wants a contiguous operand.
     """
-    (kh, kw), (sh, sw), (ph, pw) = as_pair(kernel), as_pair(stride), as_pair(padding)
+    (kh, kw), (sh, sw), (ph, pw), (oh, ow) = conv_geometry(x.shape, kernel, stride, padding)
     n, h, w, c = x.shape
-    oh, ow = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
     cols = backend.xp.empty((n * oh * ow, kh * kw * c), dtype=x.dtype)
     backend.xp.copyto(cols.reshape(n, oh, ow, kh, kw, c),
                       windows(zero_pad(x, ph, pw), oh, ow, kh, kw, sh, sw))
@@ -98,9 +109,8 @@ def col2im(cols, shape, kernel, stride, padding):
     Every row is added onto its window of a zero-padded image, whose padding is then
     cropped: <im2col(x), cols> == <x, col2im(cols)> for every x and cols.
     """
-    (kh, kw), (sh, sw), (ph, pw) = as_pair(kernel), as_pair(stride), as_pair(padding)
+    (kh, kw), (sh, sw), (ph, pw), (oh, ow) = conv_geometry(shape, kernel, stride, padding)
     n, h, w, c = shape
-    oh, ow = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
     padded_h, padded_w = padded_size(h, oh, kh, sh, ph), padded_size(w, ow, kw, sw, pw)
     x_pad = backend.xp.zeros((n, padded_h, padded_w, c), dtype=cols.dtype)
     add_windows(x_pad, cols.reshape(n, oh, ow, kh, kw, c), sh, sw)
