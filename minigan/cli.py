@@ -72,6 +72,9 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", _HelpFormatter)
+        # no abbreviations (--epoch taken as --epochs): each subparser is a _Parser too,
+        # and argparse asks each parser its own allow_abbrev
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
     def error(self, message):

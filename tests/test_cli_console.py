@@ -184,9 +184,29 @@ def test_train_help_shows_real_defaults():
     (["check", "--mode", "fast"], "minigan: error: check: --mode: expected one of "
                                   "'elementwise', 'directional', got 'fast'; try 'minigan "
                                   "check --help'"),
+    # no abbreviations, in any command: --epoch is not taken as --epochs
+    (["train", "--epoch", "3"], "minigan: error: train: unrecognized arguments: --epoch 3; "
+                                "try 'minigan train --help'"),
+    (["sample", "x.npz", "--se", "1"], "minigan: error: sample: unrecognized arguments: --se "
+                                       "1; try 'minigan sample --help'"),
     (["fly"], "minigan: error: COMMAND: expected one of 'train', 'sample', 'evaluate', "
               "'check', got 'fly'; try 'minigan --help'"),
 ])
 def test_an_argument_error_is_one_line_and_no_usage(argv, line, capsys):
     status, out, err = run(argv, capsys)
     assert (status, out, err) == (2, "", line + "\n")
+
+
+def test_no_parser_in_the_repository_takes_abbreviations():
+    """Every argparse parser of the examples, benchmarks and scripts is made with
+    allow_abbrev=False (the CLI's are _Parser, covered above)."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    made = 0
+    for path in sorted(root.glob("[ebs]*/*.py")):
+        text = path.read_text()
+        for call in re.finditer(r"ArgumentParser\((.*?)\)\n", text, re.S):
+            made += 1
+            assert "allow_abbrev=False" in call.group(1), path
+    assert made >= 15
