@@ -23,7 +23,9 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # the repository root: `import minigan`
+sys.path.insert(0, HERE)                   # `import common`
 import common  # noqa: E402  (the benchmarks' shared helpers, next to this file)
 
 import minigan as mg  # noqa: E402

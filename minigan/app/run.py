@@ -40,6 +40,7 @@ from ..checkpoint import CheckpointError, CheckpointReader, save_checkpoint
 from ..data import Batches, DataNotFoundError, load_dataset
 from ..data.datasets import SPLITS, find_split, named_dir
 from ..data.embedded import notice_once
+from ..engine.blas_kernel import forced_kernel_note
 from ..errors import ConfigError
 from ..gan.model_names import build_models
 from ..gan.objectives import get_objective
@@ -206,6 +207,8 @@ def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), 
         if stop is None:
             stop = stack.enter_context(StopSignals())
         stack.enter_context(claim(run_dir, resume, overwrite, log))
+        if config.backend == "numpy" and forced_kernel_note():  # once, at the start
+            log(forced_kernel_note())
         records = _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes)
         if resume:
             log(f"resumed from {resume} at step {trainer.step_count} "
