@@ -26,6 +26,7 @@ import traceback
 from . import backend, cli_checks, parallel
 from .app.run import TrainingInterrupted
 from .app.stop_signals import Stopped, StopSignals
+from .data.offline import downloads_forbidden
 from .errors import InputError, MiniganError
 from .gan.model_names import MODELS
 
@@ -144,9 +145,10 @@ def build_parser():
     train = commands.add_parser("train", help="train a GAN; writes a run directory")
     train.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=d.dataset,
                        help="which dataset")
-    train.add_argument("--data", metavar="DIR", help="directory holding the four IDX files "
-                       "(default: $MINIGAN_DATA, the cache, a download, else the embedded "
-                       "sample of MNIST)")
+    train.add_argument("--data", metavar="DIR", help="directory holding the four IDX files, "
+                       "or 'embedded' for the 5,000-digit MNIST sample in the package "
+                       "(default: $MINIGAN_DATA, the cache, a download, else that sample)")
+    _no_download_option(train)
     train.add_argument("--model", choices=list(MODELS), default=d.model,
                        help="dcgan, mlp, conditional (MLP), conditional-dcgan (the DCGAN with "
                             "labels, a projection D) or progressive (grown 7x7 -> 14x14 -> 28x28)")
@@ -245,8 +247,9 @@ def build_parser():
                           help="number of generated samples to score")
     evaluate.add_argument("--seed", type=int, default=0, metavar="S", help="seeds the noise")
     evaluate.add_argument("--data", metavar="DIR", default=None,
-                          help="directory holding the test split's IDX files (default: the "
-                               "run's --data, else the usual places)")
+                          help="directory holding the test split's IDX files, or 'embedded' "
+                               "(default: the run's --data, else the usual places)")
+    _no_download_option(evaluate)
     evaluate.add_argument("--backend", choices=["numpy", "cupy"], default=None,
                           help="default: the backend the checkpoint was trained on")
     _threads_option(evaluate)
@@ -260,6 +263,12 @@ def build_parser():
     check.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
                        help="the backend whose layers are checked")
     return parser
+
+
+def _no_download_option(command):
+    command.add_argument("--no-download", action="store_true",
+                         help="never download data (as MINIGAN_OFFLINE=1 does): use the files "
+                              "found, else the embedded sample of MNIST")
 
 
 def _threads_option(command):
@@ -352,7 +361,8 @@ def main(argv=None):
     threads = getattr(args, "threads", None)
     previous = parallel.set_threads(threads) if threads is not None else None
     try:
-        with StopSignals(restore=not program) as stop:
+        with StopSignals(restore=not program) as stop, \
+                downloads_forbidden("--no-download", getattr(args, "no_download", False)):
             return command(args, stop)
     except Stopped as stopped:  # train has saved its checkpoint and printed how to resume
         if stopped.second:

@@ -38,7 +38,7 @@ def test_train_writes_a_complete_run_directory(tmp_path, capsys):
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [1, 2, 3, 4, 5]
     # the training and the test split both came from the embedded sample: one notice
-    assert capsys.readouterr().err.count("EMBEDDED SAMPLE") == 1
+    assert capsys.readouterr().err.count("using the embedded MNIST sample") == 1
 
 
 def trainer_arrays(checkpoint):
