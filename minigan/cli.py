@@ -236,6 +236,9 @@ def build_parser():
     sample.add_argument("--out", default="grid.png", metavar="FILE",
                         help="the image file to write (.png, .pdf, .svg, .jpg)")
     sample.add_argument("--seed", type=int, default=0, metavar="S", help="seeds the noise")
+    sample.add_argument("--label", type=_non_negative_int, default=None, metavar="K",
+                        help="conditional models: N samples of class K (default: one class "
+                             "per row, each row labelled)")
     sample.add_argument("--backend", choices=["numpy", "cupy"], default=None,
                         help="default: the backend the checkpoint was trained on")
     _threads_option(sample)
@@ -288,21 +291,22 @@ def command_train(args, stop):
 
 def command_sample(args, stop):
     from .app.run import load_trainer
+    from .app.sample_grid import grid_layout
     from .gan.progressive_trainer import growth_note
     from .plots import save_image_grid
 
     cli_checks.check_seed(args.seed)
     out = cli_checks.sample_path(args.out)
-    trainer, _ = load_trainer(args.checkpoint, args.backend)
+    trainer, config = load_trainer(args.checkpoint, args.backend)
+    grid = grid_layout(trainer, args.n, config.dataset, args.label, config.model)
     z = backend.default_rng(args.seed).standard_normal(
-        (args.n, trainer.latent_dim), dtype=trainer.G.parameters()[0].dtype)
-    labels = backend.xp.arange(args.n) % trainer.G.num_classes if hasattr(
-        trainer.G, "num_classes") else None
+        (grid.n, trainer.latent_dim), dtype=trainer.G.parameters()[0].dtype)
     growth = growth_note(trainer)
-    title = sample_title(args.checkpoint, trainer.step_count, args.n, args.seed)
-    save_image_grid(trainer.sample(args.n, z=z, labels=labels), out,
-                    title=title + (f"\n{growth}" if growth else ""))
-    print(f"wrote {args.n} samples to {out}" + (f" ({growth})" if growth else ""))
+    notes = ", ".join(note for note in (grid.note, growth) if note)
+    title = sample_title(args.checkpoint, trainer.step_count, grid.n, args.seed)
+    save_image_grid(trainer.sample(grid.n, z=z, labels=grid.labels), out, columns=grid.columns,
+                    title=title + (f"\n{notes}" if notes else ""), row_labels=grid.row_labels)
+    print(f"wrote {grid.n} samples to {out}" + (f" ({notes})" if notes else ""))
     return 0
 
 

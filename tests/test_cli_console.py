@@ -153,7 +153,8 @@ def test_a_sample_grid_is_titled_with_its_checkpoint_step_and_count(finished_run
     assert sample_title("model.npz", 3, 9, 5) == "model.npz: step 3, 9 samples (seed 5)"
     titles = []
     monkeypatch.setattr("minigan.plots.save_image_grid",
-                        lambda images, path, title=None: titles.append((len(images), title)))
+                        lambda images, path, title=None, **layout: titles.append(
+                            (len(images), title)))
     status, _, _ = run(["sample", finished_run[0] / "checkpoints" / "last.npz", "--n", "4",
                         "--seed", "2", "--out", tmp_path / "grid.png"], capsys)
     assert status == 0 and titles == [(4, "run/last.npz: step 6, 4 samples (seed 2)")]
