@@ -8,7 +8,7 @@ file would keep as one long line of frames::
     run: 1560/1560 steps (100%) in 3 min 30 s
 
 A line comes every tenth of the run's steps or every ``every_seconds`` (60), whichever
-comes first, and one when it closes. The time left is this session's rate applied to the
+comes first, and one when it closes. The time left is this process's rate applied to the
 steps still to go (a resumed run counts from where it resumed).
 """
 

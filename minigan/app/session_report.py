@@ -28,8 +28,9 @@ def finished_note(checkpoint, step, epochs_done, config, run_dir):
 
 
 def session_line(first_step, last_step, seconds, run_dir):
-    """What the session trained, e.g. "trained 78 steps in 11 s (steps 235-312 of the run,
-    resumed at step 234); run directory: runs/x"; a fresh run's line has no parenthesis."""
+    """What this ``train`` command trained, e.g. "trained 78 steps in 11 s (steps 235-312
+    of the run, resumed at step 234); run directory: runs/x"; a fresh run's line has no
+    parenthesis."""
     steps = last_step - first_step
     done = f"trained {steps} step{'s' if steps != 1 else ''} in {seconds:.0f} s"
     if first_step:
