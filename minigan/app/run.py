@@ -212,8 +212,8 @@ def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), 
         if stop is None:
             stop = stack.enter_context(StopSignals())
         stack.enter_context(claim(run_dir, resume, overwrite, log))
-        if config.backend == "numpy" and forced_kernel_note():  # once, at the start
-            log(forced_kernel_note())
+        if config.backend == "numpy" and (note := forced_kernel_note()):  # once, at the start
+            log(note)
         records = _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes,
                                    data)
         first_step = trainer.step_count
