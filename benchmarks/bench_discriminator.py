@@ -44,7 +44,7 @@ TARGET_RATIO = 1.5  # the goal this benchmark was written for: within 1.5x of Py
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     p.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
     p.add_argument("--steps", type=int, default=30, help="timed steps per variant (default 30)")
     p.add_argument("--warmup", type=int, default=5, help="untimed warm-up steps (default 5)")

@@ -23,7 +23,9 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # the repository root: `import minigan`
+sys.path.insert(0, HERE)                   # `import common`
 import common  # noqa: E402  (the benchmarks' shared helpers, next to this file)
 
 import minigan as mg  # noqa: E402
@@ -45,7 +47,7 @@ def progressive_trainer(stage, alpha, seed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20, help="timed steps of each")

@@ -90,7 +90,7 @@ LR, BETAS = 2e-4, (0.5, 0.999)
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     p.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
                    help="minigan's backend; cupy times PyTorch on CUDA (default numpy)")
     p.add_argument("--batch-sizes", type=int, nargs="+", default=None,

@@ -12,8 +12,9 @@
 * ``summarise()``        median, p10, p90 of those timings;
 * ``layer_macs()``, ``step_gflop()``  the analytical GEMM work of a minigan Sequential.
 
-Only the standard library and NumPy are needed here (threadpoolctl and torch are
-used when installed); nothing is written anywhere.
+Only the standard library, NumPy and minigan (its table of OpenBLAS's kernels,
+``minigan.engine.blas_kernel``) are needed here (threadpoolctl and torch are used when
+installed); nothing is written anywhere.
 """
 
 import gc
@@ -26,8 +27,9 @@ import time
 
 import numpy as np
 
-# OpenBLAS reads these once, when it is loaded: a benchmark cannot undo them itself.
-BLAS_ENV_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+from minigan.engine.blas_kernel import BLAS_ENV_VARS, slower_kernel
+
+# OpenBLAS reads BLAS_ENV_VARS once, when it is loaded: a benchmark cannot undo them itself.
 # Informative only: thread-count variables that also shape the results.
 THREAD_ENV_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -190,17 +192,19 @@ def load_warning(report, threads):
 
 
 def kernel_mismatch_note(report):
-    """A note when the CPU has AVX-512 but OpenBLAS runs a pre-AVX-512 kernel, else None."""
-    if "avx512f" not in report["simd"]:
-        return None
-    slow = [b["architecture"] for b in report["blas"]
-            if b["internal_api"] == "openblas" and b["architecture"]
-            and b["architecture"].lower() in ("haswell", "zen", "sandybridge", "nehalem",
-                                               "prescott", "core2", "atom")]
-    if not slow:
-        return None
-    return (f"NOTE: the CPU supports AVX-512 but OpenBLAS uses the {slow[0]} kernel "
-            "(OPENBLAS_CORETYPE set, or an OpenBLAS build without AVX-512 kernels).")
+    """A note when OpenBLAS runs an older kernel family than the CPU supports (e.g. the
+    Haswell kernel, AVX2, on an AVX-512 CPU), else None; the ranking is minigan's own
+    (``minigan.engine.blas_kernel.slower_kernel``), which a training run uses too."""
+    _, flags = _cpu_info()
+    for b in report["blas"]:
+        if b["internal_api"] != "openblas" or not b["architecture"]:
+            continue
+        families = slower_kernel(b["architecture"], flags)
+        if families is not None:
+            return (f"NOTE: the CPU supports {families[1]} but OpenBLAS uses the "
+                    f"{b['architecture']} kernel ({families[0]}; OPENBLAS_CORETYPE set, or "
+                    "an OpenBLAS build without the newer kernels).")
+    return None
 
 
 # ---------------------------------------------------------------------------- threads

@@ -32,7 +32,8 @@ import minigan as mg
 from minigan.inspect import inspect_step, saliency
 from minigan.inspect_plots import plot_gradient_images, plot_gradient_norms, plot_saliency
 
-parser = argparse.ArgumentParser(description="Record one GAN step layer by layer.")
+parser = argparse.ArgumentParser(
+    description="Record one GAN step layer by layer.", allow_abbrev=False)
 parser.add_argument("--quick", action="store_true", help="CI mode: a few small steps")
 parser.add_argument("--out", default="runs/examples/backprop_through_d",
                     help="folder for figures")

@@ -26,7 +26,8 @@ import numpy as np
 
 import minigan as mg
 
-parser = argparse.ArgumentParser(description="Train conditional GANs on MNIST.")
+parser = argparse.ArgumentParser(
+    description="Train conditional GANs on MNIST.", allow_abbrev=False)
 parser.add_argument("--quick", action="store_true",
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/conditional_mnist",

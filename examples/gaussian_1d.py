@@ -44,7 +44,8 @@ from minigan.gan import lab1d  # noqa: E402
 from minigan.gan.lab1d import V_OPTIMUM, Gaussian, GaussianMixture  # noqa: E402
 from minigan.gan.lab1d_train import train_discriminator_1d, train_gan_1d  # noqa: E402
 
-parser = argparse.ArgumentParser(description="The 1-D GAN lab: theory against real runs.")
+parser = argparse.ArgumentParser(
+    description="The 1-D GAN lab: theory against real runs.", allow_abbrev=False)
 parser.add_argument("--quick", action="store_true", help="CI mode: short runs (<= 20 s)")
 parser.add_argument("--out", default="runs/examples/gaussian_1d", help="folder for figures")
 parser.add_argument("--seed", type=int, default=0)

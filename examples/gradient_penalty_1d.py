@@ -44,7 +44,8 @@ from minigan import backend  # noqa: E402
 from minigan.gan import lab1d  # noqa: E402
 from minigan.gan.lab1d_critic import train_critic_1d  # noqa: E402
 
-parser = argparse.ArgumentParser(description="A 1-D WGAN critic with and without the penalty.")
+parser = argparse.ArgumentParser(
+    description="A 1-D WGAN critic with and without the penalty.", allow_abbrev=False)
 parser.add_argument("--quick", action="store_true", help="CI mode: a few hundred steps")
 parser.add_argument("--out", default="runs/examples/gradient_penalty_1d", help="figure folder")
 parser.add_argument("--seed", type=int, default=0)

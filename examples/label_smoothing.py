@@ -32,7 +32,8 @@ import numpy as np
 
 import minigan as mg
 
-parser = argparse.ArgumentParser(description="One-sided label smoothing vs none.")
+parser = argparse.ArgumentParser(
+    description="One-sided label smoothing vs none.", allow_abbrev=False)
 parser.add_argument("--quick", action="store_true",
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/label_smoothing", help="folder for figures")

@@ -24,7 +24,7 @@ import numpy as np
 
 import minigan as mg
 
-parser = argparse.ArgumentParser(description="Train the MNIST DCGAN.")
+parser = argparse.ArgumentParser(description="Train the MNIST DCGAN.", allow_abbrev=False)
 parser.add_argument("--quick", action="store_true",
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/mnist_dcgan", help="folder for figures")

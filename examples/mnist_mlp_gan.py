@@ -22,7 +22,8 @@ import time
 
 import minigan as mg
 
-parser = argparse.ArgumentParser(description="Train a fully connected GAN on MNIST.")
+parser = argparse.ArgumentParser(
+    description="Train a fully connected GAN on MNIST.", allow_abbrev=False)
 parser.add_argument("--quick", action="store_true",
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/mnist_mlp_gan", help="folder for figures")

@@ -34,7 +34,8 @@ import minigan as mg
 from minigan.inspect import generator_gradient
 from minigan.plots import image_grid, plt
 
-parser = argparse.ArgumentParser(description="Saturating vs non-saturating G loss.")
+parser = argparse.ArgumentParser(
+    description="Saturating vs non-saturating G loss.", allow_abbrev=False)
 parser.add_argument("--quick", action="store_true", help="CI mode: tiny settings")
 parser.add_argument("--out", default="runs/examples/saturating_vs_nonsaturating",
                     help="folder for figures")

@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 
 import minigan as mg  # noqa: E402
 
-parser = argparse.ArgumentParser(description="Train WGAN-GP on MNIST.")
+parser = argparse.ArgumentParser(description="Train WGAN-GP on MNIST.", allow_abbrev=False)
 parser.add_argument("--quick", action="store_true",
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/wgan_gp_mnist", help="folder for figures")

@@ -26,6 +26,7 @@ import traceback
 from . import backend, cli_checks, parallel
 from .app.run import TrainingInterrupted
 from .app.stop_signals import Stopped, StopSignals
+from .data.offline import downloads_forbidden
 from .errors import InputError, MiniganError
 from .gan.model_names import MODELS
 from .gan.objectives import OBJECTIVES
@@ -73,6 +74,9 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", _HelpFormatter)
+        # no abbreviations (--epoch taken as --epochs): each subparser is a _Parser too,
+        # and argparse asks each parser its own allow_abbrev
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
     def error(self, message):
@@ -142,9 +146,10 @@ def build_parser():
     train = commands.add_parser("train", help="train a GAN; writes a run directory")
     train.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=d.dataset,
                        help="which dataset")
-    train.add_argument("--data", metavar="DIR", help="directory holding the four IDX files "
-                       "(default: $MINIGAN_DATA, the cache, a download, else the embedded "
-                       "sample of MNIST)")
+    train.add_argument("--data", metavar="DIR", help="directory holding the four IDX files, "
+                       "or 'embedded' for the 5,000-digit MNIST sample in the package "
+                       "(default: $MINIGAN_DATA, the cache, a download, else that sample)")
+    _no_download_option(train)
     train.add_argument("--model", choices=list(MODELS), default=d.model,
                        help="dcgan, mlp, conditional (MLP), conditional-dcgan (the DCGAN with "
                             "labels, a projection D) or progressive (grown 7x7 -> 14x14 -> 28x28)")
@@ -232,6 +237,9 @@ def build_parser():
     sample.add_argument("--out", default="grid.png", metavar="FILE",
                         help="the image file to write (.png, .pdf, .svg, .jpg)")
     sample.add_argument("--seed", type=int, default=0, metavar="S", help="seeds the noise")
+    sample.add_argument("--label", type=_non_negative_int, default=None, metavar="K",
+                        help="conditional models: N samples of class K (default: one class "
+                             "per row, each row labelled)")
     sample.add_argument("--backend", choices=["numpy", "cupy"], default=None,
                         help="default: the backend the checkpoint was trained on")
     _threads_option(sample)
@@ -243,8 +251,9 @@ def build_parser():
                           help="number of generated samples to score")
     evaluate.add_argument("--seed", type=int, default=0, metavar="S", help="seeds the noise")
     evaluate.add_argument("--data", metavar="DIR", default=None,
-                          help="directory holding the test split's IDX files (default: the "
-                               "run's --data, else the usual places)")
+                          help="directory holding the test split's IDX files, or 'embedded' "
+                               "(default: the run's --data, else the usual places)")
+    _no_download_option(evaluate)
     evaluate.add_argument("--backend", choices=["numpy", "cupy"], default=None,
                           help="default: the backend the checkpoint was trained on")
     _threads_option(evaluate)
@@ -258,6 +267,12 @@ def build_parser():
     check.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
                        help="the backend whose layers are checked")
     return parser
+
+
+def _no_download_option(command):
+    command.add_argument("--no-download", action="store_true",
+                         help="never download data (as MINIGAN_OFFLINE=1 does): use the files "
+                              "found, else the embedded sample of MNIST")
 
 
 def _threads_option(command):
@@ -277,21 +292,22 @@ def command_train(args, stop):
 
 def command_sample(args, stop):
     from .app.run import load_trainer
+    from .app.sample_grid import grid_layout
     from .gan.progressive_trainer import growth_note
     from .plots import save_image_grid
 
     cli_checks.check_seed(args.seed)
     out = cli_checks.sample_path(args.out)
-    trainer, _ = load_trainer(args.checkpoint, args.backend)
+    trainer, config = load_trainer(args.checkpoint, args.backend)
+    grid = grid_layout(trainer, args.n, config.dataset, args.label, config.model)
     z = backend.default_rng(args.seed).standard_normal(
-        (args.n, trainer.latent_dim), dtype=trainer.G.parameters()[0].dtype)
-    labels = backend.xp.arange(args.n) % trainer.G.num_classes if hasattr(
-        trainer.G, "num_classes") else None
+        (grid.n, trainer.latent_dim), dtype=trainer.G.parameters()[0].dtype)
     growth = growth_note(trainer)
-    title = sample_title(args.checkpoint, trainer.step_count, args.n, args.seed)
-    save_image_grid(trainer.sample(args.n, z=z, labels=labels), out,
-                    title=title + (f"\n{growth}" if growth else ""))
-    print(f"wrote {args.n} samples to {out}" + (f" ({growth})" if growth else ""))
+    notes = ", ".join(note for note in (grid.note, growth) if note)
+    title = sample_title(args.checkpoint, trainer.step_count, grid.n, args.seed)
+    save_image_grid(trainer.sample(grid.n, z=z, labels=grid.labels), out, columns=grid.columns,
+                    title=title + (f"\n{notes}" if notes else ""), row_labels=grid.row_labels)
+    print(f"wrote {grid.n} samples to {out}" + (f" ({notes})" if notes else ""))
     return 0
 
 
@@ -350,7 +366,8 @@ def main(argv=None):
     threads = getattr(args, "threads", None)
     previous = parallel.set_threads(threads) if threads is not None else None
     try:
-        with StopSignals(restore=not program) as stop:
+        with StopSignals(restore=not program) as stop, \
+                downloads_forbidden("--no-download", getattr(args, "no_download", False)):
             return command(args, stop)
     except Stopped as stopped:  # train has saved its checkpoint and printed how to resume
         if stopped.second:

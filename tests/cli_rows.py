@@ -9,6 +9,7 @@ with the SHA-256 of every file).
 """
 
 import hashlib
+import json
 import os
 import re
 from pathlib import Path
@@ -42,6 +43,13 @@ def finished_tiny_run(root, checkpoint_every):
                  "2", "--checkpoint-every", str(checkpoint_every), "--seed", "3", *QUIET,
                  "--out", str(out)]) == 0
     return data, out
+
+
+def training_numbers(run_dir):
+    """The records of ``run_dir``'s metrics.jsonl without their wall-clock time
+    ("elapsed_s"): what a rerun or a resume must reproduce exactly."""
+    lines = (Path(run_dir) / "metrics.jsonl").read_text().splitlines()
+    return [{k: v for k, v in json.loads(line).items() if k != "elapsed_s"} for line in lines]
 
 
 def snapshot(root):

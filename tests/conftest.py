@@ -43,6 +43,18 @@ def _numpy_backend_by_default():
     backend.use("numpy")
 
 
+@pytest.fixture(autouse=True)
+def _no_downloads(monkeypatch, tmp_path_factory):
+    """No test downloads data or writes the user's cache: downloads are off
+    (MINIGAN_OFFLINE=1, which subprocesses inherit) and the cache of this process is a
+    temporary directory (the tests of downloading point the mirrors at loopback and turn
+    them back on)."""
+    from minigan.data import datasets
+
+    monkeypatch.setenv("MINIGAN_OFFLINE", "1")
+    monkeypatch.setattr(datasets, "CACHE_ROOT", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 @pytest.fixture(params=["numpy", "strict", pytest.param("cupy", marks=pytest.mark.gpu)])
 def array_backend(request):
     """Run the test on NumPy, on the strict CuPy-like backend and on CuPy (skipped without

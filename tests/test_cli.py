@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_rows import training_numbers
 
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
@@ -38,7 +39,7 @@ def test_train_writes_a_complete_run_directory(tmp_path, capsys):
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [1, 2, 3, 4, 5]
     # the training and the test split both came from the embedded sample: one notice
-    assert capsys.readouterr().err.count("EMBEDDED SAMPLE") == 1
+    assert capsys.readouterr().err.count("using the embedded MNIST sample") == 1
 
 
 def trainer_arrays(checkpoint):
@@ -71,10 +72,8 @@ def test_resume_of_the_dcgan_continues_bit_for_bit_where_it_stopped(tmp_path):
         if key.startswith(("trainer.G.", "trainer.D.", "trainer.opt_")) and a[key].ndim:
             assert not np.array_equal(a[key], middle[key]), f"{key} did not change after step 5"
     assert meta_a["batches"] == meta_b["batches"] and meta_a["step"] == meta_b["step"] == 8
-    lines = [(directory / "metrics.jsonl").read_text().splitlines()
-             for directory in (straight, interrupted)]
-    assert lines[0] == lines[1] and [json.loads(line)["step"] for line in lines[0]] == \
-        list(range(1, 9))
+    records = [training_numbers(directory) for directory in (straight, interrupted)]
+    assert records[0] == records[1] and [r["step"] for r in records[0]] == list(range(1, 9))
 
 
 def test_sample_and_evaluate_read_a_checkpoint(tmp_path, capsys):

@@ -12,6 +12,7 @@ import pytest
 from cli_rows import run, tiny_data
 from tqdm import tqdm
 
+from minigan.app.plain_progress import PlainProgress, duration
 from minigan.app.progress import epoch_bar, run_bar, run_total, step_numbers
 from minigan.cli import build_parser, sample_title
 
@@ -51,7 +52,7 @@ def test_the_epoch_bar_fits_80_columns_with_its_numbers_whole(stats, numbers):
 
 def test_the_run_bar_counts_the_runs_steps_and_its_time_left():
     assert run_total(78, 20) == 1560 and run_total(78, 20, max_steps=50) == 50
-    file = io.StringIO()
+    file = Terminal()
     bar = run_bar(1560, 100, file=file, ncols=80, dynamic_ncols=False, mininterval=0)
     bar.update(50)
     bar.close()
@@ -91,13 +92,37 @@ def finished_run(tmp_path_factory):
     return train_with_bars(tmp_path_factory.mktemp("console"), Terminal())
 
 
-def test_in_a_log_file_only_the_run_bar_is_drawn(tmp_path):
-    """stderr redirected to a file: no epoch bar, so no cursor movements in the log."""
+def test_in_a_log_file_progress_is_plain_lines(tmp_path):
+    """stderr redirected to a file: no bar frames (no \\r) and no cursor movements, but a
+    plain line for each tenth of the run (here: every step of six) and one at its end."""
     _, _, log = train_with_bars(tmp_path, io.StringIO())
-    assert "\x1b[" not in log, repr(log)
-    lines = rendered_lines(io.StringIO(log))
-    assert any(re.match(r"run: 100%\|.*\| 6/6 \[", line) for line in lines), log
-    assert not [line for line in lines if line.startswith("epoch ")], log
+    assert "\r" not in log and "\x1b[" not in log, repr(log)
+    lines = [line for line in log.splitlines() if line.startswith("run: ")]
+    assert [line.split(" steps")[0] for line in lines] == [f"run: {n}/6" for n in range(1, 7)]
+    assert re.fullmatch(r"run: 1/6 steps \(16%\), \d+ s, about \d+ s left", lines[0]), lines
+    assert re.fullmatch(r"run: 6/6 steps \(100%\) in \d+ s", lines[-1]), lines
+
+
+def test_plain_progress_speaks_every_tenth_of_the_run_or_every_minute():
+    file, now = io.StringIO(), [0.0]
+    bar = PlainProgress(1000, 400, file=file, clock=lambda: now[0])
+    for _ in range(300):        # a step every 0.5 s: a tenth of the run (100 steps) in 50 s
+        now[0] += 0.5
+        bar.update(1)
+    now[0] += 150               # a slow step: a minute has passed
+    bar.update(1)
+    bar.close()
+    bar.close()                 # closing twice says nothing more
+    assert file.getvalue().splitlines() == [
+        "run: 500/1000 steps (50%), 50 s, about 4 min 10 s left",
+        "run: 600/1000 steps (60%), 1 min 40 s, about 3 min 20 s left",
+        "run: 700/1000 steps (70%), 2 min 30 s, about 2 min 30 s left",
+        "run: 701/1000 steps (70%), 5 min 0 s, about 4 min 58 s left"]  # a minute passed
+    bar = PlainProgress(100, 0, file=file, clock=lambda: now[0])
+    bar.update(3)               # stopped early: the last line says where
+    bar.close()
+    assert file.getvalue().splitlines()[-1] == "run: 3/100 steps (3%) in 0 s"
+    assert duration(59.4) == "59 s" and duration(3725) == "1 h 2 min"
 
 
 def test_training_shows_the_run_bar_and_each_epochs_numbers(finished_run):
@@ -128,7 +153,8 @@ def test_a_sample_grid_is_titled_with_its_checkpoint_step_and_count(finished_run
     assert sample_title("model.npz", 3, 9, 5) == "model.npz: step 3, 9 samples (seed 5)"
     titles = []
     monkeypatch.setattr("minigan.plots.save_image_grid",
-                        lambda images, path, title=None: titles.append((len(images), title)))
+                        lambda images, path, title=None, **layout: titles.append(
+                            (len(images), title)))
     status, _, _ = run(["sample", finished_run[0] / "checkpoints" / "last.npz", "--n", "4",
                         "--seed", "2", "--out", tmp_path / "grid.png"], capsys)
     assert status == 0 and titles == [(4, "run/last.npz: step 6, 4 samples (seed 2)")]
@@ -161,7 +187,7 @@ def test_every_option_has_a_help_line_showing_its_default(name):
             expected += f" (default: {shown_default(action.default)})"
             checked += 1
         assert "".join(expected.split()) in text, (name, expected)
-    assert checked == {"minigan": 0, "train": 19, "sample": 3, "evaluate": 2, "check": 3}[name]
+    assert checked == {"minigan": 0, "train": 20, "sample": 3, "evaluate": 3, "check": 3}[name]
 
 
 def test_train_help_shows_real_defaults():
@@ -184,9 +210,29 @@ def test_train_help_shows_real_defaults():
     (["check", "--mode", "fast"], "minigan: error: check: --mode: expected one of "
                                   "'elementwise', 'directional', got 'fast'; try 'minigan "
                                   "check --help'"),
+    # no abbreviations, in any command: --epoch is not taken as --epochs
+    (["train", "--epoch", "3"], "minigan: error: train: unrecognized arguments: --epoch 3; "
+                                "try 'minigan train --help'"),
+    (["sample", "x.npz", "--se", "1"], "minigan: error: sample: unrecognized arguments: --se "
+                                       "1; try 'minigan sample --help'"),
     (["fly"], "minigan: error: COMMAND: expected one of 'train', 'sample', 'evaluate', "
               "'check', got 'fly'; try 'minigan --help'"),
 ])
 def test_an_argument_error_is_one_line_and_no_usage(argv, line, capsys):
     status, out, err = run(argv, capsys)
     assert (status, out, err) == (2, "", line + "\n")
+
+
+def test_no_parser_in_the_repository_takes_abbreviations():
+    """Every argparse parser of the examples, benchmarks and scripts is made with
+    allow_abbrev=False (the CLI's are _Parser, covered above)."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    made = 0
+    for path in sorted(root.glob("[ebs]*/*.py")):
+        text = path.read_text()
+        for call in re.finditer(r"ArgumentParser\((.*?)\)\n", text, re.S):
+            made += 1
+            assert "allow_abbrev=False" in call.group(1), path
+    assert made >= 15

@@ -4,10 +4,9 @@ generator still at 7x7 say that its images were upsampled; ``--model conditional
 and the conditional MLP train with ``--spectral-norm --minibatch-stddev``; ``--overwrite``
 removes the stage figure with the run's other files."""
 
-import json
 
 import numpy as np
-from cli_rows import run, tiny_data
+from cli_rows import run, tiny_data, training_numbers
 
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
@@ -49,9 +48,8 @@ def test_a_progressive_run_resumed_mid_fade_is_the_uninterrupted_run_bit_for_bit
     for key in a:
         assert a[key].dtype == b[key].dtype and a[key].tobytes() == b[key].tobytes(), key
     assert int(a["trainer.opt_g.t"]) == 3   # Adam restarted at step 7, when 28x28 joined
-    lines = [(d / "metrics.jsonl").read_text().splitlines() for d in (straight, interrupted)]
-    assert lines[0] == lines[1]
-    records = [json.loads(line) for line in lines[0]]
+    records = training_numbers(straight)
+    assert records == training_numbers(interrupted)
     assert [(r["resolution"], r["alpha"]) for r in records] == [
         (7, 1.0), (7, 1.0), (14, 0.5), (14, 1.0), (14, 1.0), (14, 1.0), (28, 0.5), (28, 1.0),
         (28, 1.0)]

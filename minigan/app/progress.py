@@ -7,9 +7,10 @@ Two tqdm bars, each made to fit an 80-column terminal:
 
 The first counts the steps of the whole run, so its time left is the run's; the second
 the epoch's steps, with the last step's numbers (``step_numbers``): three significant
-digits, the losses and D's mean outputs on real and generated images. The epoch bar is
-drawn on a terminal only: below another bar it moves the cursor up and down, which a log
-file would keep as escape codes (every step's numbers are in metrics.jsonl anyway).
+digits, the losses and D's mean outputs on real and generated images. The bars are drawn
+on a terminal only: in a log file the run bar's frames would pile up and the epoch bar's
+cursor movements stay as escape codes (every step's numbers are in metrics.jsonl anyway);
+there the run's progress is a plain line now and then (``plain_progress``).
 """
 
 import glob
@@ -18,13 +19,20 @@ import sys
 
 from tqdm import tqdm
 
+from .plain_progress import PlainProgress
+
 EPOCH_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{postfix}"
 """The epoch bar's layout: no times or rate (the run bar has them), room for the numbers."""
 
 
 def run_bar(total, initial, enabled=True, **options):
     """The bar of the whole run: ``initial`` of ``total`` generator steps done. ``options``
-    go to tqdm, in place of these (a test passes ``file`` and ``ncols``)."""
+    go to tqdm, in place of these (a test passes ``file`` and ``ncols``). Where it writes
+    is not a terminal, a ``PlainProgress`` instead: a plain line every tenth of the run or
+    every minute."""
+    stream = options.get("file") or sys.stderr
+    if enabled and not getattr(stream, "isatty", lambda: False)():
+        return PlainProgress(total, initial, file=options.get("file"))
     return tqdm(**{"total": total, "initial": initial, "desc": "run", "unit": "step",
                    "disable": not enabled, "dynamic_ncols": True, "position": 0, **options})
 

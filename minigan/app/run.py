@@ -3,7 +3,8 @@
 A run directory holds:
 
     config.json            the run's settings
-    metrics.jsonl          one JSON line per generator step (Trainer.step's numbers)
+    metrics.jsonl          one JSON line per generator step (Trainer.step's numbers, the
+                           step's epoch and the seconds trained so far, "elapsed_s")
     samples/epoch_NNN.png  a grid from the same fixed noise batch after every epoch
     curves.png             losses and mean D outputs over the run
     checkpoints/last.npz   the latest checkpoint (every epoch, atomically replaced)
@@ -37,9 +38,10 @@ import time
 from .. import backend
 from ..atomic import atomic_write
 from ..checkpoint import CheckpointError, CheckpointReader, save_checkpoint
-from ..data import Batches, DataNotFoundError, load_dataset
-from ..data.datasets import SPLITS, find_split, named_dir
+from ..data import Batches, DataNotFoundError
+from ..data.datasets import SPLITS, find_split, load_with_source, named_dir
 from ..data.embedded import notice_once
+from ..engine.blas_kernel import forced_kernel_note
 from ..errors import ConfigError
 from ..gan import training_defaults as defaults
 from ..gan.model_names import build_models
@@ -70,6 +72,7 @@ from .run_dir import (
 )
 from .run_pictures import save_epoch_pictures
 from .scoring import evaluate_trainer, sample_labels
+from .session_report import finished_note, is_finished, session_line
 from .stop_signals import Stopped, StopSignals
 
 FIXED_NOISE_SEED = 20160107  # the samples grid uses this noise in every epoch of every run
@@ -199,23 +202,30 @@ def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), 
             changes = differences(saved.config, config)
             check_changes(changes, {setting_key(key) for key in allow_changes}, resume)
         trainer = _build_checked(config)
-        batches = _load_batches(config, trainer)
+        batches, data = _load_batches(config, trainer)
         if saved is not None:
             saved.restore(trainer, batches)
             apply_changes(trainer, config, changes)
+    if resume and not overwrite and is_finished(trainer.step_count, batches.epoch, config):
+        log(finished_note(resume, trainer.step_count, batches.epoch, config, run_dir))
+        return run_dir
     own = resume is not None and same_dir(checkpoint_run_dir(resume), run_dir)
     with contextlib.ExitStack() as stack:
         if stop is None:
             stop = stack.enter_context(StopSignals())
         stack.enter_context(claim(run_dir, resume, overwrite, log))
-        records = _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes)
+        if config.backend == "numpy" and (note := forced_kernel_note()):  # once, at the start
+            log(note)
+        records = _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes,
+                                   data)
+        first_step = trainer.step_count
         if resume:
             log(f"resumed from {resume} at step {trainer.step_count} "
                 f"(epoch {batches.epoch + 1}/{config.epochs})")
         seconds = _training_loop(trainer, batches, config, records, stop, log)
-        log(f"trained {trainer.step_count} steps in {seconds:.0f} s; run directory: {run_dir}")
+        log(session_line(first_step, trainer.step_count, seconds, run_dir))
         if config.evaluate:
-            _final_report(trainer, config, seconds, run_dir, log)
+            _final_report(trainer, config, seconds, run_dir, log, data)
         log("\n".join(["the run's files:", *where_things_are(run_dir, config.evaluate)]))
     return run_dir
 
@@ -233,7 +243,8 @@ def _build_checked(config):
 def _load_batches(config, trainer):
     """The training data as Batches, checked against the settings; and, when the run
     ends with a score, that the test split is where the data is named to be."""
-    images, labels = load_dataset(config.dataset, "train", config.data, embedded_fallback=True)
+    images, labels, data = load_with_source(config.dataset, "train", config.data,
+                                            embedded_fallback=True)
     if config.batch_size > len(images):
         raise RunConfigError(f"--batch-size {config.batch_size}: more than the "
                              f"{len(images):,} training images (an epoch needs a full batch)")
@@ -247,13 +258,14 @@ def _load_batches(config, trainer):
                                 reason="no test split")
     conditional = is_conditional(trainer.G)
     return Batches(images, labels if conditional else None, config.batch_size,
-                   seed=config.seed)
+                   seed=config.seed), data
 
 
-def _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes):
+def _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes, data=None):
     """With the directory locked: remove what --overwrite replaces, check the run's
-    metrics and a rewind, write the metrics kept, config.json and the resume's record.
-    Returns the metrics records kept."""
+    metrics and a rewind, write the metrics kept, config.json (the settings, and under
+    "train_data" where the training data came from: ``load_with_source``'s ``data``) and
+    the resume's record. Returns the metrics records kept."""
     run_dir, step = config.out, trainer.step_count
     records, later = [], None
     if own:
@@ -270,7 +282,7 @@ def _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes):
     _remove_unfinished_writes(os.path.join(run_dir, "checkpoints"))
     write_metrics(os.path.join(run_dir, "metrics.jsonl"), records)  # no steps after the resume
     with atomic_write(os.path.join(run_dir, "config.json"), "w") as file:
-        json.dump(dataclasses.asdict(config), file, indent=2)
+        json.dump({**dataclasses.asdict(config), "train_data": data}, file, indent=2)
     if resume:
         if (later or 0) > step:  # a rewind: last.npz goes back to the resumed state
             save_checkpoint(os.path.join(run_dir, "checkpoints", "last.npz"),
@@ -297,6 +309,7 @@ def _training_loop(trainer, batches, config, records, stop, log):
     z_fixed = fixed_noise(trainer, config.sample_count)
     y_fixed = sample_labels(trainer, config.sample_count)
     started = time.time()
+    before = records[-1].get("elapsed_s", 0.0) if records else 0.0  # earlier sessions' time
     whole = run_bar(run_total(len(batches), config.epochs, config.max_steps),
                     trainer.step_count, config.progress)  # the run's steps and time left
     with open(metrics_path, "a") as metrics_file, stop.deferring_stops(), whole:
@@ -307,6 +320,7 @@ def _training_loop(trainer, batches, config, records, stop, log):
                             config.progress)
             for x, y in batches:  # the rest of this epoch
                 stats = _step(trainer, x, y, config, run_dir)
+                stats.update(epoch=epoch + 1, elapsed_s=round(before + time.time() - started, 3))
                 records.append(stats)
                 metrics_file.write(json.dumps(stats) + "\n")
                 bar.set_postfix_str(step_numbers(stats), refresh=False)
@@ -351,12 +365,14 @@ def _step(trainer, x, y, config, run_dir):
     return record.stats
 
 
-def _final_report(trainer, config, seconds, run_dir, log):
-    """The quality numbers at the end of a run, printed and kept in summary.json."""
+def _final_report(trainer, config, seconds, run_dir, log, data=None):
+    """The quality numbers at the end of a run, printed and kept in summary.json (with
+    where the training data came from, ``data``, and the test data, from the scoring)."""
     from ..metrics import format_report
 
     result = evaluate_trainer(trainer, config, n=config.evaluate)
     result["train_seconds_this_session"] = round(seconds, 1)
+    result["train_data"] = data
     with atomic_write(os.path.join(run_dir, "summary.json"), "w") as file:
         json.dump(result, file, indent=2)
     log(format_report(result))

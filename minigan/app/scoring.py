@@ -5,7 +5,8 @@ test images (``minigan.metrics``), for the report at the end of a run and for
 import numpy
 
 from .. import backend
-from ..data import load_dataset, to_unit_range
+from ..data import to_unit_range
+from ..data.datasets import load_with_source
 from ..gan.models import is_conditional
 from ..gan.progressive_trainer import growth_note
 from ..metrics import evaluate_samples
@@ -36,10 +37,14 @@ def evaluate_trainer(trainer, config, n=2000, seed=0):
     coverage and confidence of ``n`` samples from the trainer's generator, against the
     real test images of the run's dataset (the embedded sample when none are found). A
     progressive generator below 28x28 is scored on its images nearest-upsampled to 28x28
-    (``trainer.sample``), and the result says so under "generator"."""
-    images, _ = load_dataset(config.dataset, "test", config.data, embedded_fallback=True)
+    (``trainer.sample``), and the result says so under "generator". "test_data" says
+    where the real images came from (``load_with_source``: embedded sample, directory or
+    download, and how many)."""
+    images, _, data = load_with_source(config.dataset, "test", config.data,
+                                       embedded_fallback=True)
     result = evaluate_samples(generate(trainer, n, seed), to_unit_range(images))
     result.update({"step": trainer.step_count, "dataset": config.dataset})
+    result["test_data"] = data  # where the real images came from (load_with_source)
     growth = growth_note(trainer)  # a progressive G below 28x28 is scored upsampled
     if growth:
         result["generator"] = growth

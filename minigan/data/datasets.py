@@ -28,15 +28,18 @@ most ``MAX_IMAGES``.
 """
 
 import os
+import sys
 from pathlib import Path
 
 from ..errors import ConfigError, InputError
+from . import download as _download_module
+from . import offline
 from .download import DownloadError, download
 from .embedded import load_embedded_mnist
 from .idx import IDXFormatError, read_idx
 
 __all__ = ["DataNotFoundError", "DATASETS", "SPLITS", "MAX_IMAGES", "load_dataset",
-           "load_mnist", "load_fashion_mnist", "find_split", "cache_dir"]
+           "load_mnist", "load_fashion_mnist", "find_split", "cache_dir", "load_with_source"]
 
 ENV_VAR = "MINIGAN_DATA"
 CACHE_ROOT = None
@@ -65,8 +68,7 @@ DATASETS = {
         "mirrors": [
             "https://ossci-datasets.s3.amazonaws.com/mnist/",      # torchvision
             "https://storage.googleapis.com/cvdf-datasets/mnist/",  # TensorFlow Datasets
-            "http://yann.lecun.com/exdb/mnist/",                    # original (403 since 2024)
-        ],
+        ],  # (the original, yann.lecun.com/exdb/mnist/, has answered 403 since 2024)
         # file name -> (SHA-256, size in bytes) of the published .gz files
         "files": {
             "train-images-idx3-ubyte.gz": (
@@ -132,7 +134,10 @@ def _check(name, split):
 
 def named_dir(path=None):
     """(the directory the caller named, where the name came from), or (None, None):
-    ``path`` (the CLI's ``--data``), else ``$MINIGAN_DATA``."""
+    ``path`` (the CLI's ``--data``), else ``$MINIGAN_DATA``; (None, None) too when they
+    ask for the embedded sample (``--data embedded``)."""
+    if offline.wants_embedded(path):
+        return None, None
     if path is not None:
         return Path(os.path.expanduser(path)), "--data"
     if os.environ.get(ENV_VAR):
@@ -216,6 +221,10 @@ def _download_split(name, split, progress):
         if present is None:
             file = stem + ".gz"
             sha256, size = info["files"][file]
+            if not paths:  # say what is tried before the first file (the largest)
+                print(offline.attempt_line(info["title"], split, target, info["mirrors"],
+                                           size, _download_module.CONNECT_TIMEOUT),
+                      file=sys.stderr, flush=True)
             present = download([base + file for base in info["mirrors"]], target / file,
                                sha256, size=size, progress=progress)
         paths.append(present)
@@ -228,39 +237,75 @@ def load_dataset(name, split="train", path=None, download=True, embedded_fallbac
 
     ``images`` is uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)`` (raw pixel values;
     see ``to_unit_range`` and ``Batches`` for training). A named directory (``path``, else
-    ``$MINIGAN_DATA``) must hold the split, or ``DataNotFoundError`` is raised. With none
-    named: the cache (and Debian's directory for Fashion-MNIST), then a download into the
-    cache when ``download`` is true; when nothing is found, ``DataNotFoundError`` (listing
-    the places searched and each mirror's failure), unless ``embedded_fallback`` is true
-    and ``name`` is ``"mnist"``: then the 5,000-digit sample shipped in the package is
-    returned, for any split, with a line on stderr saying so. Raises ``IDXFormatError`` if
-    a file found is malformed or not uint8 28x28 images (or uint8 labels) of at most
-    ``MAX_IMAGES``.
+    ``$MINIGAN_DATA``) must hold the split, or ``DataNotFoundError`` is raised;
+    ``path="embedded"`` is the embedded MNIST sample (``offline.py``). With none named:
+    the cache (and Debian's directory for Fashion-MNIST), then a download into the cache
+    when ``download`` is true and downloads are not off (``MINIGAN_OFFLINE=1``) and none
+    failed in the last hour (``offline.py``); when nothing is found,
+    ``DataNotFoundError`` (listing the places searched and why nothing was downloaded),
+    unless ``embedded_fallback`` is true and ``name`` is ``"mnist"``: then the 5,000-digit
+    sample shipped in the package is returned, for any split, with two lines on stderr
+    saying so. Raises ``IDXFormatError`` if a file found is malformed or not uint8 28x28
+    images (or uint8 labels) of at most ``MAX_IMAGES``.
     """
+    return load_with_source(name, split, path, download, embedded_fallback, progress)[:2]
+
+
+def load_with_source(name, split="train", path=None, download=True, embedded_fallback=False,
+                     progress=True):
+    """``load_dataset``, and where the data came from: ``(images, labels, source)``, where
+    ``source`` (what a run records in config.json and summary.json) is a dict:
+    ``"source"`` -- "embedded sample", "directory" or "download" --, ``"path"`` (the
+    directory; None for the embedded sample), ``"images"`` (how many) and ``"how"`` (how
+    it was chosen: "--data", "$MINIGAN_DATA", "the cache", ..., or why the sample)."""
     _check(name, split)
     title = DATASETS[name]["title"]
+    if offline.wants_embedded(path):
+        if name != "mnist":
+            raise DataNotFoundError(f"--data {offline.EMBEDDED}: only MNIST has an embedded "
+                                    f"sample, not {title}", reason="no embedded sample")
+        asked = "--data embedded" if path is not None else "MINIGAN_DATA=embedded"
+        return _sourced(load_embedded_mnist(reason=f"as {asked} asks", asked=True),
+                        "embedded sample", None, f"asked for ({asked})")
     named, source = named_dir(path)
     if named is not None:
-        return read_pair(*_in_named_dir(name, split, named, source))
+        found = _in_named_dir(name, split, named, source)
+        return _sourced(read_pair(*found), "directory", found[0].parent, source)
     found, searched = find_split(name, split)
     if found is not None:
-        return read_pair(*found)
-    if download:
+        where = ("Debian's dataset-fashion-mnist" if found[0].parent == Path(DEBIAN_FASHION_DIR)
+                 else "the cache")
+        return _sourced(read_pair(*found), "directory", found[0].parent, where)
+    cache = cache_dir(name)
+    reason = brief = offline.no_download_reason(download, cache)
+    if reason is None:
         try:
-            return read_pair(*_download_split(name, split, progress))
+            paths = _download_split(name, split, progress)
         except DownloadError as exc:
+            offline.remember_failure(cache, exc.failures)
             reason = f"the download failed: {exc}"
-            brief = f"the download failed: {'; '.join(exc.failures) or exc}"
-    else:
-        reason = brief = "downloading was not allowed"
+            brief = offline.failure_summary(exc.failures)
+        else:
+            offline.forget_failure(cache)
+            return _sourced(read_pair(*paths), "download", cache, "downloaded into the cache")
     if embedded_fallback and name == "mnist":
-        return load_embedded_mnist(searched=searched, reason=brief)
+        return _sourced(load_embedded_mnist(searched=searched, reason=brief),
+                        "embedded sample", None, f"no MNIST files found; {brief}")
     where = ", ".join(map(str, searched))
     files = ", ".join(stem + "[.gz]" for stem in SPLITS[split])
+    debian = (f", or install Debian's dataset-fashion-mnist (apt-get install "
+              f"dataset-fashion-mnist: the files in {DEBIAN_FASHION_DIR})"
+              if name == "fashion-mnist" else "")
     raise DataNotFoundError(
         f"{title} {split} split not found: no directory holds {files}. Searched: {where}; "
-        f"and {reason}. Pass the directory holding the files (--data DIR), set "
-        f"{ENV_VAR}=DIR, or allow the download.", searched=searched, reason=reason)
+        f"and {reason}. Put the files in {cache}, pass their directory (--data DIR) or set "
+        f"{ENV_VAR}=DIR{debian}.", searched=searched, reason=reason)
+
+
+def _sourced(pair, kind, directory, how):
+    images, labels = pair
+    return images, labels, {"source": kind, "path": None if directory is None else str(directory),
+                            "images": int(len(images)), "how": how}
 
 
 def _in_named_dir(name, split, directory, source):

@@ -10,7 +10,9 @@ mirror, so the destination (minigan's cache) never holds a partial or wrong file
 When the size is known (it is for every published file) a mirror may not send more:
 with or without a ``Content-Length`` header, the transfer stops at the first byte past
 it, so a hostile or broken server cannot fill the disk. When every mirror fails,
-``DownloadError`` names the file and each mirror's failure.
+``DownloadError`` names the file and each mirror's failure. A mirror has
+``CONNECT_TIMEOUT`` (3 s) to answer (``connect.py``), so a network that swallows
+connections costs seconds, not minutes.
 """
 
 import contextlib
@@ -22,6 +24,7 @@ import urllib.request
 
 from ..atomic import atomic_write
 from ..errors import MiniganError
+from .connect import open_url
 
 __all__ = ["DownloadError", "download", "sha256_of"]
 
@@ -29,7 +32,11 @@ USER_AGENT = "minigan-data/0.1 (Python urllib)"
 """Sent with every request (some hosts refuse urllib's default agent)."""
 
 TIMEOUT = 30.0
-"""Seconds to wait for a connection or for the next piece of data."""
+"""Seconds to wait for the next piece of data, once a mirror has answered."""
+
+CONNECT_TIMEOUT = 3.0
+"""Seconds a mirror has to answer (connect, TLS, the status line and headers): a network
+that accepts connections and never answers costs this much per mirror, not ``TIMEOUT``."""
 
 _CHUNK = 1 << 16
 
@@ -70,16 +77,20 @@ def _progress_bar(total, name, enabled):
                 desc=f"downloading {name}", file=sys.stderr, leave=False)
 
 
-def _fetch(url, f, name, size, progress, timeout):
+def _fetch(url, f, name, size, progress, timeout, connect_timeout=CONNECT_TIMEOUT):
     """Stream ``url`` into the open file ``f``; return (bytes received, sha256 hex)."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)
+        response = open_url(request, connect_timeout, timeout)
     except urllib.error.HTTPError as exc:
         raise _MirrorFailed(f"HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):  # while connecting
+            raise _MirrorFailed(f"no answer within {connect_timeout:g} s") from None
         raise _MirrorFailed(f"cannot connect: {exc.reason}") from None
-    except (OSError, ValueError) as exc:  # timeouts, resets, malformed URLs
+    except TimeoutError:  # connected, then no status line and headers in time
+        raise _MirrorFailed(f"no answer within {connect_timeout:g} s") from None
+    except (OSError, ValueError) as exc:  # resets, malformed URLs
         raise _MirrorFailed(f"{type(exc).__name__}: {exc}") from None
     with response:
         ctype = response.headers.get("Content-Type", "")
@@ -114,19 +125,21 @@ def _fetch(url, f, name, size, progress, timeout):
     return got, h.hexdigest()
 
 
-def download(urls, dest, sha256, size=None, progress=True, timeout=None):
+def download(urls, dest, sha256, size=None, progress=True, timeout=None, connect_timeout=None):
     """Download one file to ``dest`` from the first of ``urls`` that delivers it intact.
 
     ``sha256`` is the published checksum (hex); ``size`` the expected byte count, if known.
     Each URL is tried in order; a mirror whose answer fails for any reason (HTTP error,
     timeout, short read, HTML page, checksum mismatch) is skipped. The file appears at
     ``dest`` only complete and verified. Shows a tqdm progress bar on stderr unless
-    ``progress`` is false. Returns ``dest``; raises ``DownloadError`` listing every
-    mirror's failure when none succeeds.
+    ``progress`` is false. A mirror has ``connect_timeout`` seconds (``CONNECT_TIMEOUT``)
+    to answer, then ``timeout`` (``TIMEOUT``) for each read. Returns ``dest``; raises
+    ``DownloadError`` listing every mirror's failure when none succeeds.
     """
     dest = os.fspath(dest)
     name = os.path.basename(dest)
     timeout = TIMEOUT if timeout is None else timeout
+    connect_timeout = CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
     try:
         os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
     except OSError as exc:
@@ -136,7 +149,7 @@ def download(urls, dest, sha256, size=None, progress=True, timeout=None):
     for url in urls:
         try:
             with atomic_write(dest) as f:
-                got, digest = _fetch(url, f, name, size, progress, timeout)
+                got, digest = _fetch(url, f, name, size, progress, timeout, connect_timeout)
                 if digest != sha256.lower():
                     raise _MirrorFailed(f"checksum mismatch: SHA-256 of the {got} bytes "
                                         f"received is {digest}, expected {sha256.lower()}")

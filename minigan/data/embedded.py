@@ -19,18 +19,21 @@ __all__ = ["EMBEDDED_PATH", "load_embedded_mnist", "embedded_notice", "notice_on
 EMBEDDED_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_sample.npz")
 
 
-def embedded_notice(searched=None, reason=None):
-    """The three lines printed when a run falls back to the embedded sample: what it uses,
-    where it looked (and why nothing was downloaded), how to get the full set."""
+def embedded_notice(searched=None, reason=None, asked=False):
+    """The two lines printed when a run falls back to the embedded sample: what it uses,
+    where it looked and why nothing was downloaded; then where the full set's files go and
+    the options that name them. One line when the sample was asked for (``asked``)."""
+    what = "minigan: using the embedded MNIST sample (5,000 real digits, 500 per class)"
+    if asked:
+        return f"{what}{f', {reason}' if reason else ''}."
     where = ", ".join(map(str, searched)) if searched else "(no places given)"
-    why = f" ({reason})" if reason else ""
+    why = f"; {reason}" if reason else ""
+    first = str(searched[0]) if searched else "~/.cache/minigan/mnist"
     return (
-        "minigan: using the EMBEDDED SAMPLE of MNIST: 5,000 real MNIST digits (500 per "
-        "class) shipped inside the package.\n"
-        f"  No MNIST files were found in: {where}{why}.\n"
-        "  For the full set (60,000 training digits): --data DIR with the four IDX files "
-        "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
-        "t10k-labels-idx1-ubyte.gz), or MINIGAN_DATA=DIR, or allow the download."
+        f"{what}: no MNIST files in {where}{why}.\n"
+        f"  For the full 60,000: put {{train,t10k}}-{{images-idx3,labels-idx1}}-ubyte.gz in "
+        f"{first}, or pass --data DIR / set MINIGAN_DATA=DIR; --data embedded asks for the "
+        "sample and skips the search."
     )
 
 
@@ -49,12 +52,13 @@ def notice_once():
         _told = previous
 
 
-def load_embedded_mnist(searched=None, reason=None, quiet=False):
+def load_embedded_mnist(searched=None, reason=None, quiet=False, asked=False):
     """Load the embedded sample: ``(images uint8 (5000, 28, 28), labels uint8 (5000,))``.
 
-    Unless ``quiet``, prints ``embedded_notice(searched, reason)`` to stderr, so a run on
-    the sample says so. ``searched`` lists the places where MNIST was looked for;
-    ``reason`` says why it was not downloaded.
+    Unless ``quiet``, prints ``embedded_notice(searched, reason, asked)`` to stderr, so a
+    run on the sample says so. ``searched`` lists the places where MNIST was looked for;
+    ``reason`` says why it was not downloaded; ``asked``: the caller asked for the sample
+    (``--data embedded``), and one line says so.
     """
     with np.load(EMBEDDED_PATH, allow_pickle=False) as npz:
         images, labels = npz["images"], npz["labels"]
@@ -63,7 +67,7 @@ def load_embedded_mnist(searched=None, reason=None, quiet=False):
                            f"{images.dtype} {images.shape}, labels {labels.shape}")
     global _told
     if not quiet and not _told:
-        print(embedded_notice(searched, reason), file=sys.stderr, flush=True)
+        print(embedded_notice(searched, reason, asked), file=sys.stderr, flush=True)
         if _told is not None:
             _told = True
     return images, labels

@@ -53,6 +53,7 @@ import numpy
 
 from .. import backend, nn
 from ..errors import ConfigError, ShapeError, StateError
+from .judge_notes import judge_note
 
 NUM_CLASSES = 10
 FEATURES = 64
@@ -291,9 +292,7 @@ def format_report(result):
     ]
     if result.get("generator"):
         lines.insert(0, f"Note: {result['generator']}")
-    if result.get("dataset", "mnist") != "mnist":
-        lines.insert(0, f"Note: scored with the MNIST digit classifier; for {result['dataset']} "
-                        "these numbers only compare runs with each other.")
+    lines[:0] = judge_note(result.get("dataset"))  # what the numbers mean off MNIST
     for digit, count in enumerate(counts):
         lines.append(f"  {digit}: {count:6d} ({100 * count / n:5.1f}%) "
                      f"{'#' * int(round(count / bar_unit))}")
