@@ -14,6 +14,9 @@ from .. import backend, losses, nn
 from .diagnose import Wrong, check_array, relative_error
 from .grading import FD_TOLERANCE, run, student_function
 
+_EVAL = ("the loss and gradients are those of D in eval mode: frozen never means eval, D's "
+         "BatchNorm must use the batch statistics in the G step")
+
 
 def _networks(seed):
     rng = backend.default_rng(seed)
@@ -78,6 +81,9 @@ def grade_g_step_gradients(module, path, rng):
             if abs(value - saturating) < 1e-9 * max(1.0, abs(saturating)):
                 raise Wrong("the loss is the saturating mean log(1 - D(G(z))); the exercise "
                             "asks for the non-saturating BCE(D(G(z)), 1) = mean -log D(G(z))")
+            eval_value = _reference(*_networks(seed), z, d_eval=True)[0]
+            if abs(value - eval_value) < 1e-9 * max(1.0, abs(eval_value)):
+                raise Wrong(_EVAL)
             raise Wrong(f"the loss is {value:.6g}, expected BCE(D(G(z)), 1) = "
                         f"{expected_value:.6g}")
         eval_grads = None
@@ -90,8 +96,7 @@ def grade_g_step_gradients(module, path, rng):
                 eval_grads = _reference(*_networks(seed), z, d_eval=True)[1]
             if eval_grads is not None and np.allclose(p.grad, eval_grads[index], rtol=1e-8,
                                                       atol=1e-12):
-                raise Wrong("the gradients are those of D in eval mode: frozen never means "
-                            "eval, D's BatchNorm must use the batch statistics in the G step")
+                raise Wrong(_EVAL)
             check_array(f"G's {name}.grad", p.grad, e, "the parameter's shape")
             worst = max(worst, relative_error(p.grad, e))
         if case == 0:

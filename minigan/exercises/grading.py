@@ -10,6 +10,7 @@ are the numbers of a passing answer (the largest relative errors), for ``--json`
 """
 
 import copy
+import os
 
 import numpy as np
 
@@ -29,6 +30,9 @@ def student_function(module, path, name, reference):
     if reference is not None and (fn is reference
                                   or getattr(fn, "__wrapped__", None) is reference):
         raise Wrong(f"{name} is minigan's own {name}: write your own")
+    if reference is not None and any(value is reference for value in vars(module).values()):
+        raise Wrong(f"{os.path.basename(path)} imports minigan's own {reference.__name__}: "
+                    "write the computation yourself")
     code = getattr(fn, "__code__", None)
     if code is not None and name in code.co_names:
         raise Wrong(f"{name} calls minigan's {name} (or itself): write the computation "

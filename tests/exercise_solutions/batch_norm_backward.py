@@ -1,4 +1,3 @@
-
 def batch_norm_backward(gy, cache, need_input_grad=True, need_param_grads=True):
     xhat, inv_std, gamma = cache["xhat"], cache["inv_std"], cache["gamma"]
     axes = tuple(range(gy.ndim - 1))
