@@ -16,15 +16,13 @@ Figures: samples.png, curves.png
 """
 
 # %%
+import argparse
 import os
+import time
 
-QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short CI-sized run (as --quick)
+import minigan as mg
 
-# %%
-import argparse  # noqa: E402
-import time  # noqa: E402
-
-import minigan as mg  # noqa: E402
+QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
 
 parser = argparse.ArgumentParser(description="Train the MNIST DCGAN with a handwritten loop.")
 parser.add_argument("--quick", action="store_true", default=QUICK,
