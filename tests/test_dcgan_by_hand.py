@@ -74,3 +74,16 @@ def _pairs(prefix, a, b):
     sa, sb = a.state_dict(), b.state_dict()
     assert sa.keys() == sb.keys()
     return {f"{prefix}.{k}": (sa[k], sb[k]) for k in sa}
+
+
+def test_the_docs_quote_the_examples_train_step():
+    """Every line of docs/exercises.md's ```python block is a line of the example ("..."
+    marks an elision), so the page cannot drift from the code the test above checks."""
+    import re
+
+    page = (EXAMPLE.parent.parent / "docs" / "exercises.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"```python\n(.*?)```", page, flags=re.S)
+    source = {line.strip() for line in EXAMPLE.read_text(encoding="utf-8").splitlines()}
+    quoted = [line.strip() for line in block.splitlines() if line.strip()]
+    assert "def train_step(G, D, opt_d, opt_g, real, z_d, z_g, real_label=0.9):" in quoted
+    assert [line for line in quoted if line != "..." and line not in source] == []
