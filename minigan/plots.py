@@ -42,10 +42,10 @@ def save_figure(figure, path, **options):
     try:
         with atomic_write(path) as file:
             figure.savefig(file, format=kind, **options)
-        if inside_notebook():
-            from IPython.display import display
+        if inside_notebook():  # a PNG is shown from its file: no second rendering
+            from IPython.display import Image, display
 
-            display(figure)
+            display(Image(filename=os.fspath(path)) if kind == "png" else figure)
     finally:
         plt.close(figure)
 
