@@ -338,3 +338,19 @@ def test_cli_usage_errors_exit_2_with_one_line(tmp_path, capsys, args, words):
     assert status == 2
     assert len(err.splitlines()) == 1 and words in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["EMPTY", "FILE"]
+
+
+def test_grade_file_refuses_another_backend_and_an_unknown_name(tmp_path):
+    import strict_backend
+
+    from minigan.errors import ConfigError
+
+    path = str(SOLUTIONS / "dense_backward.py")
+    with pytest.raises(ConfigError, match="unknown exercise 'dense'"):
+        grade_file(path, "dense")
+    previous = strict_backend.activate()
+    try:
+        with pytest.raises(ConfigError, match="graded on NumPy"):
+            grade_file(path, "dense_backward")
+    finally:
+        strict_backend.deactivate(previous)

@@ -108,6 +108,9 @@ def generic(got, expected, dtype=np.float64):
     got64 = np.asarray(got, dtype=np.float64)
     if close(-got64, expected, dtype):
         return "wrong sign: yours is exactly minus the right gradient"
+    if got64.ndim == 2 and got64.shape[0] == got64.shape[1] and close(got64.T, expected, dtype):
+        return "transposed: yours is the transpose of the right one (check which side of " \
+            "the product each factor goes)"
     norm = float((expected * expected).sum())
     if norm > 0:
         factor = float((got64 * expected).sum()) / norm

@@ -9,6 +9,7 @@ and compares with ``minigan.functional`` and with central differences.
 import numpy as np
 
 from .. import functional as F
+from .. import gradcheck
 from .diagnose import Wrong, check_array, check_none, close, relative_error, unpack
 from .grading import away_from_zero, finite_difference_check, random, run, student_function
 
@@ -60,9 +61,10 @@ def grade_leaky_relu_backward(module, path, rng):
     worst = fd = 0.0
     for case, slope in enumerate([0.2, 0.01, 0.2, 0.5, 0.2]):
         dtype = np.float32 if case == 4 else np.float64
-        shape = [(int(rng.integers(1, 5)), int(rng.integers(1, 7))),
+        shape = [(int(rng.integers(1, 5)), int(rng.integers(3, 7))),
                  (int(rng.integers(1, 3)), 3, 4, int(rng.integers(1, 3)))][case % 2]
         x = away_from_zero(rng, shape)
+        x.flat[:3] = 0.0, -abs(x.flat[1]), abs(x.flat[2])  # each kind of input present
         x.flat[:: 5] = 0.0          # the slope at exactly 0 is the negative slope
         x = x.astype(dtype)
         gy = random(rng, *shape).astype(dtype)
@@ -158,8 +160,9 @@ def grade_batch_norm_backward(module, path, rng):
     for case in range(5):
         dtype = np.float32 if case == 4 else np.float64
         c = int(rng.integers(1, 5))
-        shape = (int(rng.integers(2, 7)), c) if case % 2 == 0 else (
-            int(rng.integers(1, 4)), int(rng.integers(1, 4)), 2, c)
+        # at least 3 values per channel: with 2, xhat is +-1 and gx nearly vanishes
+        shape = (int(rng.integers(3, 8)), c) if case % 2 == 0 else (
+            int(rng.integers(1, 4)), int(rng.integers(2, 4)), 2, c)
         x = (random(rng, *shape) * 2 + 0.5).astype(dtype)
         gamma, beta = random(rng, c).astype(dtype), random(rng, c).astype(dtype)
         _, cache = F.batch_norm_forward(x, gamma, beta)
@@ -175,8 +178,9 @@ def grade_batch_norm_backward(module, path, rng):
         check_array("gbeta", got[2], expected[2], "(C,)", dtype)
         worst = max(worst, *(relative_error(g, e) for g, e in zip(got, expected)))
         if case == 0:
+            floor = gradcheck.roundoff_floor(F.batch_norm_forward(x, gamma, beta)[0], gy, 1e-6)
             fd = finite_difference_check("gx", got[0], lambda: float(
-                (F.batch_norm_forward(x, gamma, beta)[0] * gy).sum()), x)
+                (F.batch_norm_forward(x, gamma, beta)[0] * gy).sum()), x, floor)
     x = random(rng, 4, 3)
     _, cache = F.batch_norm_forward(x, np.ones(3), np.zeros(3))
     gy = random(rng, 4, 3)

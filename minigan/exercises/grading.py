@@ -62,12 +62,15 @@ def _unchanged(label, old, new, function_name):
             _unchanged(f"{label}[{key!r}]", old[key], new[key], function_name)
 
 
-def finite_difference_check(name, analytic, loss, array):
+def finite_difference_check(name, analytic, loss, array, floor=0.0):
     """analytic == d loss() / d array by central differences (array perturbed in place
-    and restored); returns the relative error, Wrong when above FD_TOLERANCE."""
+    and restored); returns the relative error, Wrong when what exceeds the round-off
+    ``floor`` (``gradcheck.roundoff_floor``: a difference below it cannot be measured)
+    is above FD_TOLERANCE of the gradient's scale."""
     numeric = gradcheck.numerical_gradient(loss, array)
     error = relative_error(analytic, numeric)
-    if error > FD_TOLERANCE:
+    scale = max(float(np.abs(numeric).max()), 1e-300)
+    if max(error * scale - floor, 0.0) > FD_TOLERANCE * scale:
         raise Wrong(f"{name} disagrees with finite differences (relative error {error:.2e})")
     return error
 

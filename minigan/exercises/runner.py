@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .. import backend
+from ..errors import ConfigError
 from .catalog import BY_NAME, EXERCISES
 from .diagnose import Wrong
 from .student import StudentError, load
@@ -48,20 +49,21 @@ class Result:
 
 
 def grade_file(path, name, seed=0):
-    """Grade one file in this process (no time limit: ``check_directory`` adds it).
-    Runs on NumPy; the previous backend is restored."""
-    exercise = BY_NAME[name]
-    previous = backend.name
-    backend.use("numpy")
+    """Grade one file in this process (no time limit: ``check_directory`` adds it). The
+    exercises are NumPy code: the active backend must be NumPy (``ConfigError`` else)."""
+    if name not in BY_NAME:
+        raise ConfigError(f"grade_file: unknown exercise {name!r}; expected one of "
+                          f"{', '.join(BY_NAME)}")
+    if backend.name != "numpy":
+        raise ConfigError(f"grade_file: the exercises are graded on NumPy, but the active "
+                          f"backend is {backend.name!r}; call minigan.backend.use('numpy')")
     try:
         module = load(path)
-        details = exercise.grade(module, path, np.random.default_rng(seed))
+        details = BY_NAME[name].grade(module, path, np.random.default_rng(seed))
     except StudentError as error:
         return Result(name, path, error.kind, str(error))
     except Wrong as wrong:
         return Result(name, path, "failed", str(wrong))
-    finally:
-        backend.use(previous)
     return Result(name, path, "passed", "passed", details)
 
 
