@@ -56,7 +56,8 @@ def grade_conv2d_backward(module, path, rng):
                 check_array(name, g, e, note, dtype, hints=hints)
             except Wrong as wrong:
                 raise Wrong(f"{wrong} [{setting}]") from None
-            worst = max(worst, relative_error(g, e))
+            if dtype == np.float64:  # the float32 case checks the dtype
+                worst = max(worst, relative_error(g, e))
         if case == 0:
 
             def loss():
@@ -121,7 +122,8 @@ def grade_conv_transpose2d_forward(module, path, rng):
                         "OPH", dtype, hints=hints)
         except Wrong as wrong:
             raise Wrong(f"{wrong} [{setting}]") from None
-        worst = max(worst, relative_error(y, expected))
+        if dtype == np.float64:  # the float32 case checks the dtype
+            worst = max(worst, relative_error(y, expected))
         gy = random(rng, *expected.shape).astype(dtype)
         try:
             got_back = F.conv_transpose2d_backward(gy, cache)
