@@ -5,7 +5,8 @@ Each file is graded by ``python -m minigan.exercises.runner FILE NAME`` in a fre
 interpreter (``grade_file`` there), which prints one JSON line: a student's infinite
 loop, a crash of the interpreter or an ``os._exit`` cannot hang or kill the grader, and
 no file sees what another imported. A file that does not finish within ``timeout``
-seconds is stopped and reported as such.
+seconds is stopped and reported as such. This protects against mistakes, not against a
+hostile file: the student's code runs with the user's rights and could fake a result.
 
 Statuses: "passed"; "failed" (a wrong answer: the message says how); "error" (a syntax
 error or an exception, at the file's line); "not_started" (the stub's
@@ -96,7 +97,7 @@ def _in_subprocess(path, name, timeout, seed):
                str(seed)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              env=env, cwd=os.path.dirname(os.path.abspath(path)),
+                              env=env, cwd=package_root,  # no student file shadows a module
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return Result(name, path, "timeout", f"{os.path.basename(path)}: did not finish in "
