@@ -1,7 +1,7 @@
 """``minigan exercises``: the stubs a student fills in, and their grading.
 
     minigan exercises init  DIR [--force]
-    minigan exercises check DIR [NAME...] [--json]
+    minigan exercises check DIR [NAME...] [--json] [--timeout SECONDS]
 
 ``init`` writes one stub per exercise into DIR (created if missing). A DIR that holds
 anything is refused (exit status 2, nothing written) unless ``--force``, which writes
@@ -28,6 +28,7 @@ from .errors import InputError
 def add_exercises_parser(commands):
     """The ``exercises`` command and its ``init`` / ``check`` subcommands."""
     from .exercises import EXERCISES
+    from .exercises.runner import TIMEOUT_S
 
     names = ", ".join(e.name for e in EXERCISES)
     exercises = commands.add_parser(
@@ -47,6 +48,20 @@ def add_exercises_parser(commands):
                        help="exercises to grade (default: every one whose file is in DIR)")
     check.add_argument("--json", action="store_true",
                        help="print one JSON object (for an autograder) instead of lines")
+    check.add_argument("--timeout", type=_seconds, default=TIMEOUT_S, metavar="SECONDS",
+                       help="stop grading a file after this long (an endless loop)")
+
+
+def _seconds(text):
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def command_exercises(args, stop):
@@ -85,7 +100,7 @@ def _check(args):
     if not names and not present(args.directory):
         raise InputError(f"exercises check: {args.directory} holds no exercise file (expected "
                          f"e.g. dense_backward.py; 'minigan exercises init' writes them)")
-    results = check_directory(args.directory, names or None)
+    results = check_directory(args.directory, names or None, timeout=args.timeout)
     passed = all(r.passed for r in results)
     if args.json:
         counts = {}

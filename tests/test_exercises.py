@@ -326,6 +326,7 @@ def test_cli_check_as_a_program_prints_one_line_per_exercise(tmp_path):
     (["check", "EMPTY", "dense_backwards"], "unknown exercise dense_backwards"),
     (["init", "FILE"], "is a file"),
     (["check"], "required"),
+    (["check", "EMPTY", "--timeout", "0"], "--timeout: expected a positive number of seconds"),
 ])
 def test_cli_usage_errors_exit_2_with_one_line(tmp_path, capsys, args, words):
     (tmp_path / "EMPTY").mkdir()
