@@ -32,9 +32,12 @@ import minigan as mg
 from minigan.inspect import inspect_step, saliency
 from minigan.inspect_plots import plot_gradient_images, plot_gradient_norms, plot_saliency
 
+QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
+
 parser = argparse.ArgumentParser(
     description="Record one GAN step layer by layer.", allow_abbrev=False)
-parser.add_argument("--quick", action="store_true", help="CI mode: a few small steps")
+parser.add_argument("--quick", action="store_true", default=QUICK,
+                    help="CI mode: a few small steps")
 parser.add_argument("--out", default="runs/examples/backprop_through_d",
                     help="folder for figures")
 parser.add_argument("--seed", type=int, default=0)

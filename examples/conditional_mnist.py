@@ -26,9 +26,11 @@ import numpy as np
 
 import minigan as mg
 
+QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
+
 parser = argparse.ArgumentParser(
     description="Train conditional GANs on MNIST.", allow_abbrev=False)
-parser.add_argument("--quick", action="store_true",
+parser.add_argument("--quick", action="store_true", default=QUICK,
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/conditional_mnist",
                     help="folder for figures")

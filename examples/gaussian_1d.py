@@ -33,20 +33,20 @@ import time
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from minigan import backend  # noqa: E402
 from minigan.gan import lab1d  # noqa: E402
 from minigan.gan.lab1d import V_OPTIMUM, Gaussian, GaussianMixture  # noqa: E402
 from minigan.gan.lab1d_train import train_discriminator_1d, train_gan_1d  # noqa: E402
+from minigan.plots import plt, save_figure  # noqa: E402  (Agg, or inline in a notebook)
+
+QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
 
 parser = argparse.ArgumentParser(
     description="The 1-D GAN lab: theory against real runs.", allow_abbrev=False)
-parser.add_argument("--quick", action="store_true", help="CI mode: short runs (<= 20 s)")
+parser.add_argument("--quick", action="store_true", default=QUICK,
+                    help="CI mode: short runs (<= 20 s)")
 parser.add_argument("--out", default="runs/examples/gaussian_1d", help="folder for figures")
 parser.add_argument("--seed", type=int, default=0)
 args, _ = parser.parse_known_args()  # a notebook kernel passes its own arguments
@@ -142,8 +142,7 @@ fig.suptitle("A GAN learns N(2, 0.5^2): p_g moves onto p_data and D(x), D*(x) fl
              " (D* shown where p_data + p_g >= 1% of its peak)",
              fontsize=11)
 fig.tight_layout(rect=(0, 0.05, 1, 0.96))
-fig.savefig(os.path.join(args.out, "gaussian_training.png"), dpi=110)
-plt.close(fig)
+save_figure(fig, os.path.join(args.out, "gaussian_training.png"), dpi=110)
 
 # %% [markdown]
 # ## 2. The value function and the Jensen-Shannon divergence
@@ -185,8 +184,7 @@ ax2.legend(fontsize=8)
 ax2.grid(alpha=0.3, which="both")
 ax2.set_title("Jensen-Shannon divergence, by integration on the grid", fontsize=10)
 fig.tight_layout()
-fig.savefig(os.path.join(args.out, "value_and_jsd.png"), dpi=110)
-plt.close(fig)
+save_figure(fig, os.path.join(args.out, "value_and_jsd.png"), dpi=110)
 late = run.snapshots[len(run.snapshots) // 2:]
 print(f"[value] last half of the run: mean V(D, G) = {np.mean([s.value for s in late]):.4f}, "
       f"mean V(D*, G) = {np.mean([V_OPTIMUM + 2 * s.jsd for s in late]):.4f}, "
@@ -283,8 +281,7 @@ def mixture_figure(run_list, path, title):
     ax3.grid(alpha=0.3)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.94))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def covered(r, threshold=0.25):
@@ -337,8 +334,7 @@ for ax, fit, title in ((axes[0], fit_gauss, "data N(0, 1), fixed G = N(1.5, 0.7^
                  loc="center left" if fit is fit_gauss else "center right")
 fig.suptitle("The inner maximisation: D trained against a fixed G converges to D*", fontsize=11)
 fig.tight_layout(rect=(0, 0, 1, 0.95))
-fig.savefig(os.path.join(args.out, "d_star.png"), dpi=110)
-plt.close(fig)
+save_figure(fig, os.path.join(args.out, "d_star.png"), dpi=110)
 
 # %% [markdown]
 # ## Summary

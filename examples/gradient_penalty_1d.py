@@ -34,19 +34,19 @@ import os
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from minigan import backend  # noqa: E402
 from minigan.gan import lab1d  # noqa: E402
 from minigan.gan.lab1d_critic import train_critic_1d  # noqa: E402
+from minigan.plots import plt, save_figure  # noqa: E402  (Agg, or inline in a notebook)
+
+QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
 
 parser = argparse.ArgumentParser(
     description="A 1-D WGAN critic with and without the penalty.", allow_abbrev=False)
-parser.add_argument("--quick", action="store_true", help="CI mode: a few hundred steps")
+parser.add_argument("--quick", action="store_true", default=QUICK,
+                    help="CI mode: a few hundred steps")
 parser.add_argument("--out", default="runs/examples/gradient_penalty_1d", help="figure folder")
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--steps", type=int, default=None, help="critic steps (default 3000)")
@@ -129,8 +129,7 @@ history.set_title("mean |D'| on each step's interpolates", fontsize=10)
 history.set_xlabel("critic step")
 history.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(os.path.join(args.out, "critic_penalty.png"), dpi=110)
-plt.close(fig)
+save_figure(fig, os.path.join(args.out, "critic_penalty.png"), dpi=110)
 
 # %% [markdown]
 # ## Numbers

@@ -32,9 +32,11 @@ import numpy as np
 
 import minigan as mg
 
+QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
+
 parser = argparse.ArgumentParser(
     description="One-sided label smoothing vs none.", allow_abbrev=False)
-parser.add_argument("--quick", action="store_true",
+parser.add_argument("--quick", action="store_true", default=QUICK,
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/label_smoothing", help="folder for figures")
 parser.add_argument("--seed", type=int, default=0)
@@ -275,5 +277,5 @@ figure.suptitle(f"label smoothing, {args.model.upper()} on MNIST, same initial w
 figure.legend([plt.Line2D([], [], color=colors[name]) for name in runs], list(runs),
               loc="upper center", bbox_to_anchor=(0.5, 0.965), ncol=len(runs), fontsize=10)
 figure.tight_layout(rect=(0, 0, 1, 0.94))
-figure.savefig(os.path.join(args.out, "label_smoothing.png"), dpi=80)
+mg.plots.save_figure(figure, os.path.join(args.out, "label_smoothing.png"), dpi=80)
 print(f"wrote {args.out}/label_smoothing.png")

@@ -24,8 +24,11 @@ import numpy as np
 
 import minigan as mg
 
-parser = argparse.ArgumentParser(description="Train the MNIST DCGAN.", allow_abbrev=False)
-parser.add_argument("--quick", action="store_true",
+QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
+
+parser = argparse.ArgumentParser(
+    description="Train the MNIST DCGAN.", allow_abbrev=False)
+parser.add_argument("--quick", action="store_true", default=QUICK,
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/mnist_dcgan", help="folder for figures")
 parser.add_argument("--seed", type=int, default=0)

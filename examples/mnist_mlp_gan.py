@@ -22,9 +22,11 @@ import time
 
 import minigan as mg
 
+QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
+
 parser = argparse.ArgumentParser(
     description="Train a fully connected GAN on MNIST.", allow_abbrev=False)
-parser.add_argument("--quick", action="store_true",
+parser.add_argument("--quick", action="store_true", default=QUICK,
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/mnist_mlp_gan", help="folder for figures")
 parser.add_argument("--seed", type=int, default=0)

@@ -32,11 +32,14 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 import minigan as mg
 from minigan.inspect import generator_gradient
-from minigan.plots import image_grid, plt
+from minigan.plots import image_grid, plt, save_figure
+
+QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
 
 parser = argparse.ArgumentParser(
     description="Saturating vs non-saturating G loss.", allow_abbrev=False)
-parser.add_argument("--quick", action="store_true", help="CI mode: tiny settings")
+parser.add_argument("--quick", action="store_true", default=QUICK,
+                    help="CI mode: tiny settings")
 parser.add_argument("--out", default="runs/examples/saturating_vs_nonsaturating",
                     help="folder for figures")
 parser.add_argument("--seed", type=int, default=0)
@@ -225,8 +228,7 @@ figure.suptitle("Saturating (minimax) vs non-saturating generator loss: the grad
                 "as D(G(z)) → 0", fontsize=11)
 figure.tight_layout()
 path = os.path.join(args.out, "gradient_vs_d.png")
-figure.savefig(path, dpi=100)
-plt.close(figure)
+save_figure(figure, path, dpi=100)
 print("wrote", path)
 
 # %% [markdown]
@@ -302,6 +304,5 @@ figure.suptitle("Short runs: minimax (saturating) vs non-saturating generator lo
                 fontsize=11)
 figure.tight_layout()
 path = os.path.join(args.out, "short_runs.png")
-figure.savefig(path, dpi=100)
-plt.close(figure)
+save_figure(figure, path, dpi=100)
 print("wrote", path)

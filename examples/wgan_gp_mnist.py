@@ -28,16 +28,16 @@ import json
 import os
 import time
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import minigan as mg  # noqa: E402
+from minigan.plots import plt, save_figure  # Agg, or inline in a notebook
 
-parser = argparse.ArgumentParser(description="Train WGAN-GP on MNIST.", allow_abbrev=False)
-parser.add_argument("--quick", action="store_true",
+QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
+
+parser = argparse.ArgumentParser(
+    description="Train WGAN-GP on MNIST.", allow_abbrev=False)
+parser.add_argument("--quick", action="store_true", default=QUICK,
                     help="CI mode: a few steps on small batches, small evaluation")
 parser.add_argument("--out", default="runs/examples/wgan_gp_mnist", help="folder for figures")
 parser.add_argument("--seed", type=int, default=0)
@@ -168,8 +168,7 @@ ax.set_ylabel("samples")
 ax.set_title(f"WGAN-GP critic's input-gradient norms ({probe_n} interpolates)", fontsize=10)
 ax.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(os.path.join(args.out, "gradient_norms.png"), dpi=110)
-plt.close(fig)
+save_figure(fig, os.path.join(args.out, "gradient_norms.png"), dpi=110)
 
 # %% [markdown]
 # ## 6. How good are the samples?

@@ -7,6 +7,7 @@
     minigan sample   CHECKPOINT [--n 64] [--out grid.png] [--backend numpy|cupy] [--threads N]
     minigan evaluate CHECKPOINT [--n 2000] [--data DIR] [--backend numpy|cupy] [--threads N]
     minigan check    [--mode elementwise|directional] [--seed S] [--backend numpy|cupy]
+    minigan exercises init DIR [--force] | check DIR [NAME...] [--json]   (cli_exercises)
 
 Every failure ends in one line on stderr, ``minigan: error: ...``, naming the input, what
 was expected and what came. Exit status: 0 done; 2 bad input, refused before any work
@@ -23,7 +24,7 @@ import re
 import sys
 import traceback
 
-from . import backend, cli_checks, parallel
+from . import backend, cli_checks, cli_exercises, parallel
 from .app.run import TrainingInterrupted
 from .app.stop_signals import Stopped, StopSignals
 from .data.offline import downloads_forbidden
@@ -266,6 +267,7 @@ def build_parser():
                        help="seeds the inputs and the upstream gradients")
     check.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
                        help="the backend whose layers are checked")
+    cli_exercises.add_exercises_parser(commands)
     return parser
 
 
@@ -362,7 +364,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     args.explicit = cli_checks.explicit_options(build_parser(), argv)
     command = {"train": command_train, "sample": command_sample,
-               "evaluate": command_evaluate, "check": command_check}[args.command]
+               "evaluate": command_evaluate, "check": command_check,
+               "exercises": cli_exercises.command_exercises}[args.command]
     threads = getattr(args, "threads", None)
     previous = parallel.set_threads(threads) if threads is not None else None
     try:

@@ -18,7 +18,7 @@ import os
 import numpy
 
 from . import backend
-from .plots import plt, save_figure  # matplotlib with the Agg backend already selected
+from .plots import plt, save_figure  # matplotlib, headless outside a notebook
 
 _PHASE_STYLE = {"d_real": ("D step, real batch", "tab:blue", "o"),
                 "d_fake": ("D step, fake batch", "tab:orange", "s"),

@@ -2,14 +2,30 @@
 
 Arrays are brought to the host here (``backend.to_numpy``): plots are an edge of
 the library, like data loading and checkpoints.
+
+Every picture is written to a file. As a script (or on a server) matplotlib runs headless,
+with the Agg backend; inside a Jupyter kernel (``inside_notebook()``) the kernel's own
+backend is kept and ``save_figure`` also shows each figure inline, below the cell.
 """
 
 import math
 import os
+import sys
 
 import matplotlib
 
-matplotlib.use("Agg")  # headless: no display needed, also on a server
+
+def inside_notebook():
+    """True inside a Jupyter (IPython) kernel, where figures can be shown inline; False
+    in a script, a terminal IPython, or anywhere IPython is not even imported."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython,
+                                                                      "get_ipython") else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+if not inside_notebook():
+    matplotlib.use("Agg")  # headless: no display needed, also on a server
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy  # noqa: E402
 
@@ -20,11 +36,16 @@ from .atomic import atomic_write  # noqa: E402
 def save_figure(figure, path, **options):
     """``figure.savefig(path, **options)`` written atomically (a temporary file renamed
     over ``path``), so a kill during the write leaves the old picture, never half a file;
-    the format comes from the extension (PNG without one). The figure is closed."""
+    the format comes from the extension (PNG without one). In a notebook the figure is
+    also shown inline. The figure is closed."""
     kind = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
     try:
         with atomic_write(path) as file:
             figure.savefig(file, format=kind, **options)
+        if inside_notebook():  # a PNG is shown from its file: no second rendering
+            from IPython.display import Image, display
+
+            display(Image(filename=os.fspath(path)) if kind == "png" else figure)
     finally:
         plt.close(figure)
 

@@ -216,7 +216,7 @@ def test_train_help_shows_real_defaults():
     (["sample", "x.npz", "--se", "1"], "minigan: error: sample: unrecognized arguments: --se "
                                        "1; try 'minigan sample --help'"),
     (["fly"], "minigan: error: COMMAND: expected one of 'train', 'sample', 'evaluate', "
-              "'check', got 'fly'; try 'minigan --help'"),
+              "'check', 'exercises', got 'fly'; try 'minigan --help'"),
 ])
 def test_an_argument_error_is_one_line_and_no_usage(argv, line, capsys):
     status, out, err = run(argv, capsys)

@@ -2,12 +2,17 @@
 
 Each example is found by glob (a new one is picked up without touching this file) and:
 
-- runs as ``python <file> --quick --out <tmp>`` in a subprocess (MPLBACKEND=Agg, no
-  network needed: offline the loaders fall back to the embedded MNIST sample), exits 0
-  within the timeout and writes at least one PNG, each a valid, non-empty PNG;
-- writes exactly the figures its module docstring lists on a ``Figures:`` line;
-- is written as notebook cells (``# %%``) and accepts ``--quick`` through argparse;
-- opens as a notebook with jupytext (part of the ``[test]`` extra, so CI runs it).
+- runs top to bottom as a Jupyter notebook: jupytext converts it, nbclient executes it
+  in an ipykernel kernel (all three in the ``[test]`` extra) with ``MINIGAN_QUICK=1`` and
+  no arguments but the kernel's own, in a fresh folder (no network needed: offline the
+  loaders fall back to the embedded MNIST sample); every cell runs without an error
+  within the timeout, and it writes at least one PNG, each a valid, non-empty PNG;
+- writes exactly the figures its module docstring lists on a ``Figures:`` line, into
+  its default ``--out`` (``runs/examples/<name>``), and shows each of them inline;
+- is written as notebook cells (``# %%``), sets quick or full mode in one line of its
+  first code cell, and accepts ``--quick`` and ``--out`` through argparse (which one
+  example's script run, ``python <file> --quick --out <tmp>``, exercises: the notebook
+  runs replace the script runs of every example, so CI runs each example once).
 """
 
 import ast
@@ -25,6 +30,8 @@ import minigan
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 EXAMPLES = sorted(p for p in EXAMPLES_DIR.glob("*.py") if not p.name.startswith("_"))
 TIMEOUT_S = 180
+QUICK_LINE = 'QUICK = os.environ.get("MINIGAN_QUICK") == "1"'
+SCRIPT_RUN = "gradient_penalty_1d"  # the example run as a script too: a fast one
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 examples = pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -57,53 +64,92 @@ def check_png(path):
         f"{path}: no image data or no IEND chunk (truncated file?)"
 
 
+def repository_env(**extra):
+    """The environment for an example: it imports the same minigan as this test process,
+    and MPLBACKEND is left to the kernel (Jupyter's inline backend)."""
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(Path(minigan.__file__).resolve().parent.parent),
+                      env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
 @pytest.fixture(scope="module")
 def quick_runs(tmp_path_factory):
-    """Run each example once in quick mode (shared by the tests below): path -> (result,
-    output folder)."""
+    """Execute each example once as a notebook in quick mode (shared by the tests below):
+    path -> (error text or None, the executed notebook, its output folder)."""
+    import jupytext
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
     cache = {}
 
     def run(path):
         if path not in cache:
-            out = tmp_path_factory.mktemp(path.stem)
-            env = dict(os.environ, MPLBACKEND="Agg")
-            # the subprocess imports the same minigan as this test process
-            env["PYTHONPATH"] = os.pathsep.join(
-                filter(None, [str(Path(minigan.__file__).resolve().parent.parent),
-                              env.get("PYTHONPATH")]))
+            folder = tmp_path_factory.mktemp(path.stem)
+            notebook = jupytext.read(path, fmt="py:percent")
+            client = NotebookClient(notebook, timeout=TIMEOUT_S, kernel_name="python3",
+                                    resources={"metadata": {"path": str(folder)}})
+            error = None
             try:
-                result = subprocess.run(
-                    [sys.executable, str(path), "--quick", "--out", str(out)],
-                    cwd=out, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
-            except subprocess.TimeoutExpired as error:
-                pytest.fail(f"{path.name} --quick did not finish in {TIMEOUT_S} s; output:\n"
-                            f"{error.stdout or ''}\n{error.stderr or ''}")
-            cache[path] = (result, out)
+                client.execute(env=repository_env(MINIGAN_QUICK="1"))
+            except (CellExecutionError, CellTimeoutError) as failure:
+                error = str(failure)[-4000:]
+            cache[path] = (error, notebook, folder / "runs" / "examples" / path.stem)
         return cache[path]
 
     return run
 
 
 @examples
-def test_example_runs_quick_and_writes_valid_pngs(path, quick_runs):
-    result, out = quick_runs(path)
-    assert result.returncode == 0, (
-        f"{path.name} --quick exited with {result.returncode}\n--- stdout ---\n"
-        f"{result.stdout[-4000:]}\n--- stderr ---\n{result.stderr[-4000:]}")
+def test_example_runs_as_a_notebook_and_writes_valid_pngs(path, quick_runs):
+    error, _, out = quick_runs(path)
+    assert error is None, f"{path.name} failed as a notebook (MINIGAN_QUICK=1):\n{error}"
     pngs = sorted(out.rglob("*.png"))
-    assert pngs, f"{path.name} --quick wrote no PNG into {out}"
+    assert pngs, f"{path.name} as a notebook wrote no PNG into {out}"
     for png in pngs:
         check_png(png)
 
 
 @examples
-def test_example_writes_exactly_the_documented_figures(path, quick_runs):
+def test_example_writes_exactly_the_documented_figures_and_shows_them(path, quick_runs):
     figures = documented_figures(path)
-    result, out = quick_runs(path)
-    assert result.returncode == 0, f"{path.name} --quick failed: {result.stderr[-2000:]}"
+    error, notebook, out = quick_runs(path)
+    assert error is None, f"{path.name} failed as a notebook: {error[-2000:]}"
     written = {str(p.relative_to(out)) for p in out.rglob("*.png")}
     assert written == figures, (f"{path.name}: docstring lists {sorted(figures)}, "
                                 f"quick mode wrote {sorted(written)}")
+    shown = [output for cell in notebook.cells if cell.cell_type == "code"
+             for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+    assert len(shown) == len(figures), (f"{path.name}: {len(figures)} figures written, "
+                                        f"{len(shown)} shown inline in the notebook")
+
+
+@examples
+def test_example_sets_quick_mode_in_its_first_code_cell(path):
+    import jupytext
+
+    notebook = jupytext.read(path, fmt="py:percent")
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert QUICK_LINE in first.source, (
+        f"{path.name}: the first code cell must set the mode in one line, {QUICK_LINE}, "
+        "and use it as --quick's default")
+    assert "default=QUICK" in first.source, f"{path.name}: --quick must default to QUICK"
+
+
+def test_an_example_runs_as_a_script_with_quick_and_out(tmp_path):
+    path = EXAMPLES_DIR / f"{SCRIPT_RUN}.py"
+    out = tmp_path / "figures"
+    env = repository_env(MPLBACKEND="Agg")
+    env.pop("MINIGAN_QUICK", None)
+    result = subprocess.run([sys.executable, str(path), "--quick", "--out", str(out)],
+                            cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=TIMEOUT_S)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "quick=True" in result.stdout
+    assert {p.name for p in out.glob("*.png")} == documented_figures(path)
+    assert not (tmp_path / "runs").exists()  # --out was obeyed
 
 
 @examples

@@ -36,3 +36,24 @@ def test_the_format_follows_the_extension(tmp_path):
     plot_training_curves(records, tmp_path / "curves.svg")
     assert b"<svg" in (tmp_path / "curves.svg").read_bytes()[:400]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.svg", "grid.pdf"]
+
+
+def test_headless_outside_a_notebook_whatever_mplbackend_says():
+    """Outside a Jupyter kernel minigan.plots selects Agg (a script on a server has no
+    display); inside one it keeps the kernel's backend (tests/test_examples.py runs every
+    example as a notebook and finds each figure shown inline)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import minigan
+
+    code = ("import matplotlib, minigan.plots as p; "
+            "print(p.inside_notebook(), matplotlib.get_backend().lower())")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PYTHONPATH"] = str(Path(minigan.__file__).resolve().parent.parent)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "agg"]
