@@ -31,16 +31,22 @@ LAYERS = [
     [("gan", ("minigan.gan", "minigan.inspect", "minigan.inspect_plots", "minigan.metrics"))],
     [("app", ("minigan.app",)), ("lab", ("minigan.lab",)),
      ("exercises", ("minigan.exercises",))],
-    [("cli", ("minigan.cli", "minigan.cli_checks", "minigan.__main__", "minigan"))],
+    [("cli", ("minigan.cli", "minigan.cli_checks", "minigan.cli_exercises",
+              "minigan.__main__", "minigan"))],
 ]
 # packages the table places although a checkout need not have them (yet)
 OPTIONAL_MEMBERS = {"minigan.lab", "minigan.exercises"}
+
+
+STUBS = PACKAGE / "exercises" / "templates"
 
 
 def module_files(package=PACKAGE):
     """{dotted module name: its file}, packages named by their __init__.py."""
     modules = {}
     for path in sorted(package.rglob("*.py")):
+        if STUBS in path.parents:
+            continue   # files written out for students, never imported as the package's
         parts = path.relative_to(package.parent).with_suffix("").parts
         if parts[-1] == "__init__":
             parts = parts[:-1]
