@@ -56,7 +56,7 @@ def train_settings(args, explicit):
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     given = {key: value for key, value in vars(args).items() if key in fields}
     given["progress"] = not args.no_progress
-    _check_allowed(args.allow_change, RunConfig)
+    _check_allowed(allowed_changes(args.allow_change), RunConfig)  # "lr-d,lr-g" is two
     if not args.resume:
         return _check_flags_apply(_checked(RunConfig(**given)), explicit), None
     with RunCheckpoint(args.resume, RunConfig) as saved:
@@ -103,7 +103,7 @@ def _check_allowed(names, config_type):
 
 def allowed_changes(values):
     """``--allow-change`` values (repeated, or comma-separated) as setting names."""
-    return [name for value in values for name in value.split(",") if name]
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
 def check_seed(seed):

@@ -161,6 +161,11 @@ CHECKPOINTS = [
 ]
 
 
+OPTIMIZER_VALUES = {"optimizer t = -1", "lr = -1"}
+"""Rows that damage only an optimizer's values: ``sample`` needs G's state alone and draws
+from them (the entries must still be present); a resume refuses them."""
+
+
 @pytest.mark.parametrize("command", ["sample", "train"])
 @pytest.mark.parametrize("row", CHECKPOINTS, ids=[row[0] for row in CHECKPOINTS])
 def test_a_bad_checkpoint_is_refused_with_what_it_is(row, command, good, tmp_path, capsys,
@@ -169,6 +174,10 @@ def test_a_bad_checkpoint_is_refused_with_what_it_is(row, command, good, tmp_pat
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "bad.npz"
     make(path, good[1] / "checkpoints" / "last.npz")
+    if command == "sample" and name in OPTIMIZER_VALUES:
+        status, out, err = run(["sample", path, "--n", "4", "--out", "grid.png"], capsys)
+        assert status == 0 and (tmp_path / "grid.png").is_file(), err
+        return
     argv = (["sample", path, "--out", "grid.png"] if command == "sample"
             else ["train", "--resume", path, "--out", "resumed"])
     line = assert_refused(argv, capsys, tmp_path, 2, pattern)

@@ -23,6 +23,10 @@ from ..errors import MiniganError
 from .config_checks import MAX_SEED, config_from_dict
 
 PREFIX = "trainer."
+NOT_FOR_SAMPLING = ("D.", "opt_g.", "opt_d.", "avg_d.", "avg_g.", "replay.")
+"""The parts of a trainer's state that drawing samples never uses: ``restore(...,
+sampling=True)`` neither reads nor checks them (a checkpoint whose D or optimizer state
+diverged still gives its generator)."""
 
 
 class RunCheckpoint:
@@ -81,9 +85,11 @@ class RunCheckpoint:
             self._fail(f"data-order state 'rng' is not a PCG64 generator state: {why}")
         return config
 
-    def restore(self, trainer, batches=None):
+    def restore(self, trainer, batches=None, sampling=False):
         """Load the checked arrays into ``trainer`` and the data order into ``batches``
-        (if given: sampling and scoring need no data order)."""
+        (if given: sampling and scoring need no data order). With ``sampling``, the parts
+        in ``NOT_FOR_SAMPLING`` keep the trainer's own (fresh) values: what G needs is read
+        and checked, the rest must only be present."""
         expected = trainer.state_dict()
         found = {name[len(PREFIX):] for name in self._reader.names if name.startswith(PREFIX)}
         missing = [key for key in expected if key not in found]
@@ -91,7 +97,8 @@ class RunCheckpoint:
         if missing or unexpected:
             self._fail(f"does not fit the networks of the run's settings: keys do not match: "
                        f"missing {_few(missing)}, unexpected {_few(unexpected)}")
-        state = {key: self._read_entry(key, like) for key, like in expected.items()}
+        state = {key: like if sampling and key.startswith(NOT_FOR_SAMPLING)
+                 else self._read_entry(key, like) for key, like in expected.items()}
         if state["step_count"] != self.step:
             self._fail(f"'{PREFIX}step_count' is {state['step_count']} but the metadata says "
                        f"step {self.step}")

@@ -41,10 +41,12 @@ from ..data import Batches, DataNotFoundError, load_dataset
 from ..data.datasets import SPLITS, find_split, named_dir
 from ..data.embedded import notice_once
 from ..errors import ConfigError
+from ..gan.finite_state import check_checkpoint
 from ..gan.model_names import build_models
 from ..gan.objectives import get_objective
 from ..gan.progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_by_d
 from ..gan.trainer import Trainer
+from . import health
 from .config_checks import RunConfigError, check_config, use_backend
 from .metrics_log import read_metrics, write_metrics
 from .progress import epoch_bar, run_bar, run_total, step_numbers, where_things_are
@@ -213,7 +215,9 @@ def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), 
         seconds = _training_loop(trainer, batches, config, records, stop, log)
         log(f"trained {trainer.step_count} steps in {seconds:.0f} s; run directory: {run_dir}")
         if config.evaluate:
-            _final_report(trainer, config, seconds, run_dir, log)
+            findings = health.run_findings(records, len(batches),
+                                           trainer.objective.sigmoid_outputs)
+            _final_report(trainer, config, seconds, run_dir, log, findings)
         log("\n".join(["the run's files:", *where_things_are(run_dir, config.evaluate)]))
     return run_dir
 
@@ -319,6 +323,10 @@ def _training_loop(trainer, batches, config, records, stop, log):
                 whole.close()
                 _interrupted(path, trainer, stop.received, run_dir, log)
             _end_of_epoch(trainer, batches, config, epoch, z_fixed, y_fixed, records, run_dir)
+            findings = health.run_findings(records, len(batches),
+                                           trainer.objective.sigmoid_outputs, epoch + 1)
+            if findings:
+                log(health.describe(findings))
         whole.close()
         if stop.received is not None:  # it came at an epoch's end, or before the first step
             path = os.path.join(run_dir, "checkpoints", "last.npz")
@@ -349,12 +357,13 @@ def _step(trainer, x, y, config, run_dir):
     return record.stats
 
 
-def _final_report(trainer, config, seconds, run_dir, log):
+def _final_report(trainer, config, seconds, run_dir, log, findings=()):
     """The quality numbers at the end of a run, printed and kept in summary.json."""
     from ..metrics import format_report
 
     result = evaluate_trainer(trainer, config, n=config.evaluate)
     result["train_seconds_this_session"] = round(seconds, 1)
+    result["health"] = list(findings)  # the failure modes the metrics show (app.health)
     with atomic_write(os.path.join(run_dir, "summary.json"), "w") as file:
         json.dump(result, file, indent=2)
     log(format_report(result))
@@ -396,6 +405,7 @@ def _save_checkpoints(trainer, batches, config, epoch, run_dir):
 def _checkpoint_content(trainer, batches, config):
     """(arrays, meta) of a checkpoint of the run as it stands."""
     arrays = {"trainer." + k: v for k, v in trainer.state_dict().items()}
+    check_checkpoint(arrays, trainer.step_count)  # never a checkpoint a resume would refuse
     meta = {"config": dataclasses.asdict(config), "batches": batches.state_dict(),
             "step": trainer.step_count, "epoch": batches.epoch}
     return arrays, meta
@@ -412,13 +422,15 @@ def _remove_unfinished_writes(directory):
 def load_trainer(checkpoint_path, backend_name=None):
     """(trainer, config) restored from a checkpoint written by ``train``, on the backend
     it was trained on or on ``backend_name`` ("numpy" / "cupy"): checkpoints hold
-    NumPy arrays, so a run trained on a GPU can be sampled on a laptop. The checkpoint
-    is checked completely first (``restore``); a bad one is a ``CheckpointError``."""
+    NumPy arrays, so a run trained on a GPU can be sampled on a laptop. The generator's
+    part of the checkpoint is checked completely first (``restore``; a bad one is a
+    ``CheckpointError``); D's and the optimizers' states are not loaded: the trainer is for
+    sampling and scoring, and ``train --resume`` is what continues a run."""
     with RunCheckpoint(checkpoint_path, RunConfig) as saved:
         config = saved.config
         if backend_name is not None:
             config.backend = backend_name
         use_backend(config.backend)
         trainer = _build_checked(config)
-        saved.restore(trainer)
+        saved.restore(trainer, sampling=True)  # G's state: D's and the optimizers' unused
     return trainer, config

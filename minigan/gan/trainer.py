@@ -44,6 +44,7 @@ from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, StateE
 from ..nn.minibatch_stddev import MinibatchStdDev
 from ..nn.second_order import layer_paths
 from ..optim import make_optimizer
+from .finite_state import check_gradient, check_weights
 from .penalties import double_backprop, gradient_penalty_term, r1_term
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
 from .trainer_checks import (
@@ -254,7 +255,9 @@ class Trainer:
         _require_finite(self.step_count + 1, "discriminator", loss_real=loss_real,
                         loss_fake=loss_fake, penalty=penalty_value,
                         gradient_norm=grad_norm)  # before any update
+        check_gradient(self.step_count + 1, "discriminator", grad_norm, self.D.parameters())
         self.opt_d.step()
+        check_weights(self.step_count + 1, "discriminator", self.D.parameters())
         if self.objective.clip_value is not None:  # WGAN: keep the critic Lipschitz
             for p in self.D.parameters():
                 backend.xp.clip(p.data, -self.objective.clip_value, self.objective.clip_value,
@@ -305,7 +308,9 @@ class Trainer:
             self.averages[1].add_penalty_gradient(self.historical_averaging)
         grad_norm = _grad_norm(self.G.parameters())
         _require_finite(self.step_count + 1, "generator", loss=loss_g, gradient_norm=grad_norm)
+        check_gradient(self.step_count + 1, "generator", grad_norm, self.G.parameters())
         self.opt_g.step()
+        check_weights(self.step_count + 1, "generator", self.G.parameters())
         if self.averages:
             self.averages[1].update()
         return {"loss_g": loss_g, "grad_norm_g": grad_norm}
