@@ -48,7 +48,7 @@ from ..gan.progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_b
 from ..gan.trainer import Trainer
 from . import health
 from .config_checks import RunConfigError, check_config, use_backend
-from .metrics_log import read_metrics, write_metrics
+from .metrics_log import check_metrics_reach, read_metrics, write_metrics
 from .progress import epoch_bar, run_bar, run_total, step_numbers, where_things_are
 from .restore import RunCheckpoint
 from .resume import (
@@ -253,15 +253,24 @@ def _load_batches(config, trainer):
 
 
 def _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes):
-    """With the directory locked: remove what --overwrite replaces, check the run's
-    metrics and a rewind, write the metrics kept, config.json and the resume's record.
-    Returns the metrics records kept."""
+    """With the directory locked: check the run's metrics and a rewind, remove what
+    --overwrite replaces, write config.json, the metrics kept and the resume's record.
+    Returns the metrics records kept. A rewind's last.npz goes back first: a kill at any
+    later point leaves a run that a plain resume continues (the files of later epochs are
+    rewritten as it goes), never a last.npz ahead of the metrics."""
     run_dir, step = config.out, trainer.step_count
     records, later = [], None
+    rewind = False
     if own:
         records = read_metrics(os.path.join(run_dir, "metrics.jsonl"), up_to_step=step)
+        check_metrics_reach(os.path.join(run_dir, "metrics.jsonl"), records, step, resume)
         later = _last_step(os.path.join(run_dir, "checkpoints", "last.npz"))
         check_rewind(run_dir, resume, step, later, overwrite)
+        rewind = (later or 0) > step
+        if rewind:  # last.npz goes back to the resumed state before anything is deleted
+            save_checkpoint(os.path.join(run_dir, "checkpoints", "last.npz"),
+                            *_checkpoint_content(trainer, batches, config))
+            record_resume(run_dir, resume, step, changes)
     if overwrite:
         if own:
             remove_after(run_dir, batches.epoch, step)
@@ -270,13 +279,10 @@ def _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes):
     for sub in ("samples", "checkpoints"):
         os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
     _remove_unfinished_writes(os.path.join(run_dir, "checkpoints"))
+    with atomic_write(os.path.join(run_dir, "config.json"), "w") as file:  # first: it is
+        json.dump(dataclasses.asdict(config), file, indent=2)  # what proves a minigan run
     write_metrics(os.path.join(run_dir, "metrics.jsonl"), records)  # no steps after the resume
-    with atomic_write(os.path.join(run_dir, "config.json"), "w") as file:
-        json.dump(dataclasses.asdict(config), file, indent=2)
-    if resume:
-        if (later or 0) > step:  # a rewind: last.npz goes back to the resumed state
-            save_checkpoint(os.path.join(run_dir, "checkpoints", "last.npz"),
-                            *_checkpoint_content(trainer, batches, config))
+    if resume and not rewind:
         record_resume(run_dir, resume, step, changes)
     return records
 

@@ -8,7 +8,12 @@ directory's lock is held (another process may have written in between):
 * a fresh run (no ``--resume``) needs it empty or absent: training into a directory
   holding another run would cut its metrics, replace its checkpoint and leave its old
   sample grids behind, mixed with the new ones. ``--overwrite`` allows it, and deletes
-  the old run's own files first (``RUN_FILES``; anything else stays);
+  the old run's own files first (``RUN_FILES``; anything else stays) -- only in a
+  directory that is provably a minigan run (``check_minigan_run``: its ``config.json``
+  is a run's settings), never by file name alone in a folder of another tool's files;
+* the run's folders (``samples/``, ``checkpoints/``, ``inspect/``) must be folders of
+  their own, not symbolic links: writing or deleting through a link would change
+  another directory (another run's checkpoints);
 * a resumed run continues in the checkpoint's own directory (``<dir>/checkpoints/*.npz``),
   or starts an empty one. From an older checkpoint of the directory than its
   ``last.npz``, it would discard the later steps: that needs ``--overwrite``, which then
@@ -19,11 +24,13 @@ directory's lock is held (another process may have written in between):
 
 import contextlib
 import fnmatch
+import json
 import os
+import stat
 
 from ..errors import InputError
 from .resume import resume_command
-from .run_lock import LOCK_NAME, RunDirectoryBusy, RunLock
+from .run_lock import LOCK_NAME, NotALockFile, RunDirectoryBusy, RunLock
 
 RUN_FILES = ["config.json", "metrics.jsonl", "curves.png", "summary.json", "resumes.jsonl",
              "samples/epoch_*.png", "samples/stages.png", "checkpoints/last.npz",
@@ -64,6 +71,57 @@ def check_path(out):
         raise RunDirectoryError(f"run directory {out} {what}")
 
 
+RUN_FOLDERS = ("samples", "checkpoints", "inspect")
+RUN_CONFIG_KEYS = {"dataset", "model", "epochs", "batch_size", "loss", "lr_d", "lr_g",
+                   "latent_dim", "seed", "out", "checkpoint_every", "sample_count"}
+"""Settings every minigan run's ``config.json`` has held: what proves a directory is one."""
+
+
+def check_folders(out):
+    """Refuse a run folder of ``out`` that is a symbolic link or not a folder."""
+    for name in RUN_FOLDERS:
+        path = os.path.join(out, name)
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(mode):
+            raise RunDirectoryError(
+                f"run directory {out}: {name}/ is a symbolic link (to "
+                f"{os.readlink(path)}): a run writes and deletes only inside its own "
+                f"directory, and through the link it would change another one; replace "
+                f"the link by a folder, or choose another --out")
+        if not stat.S_ISDIR(mode):
+            raise RunDirectoryError(f"run directory {out}: {name} is not a folder, expected "
+                                    f"the run's {name}/ folder")
+
+
+def check_minigan_run(out):
+    """Refuse ``--overwrite`` of ``out`` unless its ``config.json`` is a minigan run's
+    settings (a JSON object holding ``RUN_CONFIG_KEYS``): files are deleted by name, and
+    another tool's metrics.jsonl or summary.json must not go because of their names."""
+    path = os.path.join(out, "config.json")
+    why = None
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            why = "its config.json is not a regular file"
+        else:
+            with open(path, "rb") as file:
+                settings = json.loads(file.read(1 << 20).decode("utf-8"))
+            if not isinstance(settings, dict) or not RUN_CONFIG_KEYS <= set(settings):
+                why = "its config.json is not the settings of a minigan run"
+    except FileNotFoundError:
+        why = "it holds no config.json"
+    except (OSError, ValueError):
+        why = "its config.json is not the settings of a minigan run"
+    if why:
+        shown = ", ".join(_entries(out)[:4]) + (", ..." if len(_entries(out)) > 4 else "")
+        raise RunDirectoryError(
+            f"run directory {out} ({shown}) is not a minigan run ({why}): --overwrite deletes "
+            "a run's files by name and only in a directory a minigan train wrote; move "
+            "these files away, or choose another --out")
+
+
 def _entries(out):
     """What the directory holds, the lock file aside (sorted, directories with a '/')."""
     if not os.path.isdir(out):
@@ -76,8 +134,13 @@ def check_out_dir(out, resume=None, overwrite=False):
     """Refuse, with ``RunDirectoryError``, a run that would destroy or mix with another
     run in ``out`` (see the module docstring); ``resume`` is the checkpoint path or None."""
     check_path(out)
+    check_folders(out)
     entries = _entries(out)
-    if not entries or overwrite:
+    if not entries:
+        return
+    if overwrite:
+        if not same_dir(checkpoint_run_dir(resume) if resume else None, out):
+            check_minigan_run(out)  # a rewind's directory is proven by its checkpoint
         return
     shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
     last = os.path.join(out, "checkpoints", "last.npz")
@@ -86,10 +149,14 @@ def check_out_dir(out, resume=None, overwrite=False):
             options = f"To continue it: {resume_command(last, out)}; to start another run"
         else:
             options = "It holds no checkpoints/last.npz to resume from. To start another run"
+        try:
+            check_minigan_run(out)
+            replace = "; to replace it: --overwrite (deletes only the files a run writes)"
+        except RunDirectoryError:
+            replace = " (--overwrite replaces only a minigan run, which this is not)"
         raise RunDirectoryError(
             f"run directory {out} is not empty ({shown}): a new run would overwrite the one "
-            f"there. {options}: a new --out; to replace it: --overwrite (deletes only the "
-            "files a run writes)")
+            f"there. {options}: a new --out{replace}")
     if not same_dir(checkpoint_run_dir(resume), out):
         raise RunDirectoryError(
             f"run directory {out} is not empty ({shown}) and is not where the checkpoint "
@@ -122,6 +189,10 @@ def claim(out, resume=None, overwrite=False, log=print):
     try:
         lock = RunLock(out)
         lock.acquire()
+    except NotALockFile as bad:
+        raise RunDirectoryError(f"run directory {out}: its lock file {bad.path} is {bad.what}; "
+                                "minigan's lock is a regular file that train creates and never "
+                                "writes through a link: remove it") from None
     except RunDirectoryBusy as busy:
         raise RunDirectoryError(f"run directory {out} is in use by another minigan train "
                                 f"({busy.owner}; lock file {busy.path}): wait for it to end, "
