@@ -23,7 +23,7 @@ import re
 import sys
 import traceback
 
-from . import backend, cli_checks, parallel
+from . import backend, cli_checks, cli_output, parallel
 from .app.run import TrainingInterrupted
 from .app.stop_signals import Stopped, StopSignals
 from .errors import InputError, MiniganError
@@ -269,7 +269,7 @@ def command_train(args, stop):
     from .app.run import train
 
     config, resume = cli_checks.train_settings(args, args.explicit)
-    train(config, resume=resume, overwrite=args.overwrite,
+    train(config, resume=resume, log=cli_output.say, overwrite=args.overwrite,
           allow_changes=cli_checks.allowed_changes(args.allow_change), stop=stop)
     return 0
 
@@ -280,6 +280,7 @@ def command_sample(args, stop):
     from .plots import save_image_grid
 
     cli_checks.check_seed(args.seed)
+    cli_checks.check_grid_count(args.n)
     out = cli_checks.sample_path(args.out)
     trainer, _ = load_trainer(args.checkpoint, args.backend)
     z = backend.default_rng(args.seed).standard_normal(
@@ -347,6 +348,10 @@ def main(argv=None):
     command = {"train": command_train, "sample": command_sample,
                "evaluate": command_evaluate, "check": command_check}[args.command]
     threads = getattr(args, "threads", None)
+    try:
+        cli_checks.check_threads(threads)
+    except InputError as error:
+        return _error(error, 2)
     previous = parallel.set_threads(threads) if threads is not None else None
     try:
         with StopSignals(restore=not program) as stop:

@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import os
 
+from .app.bounds import MAX_EVALUATE, MAX_GRID, MAX_THREADS, check_count, check_threads_env
 from .app.config_checks import MAX_SEED, RunConfigError, check_config, training_keys
 from .app.resume import flag, setting_key
 from .app.run_dir import checkpoint_run_dir
@@ -135,3 +136,16 @@ def check_sample_count(n):
     if n < 2:
         raise InputError(f"--n: expected at least 2 samples (the Fréchet distance needs a "
                          f"covariance), got {n}")
+    check_count("--n", n, 2, MAX_EVALUATE, " samples scored at once")
+
+
+def check_grid_count(n):
+    """``sample --n``: one grid of at most ``MAX_GRID`` images."""
+    check_count("--n", n, 1, MAX_GRID, " images in one grid")
+
+
+def check_threads(n):
+    """``--threads`` (if given) and ``$MINIGAN_NUM_THREADS``: 1 to ``MAX_THREADS``."""
+    if n is not None:
+        check_count("--threads", n, 1, MAX_THREADS)
+    check_threads_env()
