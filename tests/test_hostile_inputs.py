@@ -133,9 +133,10 @@ CHECKPOINTS = [
     ("a string weight array", lambda p, g: changed(p, g, {W: np.array(["a", "b"])}),
      rf"'{W}': expected a real floating array of shape \(100, 256\), got <U1 of shape \(2,\)"),
     ("a step-count vector", lambda p, g: changed(p, g, {"trainer.step_count": np.arange(3)}),
-     r"'trainer\.step_count': expected an integer scalar >= 0, got int64 of shape \(3,\)"),
+     r"'trainer\.step_count': expected an integer scalar from 0 to 1,000,000,000,000, got "
+     r"int64 of shape \(3,\)"),
     ("optimizer t = -1", lambda p, g: changed(p, g, {"trainer.opt_d.t": np.array(-1)}),
-     r"'trainer\.opt_d\.t': expected an integer scalar >= 0, got -1"),
+     r"'trainer\.opt_d\.t': expected an integer scalar from 0 to 1,000,000,000,000, got -1"),
     ("a header claiming 10**12 floats", huge_header,
      rf"member '{W}': its header says float32 of shape \(1000000000000,\) \(4000000000000 "
      r"bytes of data from offset 128\), the member holds 16 bytes"),
@@ -153,11 +154,31 @@ CHECKPOINTS = [
     ("lr = -1", lambda p, g: changed(p, g, {"trainer.opt_g.lr": np.array(-1.0)}),
      r"'trainer\.opt_g\.lr': expected a finite real scalar >= 0, got -1\.0"),
     ("step_count = -5", lambda p, g: changed(p, g, {"trainer.step_count": np.array(-5)}),
-     r"'trainer\.step_count': expected an integer scalar >= 0, got -5"),
+     r"'trainer\.step_count': expected an integer scalar from 0 to 1,000,000,000,000, got -5"),
     ("NaN weights", lambda p, g: changed(p, g, {W: np.full((100, 256), np.nan, np.float32)}),
      rf"'{W}': 25600 of 25600 values are NaN or infinite"),
     ("a step that is not the metadata's", lambda p, g: changed(p, g, meta=edit(step=7)),
      r"'trainer\.step_count' is 8 but the metadata says step 7"),
+    ("metadata nested 50,000 deep",
+     lambda p, g: changed(p, g, meta=lambda m: "[" * 50_000 + "]" * 50_000),
+     r"'__meta__' is JSON nested too deep to be a minigan checkpoint's metadata"),
+    ("a stored latent_dim of 10**30",
+     lambda p, g: changed(p, g, meta=edit(config__latent_dim=10**30)),
+     r"its stored settings are not valid: config key 'latent_dim': expected an integer from 1 "
+     r"to 4,096, got 10{30}"),
+    ("a stored sample_count of 10**9",
+     lambda p, g: changed(p, g, meta=edit(config__sample_count=10**9)),
+     r"config key 'sample_count': expected an integer from 1 to 2,500 \(one grid\), got "
+     r"1000000000"),
+    ("a stored d_steps of 10**12", lambda p, g: changed(p, g, meta=edit(config__d_steps=10**12)),
+     r"config key 'd_steps': expected an integer from 1 to 100, got 1000000000000"),
+    ("step_count 2**64 - 1", lambda p, g: changed(
+        p, g, {"trainer.step_count": np.array(2**64 - 1, np.uint64)}, meta=edit(step=2**64 - 1)),
+     r"the metadata's step must be from 0 to 1,000,000,000,000, got 1\.84e\+19"),
+    ("step_count 2**64 - 1, the metadata's step 8", lambda p, g: changed(
+        p, g, {"trainer.step_count": np.array(2**64 - 1, np.uint64)}),
+     r"'trainer\.step_count': expected an integer scalar from 0 to 1,000,000,000,000, got "
+     r"18446744073709551615"),
 ]
 
 

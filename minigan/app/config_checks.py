@@ -108,8 +108,8 @@ RULES = {
                   f"an integer from 1 to {MAX_STEPS:,} or none"),
     "sample_count": (_int_in(1, MAX_GRID), f"an integer from 1 to {MAX_GRID:,} (one grid)"),
     "evaluate": (lambda v: _is_int(v) and (v == 0 or 2 <= v <= MAX_EVALUATE),
-                 f"0 (no final scoring) or from 2 samples (the Fréchet distance needs "
-                 f"a covariance) to {MAX_EVALUATE:,}"),
+                 f"0 (no final scoring) or at least 2 samples (the Fréchet distance needs "
+                 f"a covariance) and at most {MAX_EVALUATE:,}"),
     "backend": _one_of(["numpy", "cupy"]),
     "progress": (lambda v: isinstance(v, bool), "true or false"),
     "inspect_every": (_int_in(0), "an integer >= 0 (0: never)"),

@@ -20,6 +20,7 @@ from .. import backend
 from ..checkpoint import CheckpointError, CheckpointReader
 from ..data.batches import _from_json_safe
 from ..errors import MiniganError
+from .bounds import MAX_STEPS
 from .config_checks import MAX_SEED, config_from_dict
 
 PREFIX = "trainer."
@@ -62,8 +63,9 @@ class RunCheckpoint:
             if not isinstance(meta[key], kind) or isinstance(meta[key], bool):
                 self._fail(f"the metadata's '{key}' must be a JSON "
                            f"{'object' if kind is dict else 'integer'}, got {meta[key]!r:.60}")
-        if meta["step"] < 0:
-            self._fail(f"the metadata's step must be >= 0, got {meta['step']}")
+        if not 0 <= meta["step"] <= MAX_STEPS:
+            self._fail(f"the metadata's step must be from 0 to {MAX_STEPS:,}, got "
+                       f"{meta['step']:.3g}")
         try:
             config = config_from_dict(config_type, meta["config"])
         except MiniganError as error:
@@ -117,7 +119,9 @@ class RunCheckpoint:
         name = PREFIX + key
         shape, dtype = self._reader.header(name)
         if isinstance(like, numbers.Integral):
-            kinds, want_shape, what = "iu", (), "an integer scalar >= 0"
+            kinds, want_shape = "iu", ()
+            what = ("an integer scalar from 0 to 2**63 - 1" if key == "seed"
+                    else f"an integer scalar from 0 to {MAX_STEPS:,}")
         elif isinstance(like, numbers.Real):
             kinds, want_shape, what = "f", (), "a finite real scalar >= 0"
         else:
@@ -133,7 +137,7 @@ class RunCheckpoint:
             self._fail(f"'{name}': {bad} of {value.size} values are NaN or infinite")
         if not want_shape:
             value = value.item()
-            if value < 0 or (key == "seed" and value > MAX_SEED):
+            if value < 0 or value > (MAX_SEED if key == "seed" else MAX_STEPS):
                 self._fail(f"'{name}': expected {what}, got {value}")
         return value
 
@@ -143,4 +147,4 @@ def _few(names):
 
 
 def _count(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_STEPS

@@ -49,9 +49,11 @@ from .penalties import double_backprop, gradient_penalty_term, r1_term
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
 from .trainer_checks import (
     check_betas,
+    check_counters,
     check_feature_matching,
     check_models,
     check_r1,
+    check_sample_count,
     infer_latent_dim,
     objective_by_name,
 )
@@ -340,6 +342,7 @@ class Trainer:
         models, (n, F) for a generator of vectors such as the 1-D lab's (BatchNorm uses its
         running statistics); G's mode is restored afterwards. ``z`` fixes the noise."""
         n = positive_int("Trainer.sample", "n", n)
+        check_sample_count(n)
         if z is None:
             z = self.noise(n, _SAMPLE)
         else:
@@ -404,6 +407,7 @@ class Trainer:
         for key in ("step_count", "seed"):
             if key not in state:
                 raise StateError(f"Trainer.load_state_dict: the state has no '{key}'")
+        check_counters(state)
 
         self.G.load_state_dict(part("G."))
         self.D.load_state_dict(part("D."))

@@ -24,6 +24,7 @@ from .parameter import Parameter
 
 class _BatchNorm(Module):
     _buffer_names = ("running_mean", "running_var")
+    _nonnegative_buffers = ("running_var",)
     _ndim = None
     _layout = None
 
