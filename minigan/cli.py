@@ -269,6 +269,7 @@ def command_train(args, stop):
     from .app.run import train
 
     config, resume = cli_checks.train_settings(args, args.explicit)
+    args.run_dir = config.out  # for the message after a failed write
     train(config, resume=resume, log=cli_output.say, overwrite=args.overwrite,
           allow_changes=cli_checks.allowed_changes(args.allow_change), stop=stop)
     return 0
@@ -368,7 +369,7 @@ def main(argv=None):
     except MiniganError as error:  # the library's own errors say what was wrong
         return _error(error, 1)
     except OSError as error:  # a full disk, a permission, a vanished directory
-        return _error(_os_error(error, args.command), 1)
+        return _error(_os_error(error, args), 1)
     except MemoryError:
         return _error("out of memory", 1)
     except Exception as error:  # a bug: still one line, the traceback on request
@@ -391,11 +392,11 @@ def _error(error, status):
     return status
 
 
-def _os_error(error, command):
+def _os_error(error, args):
     what = error.strerror or str(error)
     where = f": {error.filename}" if error.filename else ""
-    note = " (checkpoints are replaced atomically: the last one saved is intact)" \
-        if command == "train" else ""
+    run_dir = getattr(args, "run_dir", None)
+    note = cli_output.after_a_failed_write(run_dir) if run_dir else ""
     return f"{what} (errno {error.errno}){where}{note}"
 
 

@@ -27,6 +27,7 @@ from .app.config_checks import MAX_SEED, RunConfigError, check_config, training_
 from .app.resume import flag, setting_key
 from .app.run_dir import checkpoint_run_dir
 from .errors import InputError
+from .file_kind import describe_path
 from .gan.objectives import OBJECTIVES
 
 IMAGE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg")
@@ -115,6 +116,9 @@ def check_seed(seed):
 def sample_path(out):
     """The file ``sample --out`` writes: ``out``, or ``out + ".png"`` without an
     extension; refused if its folder is missing or its format cannot be written."""
+    if os.path.exists(out) and not os.path.isfile(out) and not os.path.isdir(out):
+        raise InputError(f"--out {out}: is {describe_path(out)}, expected an image file name "
+                         "(such as grid.png)")
     extension = os.path.splitext(out)[1].lower().lstrip(".")
     if not extension:
         out += ".png"

@@ -30,3 +30,17 @@ def _stdout_gone():
     finally:
         os.close(null)
     sys.stdout = open(os.devnull, "w")
+
+
+def after_a_failed_write(run_dir):
+    """What ``train`` tells after a write failed (a full disk) in ``run_dir``: whether a
+    checkpoint was saved before, and the command that continues from it."""
+    import os
+
+    from .app.resume import resume_command
+
+    last = os.path.join(run_dir, "checkpoints", "last.npz")
+    if not os.path.isfile(last):
+        return " (no checkpoint had been saved yet)"
+    return (f" (checkpoints are replaced atomically: the last one saved, {last}, is intact; "
+            f"once there is room, continue with: {resume_command(last, run_dir)})")

@@ -66,6 +66,7 @@ from .run_dir import (
     claim,
     remove_after,
     remove_run_files,
+    remove_unfinished_writes,
     same_dir,
 )
 from .run_pictures import save_epoch_pictures
@@ -278,7 +279,7 @@ def _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes):
             remove_run_files(run_dir)
     for sub in ("samples", "checkpoints"):
         os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
-    _remove_unfinished_writes(os.path.join(run_dir, "checkpoints"))
+    remove_unfinished_writes(run_dir)
     with atomic_write(os.path.join(run_dir, "config.json"), "w") as file:  # first: it is
         json.dump(dataclasses.asdict(config), file, indent=2)  # what proves a minigan run
     write_metrics(os.path.join(run_dir, "metrics.jsonl"), records)  # no steps after the resume
@@ -415,14 +416,6 @@ def _checkpoint_content(trainer, batches, config):
     meta = {"config": dataclasses.asdict(config), "batches": batches.state_dict(),
             "step": trainer.step_count, "epoch": batches.epoch}
     return arrays, meta
-
-
-def _remove_unfinished_writes(directory):
-    """Delete temporary files that a killed run left half-written (``.NAME.XXXX.part``
-    from ``atomic_write``); finished files are never named like that."""
-    for name in os.listdir(directory):
-        if name.startswith(".") and name.endswith(".part"):
-            os.unlink(os.path.join(directory, name))
 
 
 def load_trainer(checkpoint_path, backend_name=None):

@@ -180,7 +180,13 @@ def check_rewind(out, resume, resume_step, later_step, overwrite):
 def claim(out, resume=None, overwrite=False, log=print):
     """Create ``out``, hold its lock for the ``with`` block and check it again under the
     lock. ``RunDirectoryError`` if it cannot be created, another process holds it, or the
-    check fails; in every case nothing was written but the (removed) lock file."""
+    check fails; in every case nothing was written but the (removed) lock file. When the
+    ``with`` block fails (an error, not a stop signal) in a directory that was empty or
+    absent and no checkpoint was saved, what the run wrote is removed again
+    (``remove_failed_start``): a run refused at its first step leaves no directory that
+    a next try would need ``--overwrite`` for."""
+    created = not os.path.lexists(out)
+    fresh = created or not _entries(out)
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as error:
@@ -205,9 +211,43 @@ def claim(out, resume=None, overwrite=False, log=print):
             log(f"note: {out} had the lock file of a run that ended without removing it "
                 f"({lock.stale}); that run is not running any more")
         check_out_dir(out, resume, overwrite)
-        yield
+        try:
+            yield
+        except Exception:
+            if fresh and remove_failed_start(out):
+                lock.release()
+                if created:
+                    with contextlib.suppress(OSError):
+                        os.rmdir(out)
+            raise
     finally:
         lock.release()
+
+
+def remove_failed_start(out):
+    """Undo a run that failed before saving any checkpoint in a directory that was empty:
+    its files go (``RUN_FILES``). Returns whether it did (False: a checkpoint exists, the
+    run stays to be resumed)."""
+    checkpoints = os.path.join(out, "checkpoints")
+    if os.path.isdir(checkpoints) and any(n.endswith(".npz") for n in os.listdir(checkpoints)):
+        return False
+    remove_run_files(out)
+    return True
+
+
+def remove_unfinished_writes(out):
+    """Delete the temporary files that a killed write left half-written in the run's
+    folders: ``.NAME.XXXX.part`` (``atomic_write``) for NAME a run file (``RUN_FILES``);
+    finished files are never named like that, and other tools' files are not touched."""
+    for pattern in RUN_FILES:
+        folder, name = os.path.split(pattern)
+        directory = os.path.join(out, folder)
+        if name.startswith(".") or not os.path.isdir(directory):
+            continue
+        for entry in os.listdir(directory):
+            if fnmatch.fnmatchcase(entry, f".{name}.*.part"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(directory, entry))
 
 
 def run_files(out):
