@@ -25,7 +25,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from cli_rows import assert_refused, finished_tiny_run, run
+from cli_rows import assert_refused, finished_tiny_run, run, tiny_data
 
 from minigan.checkpoint import load_checkpoint
 from minigan.data import write_idx
@@ -330,3 +330,28 @@ def test_bad_data_is_refused_before_the_run_directory_exists(row, tmp_path, caps
     argv = ["train", "--model", "mlp", "--no-progress", "--evaluate", "0", *extra]
     assert_refused(argv, capsys, tmp_path, 2, pattern)
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("command", ["sample", "evaluate"])
+def test_a_negative_batchnorm_variance_is_refused(command, tmp_path_factory, tmp_path, capsys,
+                                                  monkeypatch):
+    """A DCGAN checkpoint (one step) whose generator's BatchNorm running_var holds -1: sampling
+    would divide by sqrt(-1 + eps) (an all-NaN grid), scoring would fail in a matrix square
+    root; both refuse the file instead."""
+    root = tmp_path_factory.getbasetemp() / "dcgan-one-step"
+    last = root / "run" / "checkpoints" / "last.npz"
+    if not last.exists():
+        data = tiny_data(root / "data")
+        assert run(["train", "--data", data, "--model", "dcgan", "--batch-size", "50",
+                    "--max-steps", "1", "--no-progress", "--evaluate", "0", "--out",
+                    root / "run"], capsys)[0] == 0
+    monkeypatch.chdir(tmp_path)
+    arrays, meta = load_checkpoint(str(last))
+    key = next(k for k in arrays if k.startswith("trainer.G.") and k.endswith("running_var"))
+    arrays[key][0] = -1.0
+    savez(tmp_path / "bad.npz", arrays, meta)
+    argv = (["sample", "bad.npz", "--out", "grid.png"] if command == "sample"
+            else ["evaluate", "bad.npz", "--n", "100", "--data", root / "data"])
+    assert_refused(argv, capsys, tmp_path, 2,
+                   rf"bad\.npz: does not fit this run: .*'{key[len('trainer.G.'):]}' holds "
+                   r"negative values; a variance is >= 0")
