@@ -105,7 +105,7 @@ def test_an_extreme_value_is_refused_or_handled(command, flag, value, place, tmp
 
 @pytest.mark.slow
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(["train", "sample", "evaluate"]).flatmap(
+@given(drawn=st.sampled_from(["train", "sample", "evaluate"]).flatmap(
     lambda command: st.tuples(st.just(command), st.dictionaries(
         st.sampled_from(TRAIN_INT + TRAIN_FLOAT if command == "train"
                         else ["--n", "--seed", "--threads"]),
