@@ -6,7 +6,8 @@
 writes to a temporary file in the same directory, flushes and fsyncs it, then renames
 it over the target (``os.replace`` is atomic on POSIX and Windows). On any error the
 temporary file is deleted and the target is left untouched, so a crash or a kill at
-any moment never leaves half a file behind.
+any moment never leaves half a file behind. An ``OSError`` that names no file (a full
+disk while writing) is raised again naming ``path``.
 """
 
 import contextlib
@@ -34,7 +35,9 @@ def atomic_write(path, mode="wb"):
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(error, OSError) and error.filename is None and error.errno:
+            raise OSError(error.errno, error.strerror, path) from error  # name the file
         raise

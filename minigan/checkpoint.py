@@ -51,6 +51,9 @@ class CheckpointError(InputError, ValueError):
 
 def save_checkpoint(path, arrays, meta=None):
     """Write {name: array or number} and a JSON-able ``meta`` dict to ``path`` atomically."""
+    if META_KEY in arrays:
+        raise CheckpointError(f"save_checkpoint: '{META_KEY}' is the name of the metadata "
+                              "entry; give the array another name (or put it in meta)")
     host = {name: numpy.asarray(backend.to_numpy(value)) for name, value in arrays.items()}
     for name, value in host.items():
         if value.dtype.hasobject:
@@ -122,6 +125,9 @@ class CheckpointReader:
         text = str(self.read(META_KEY))
         try:
             meta = json.loads(text)
+        except RecursionError:
+            raise CheckpointError(f"{self.path}: '{META_KEY}' is JSON nested too deep to be "
+                                  "a minigan checkpoint's metadata (a few levels)") from None
         except ValueError as error:
             raise CheckpointError(f"{self.path}: '{META_KEY}' is not valid JSON ({error})") \
                 from None

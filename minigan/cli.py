@@ -24,7 +24,7 @@ import re
 import sys
 import traceback
 
-from . import backend, cli_checks, cli_exercises, parallel
+from . import backend, cli_checks, cli_exercises, cli_output, parallel
 from .app.run import TrainingInterrupted
 from .app.stop_signals import Stopped, StopSignals
 from .data.offline import downloads_forbidden
@@ -287,7 +287,8 @@ def command_train(args, stop):
     from .app.run import train
 
     config, resume = cli_checks.train_settings(args, args.explicit)
-    train(config, resume=resume, overwrite=args.overwrite,
+    args.run_dir = config.out  # for the message after a failed write
+    train(config, resume=resume, log=cli_output.say, overwrite=args.overwrite,
           allow_changes=cli_checks.allowed_changes(args.allow_change), stop=stop)
     return 0
 
@@ -299,6 +300,7 @@ def command_sample(args, stop):
     from .plots import save_image_grid
 
     cli_checks.check_seed(args.seed)
+    cli_checks.check_grid_count(args.n)
     out = cli_checks.sample_path(args.out)
     trainer, config = load_trainer(args.checkpoint, args.backend)
     grid = grid_layout(trainer, args.n, config.dataset, args.label, config.model)
@@ -367,6 +369,10 @@ def main(argv=None):
                "evaluate": command_evaluate, "check": command_check,
                "exercises": cli_exercises.command_exercises}[args.command]
     threads = getattr(args, "threads", None)
+    try:
+        cli_checks.check_threads(threads)
+    except InputError as error:
+        return _error(error, 2)
     previous = parallel.set_threads(threads) if threads is not None else None
     try:
         with StopSignals(restore=not program) as stop, \
@@ -384,7 +390,7 @@ def main(argv=None):
     except MiniganError as error:  # the library's own errors say what was wrong
         return _error(error, 1)
     except OSError as error:  # a full disk, a permission, a vanished directory
-        return _error(_os_error(error, args.command), 1)
+        return _error(_os_error(error, args), 1)
     except MemoryError:
         return _error("out of memory", 1)
     except Exception as error:  # a bug: still one line, the traceback on request
@@ -407,11 +413,11 @@ def _error(error, status):
     return status
 
 
-def _os_error(error, command):
+def _os_error(error, args):
     what = error.strerror or str(error)
     where = f": {error.filename}" if error.filename else ""
-    note = " (checkpoints are replaced atomically: the last one saved is intact)" \
-        if command == "train" else ""
+    run_dir = getattr(args, "run_dir", None)
+    note = cli_output.after_a_failed_write(run_dir) if run_dir else ""
     return f"{what} (errno {error.errno}){where}{note}"
 
 

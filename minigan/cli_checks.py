@@ -22,10 +22,12 @@ import argparse
 import dataclasses
 import os
 
+from .app.bounds import MAX_EVALUATE, MAX_GRID, MAX_THREADS, check_count, check_threads_env
 from .app.config_checks import MAX_SEED, RunConfigError, check_config, training_keys
 from .app.resume import flag, setting_key
 from .app.run_dir import checkpoint_run_dir
 from .errors import InputError
+from .file_kind import describe_path
 from .gan.objectives import OBJECTIVES
 
 IMAGE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg")
@@ -56,7 +58,7 @@ def train_settings(args, explicit):
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     given = {key: value for key, value in vars(args).items() if key in fields}
     given["progress"] = not args.no_progress
-    _check_allowed(args.allow_change, RunConfig)
+    _check_allowed(allowed_changes(args.allow_change), RunConfig)  # "lr-d,lr-g" is two
     if not args.resume:
         return _check_flags_apply(_checked(RunConfig(**given)), explicit), None
     with RunCheckpoint(args.resume, RunConfig) as saved:
@@ -103,7 +105,7 @@ def _check_allowed(names, config_type):
 
 def allowed_changes(values):
     """``--allow-change`` values (repeated, or comma-separated) as setting names."""
-    return [name for value in values for name in value.split(",") if name]
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
 def check_seed(seed):
@@ -114,6 +116,9 @@ def check_seed(seed):
 def sample_path(out):
     """The file ``sample --out`` writes: ``out``, or ``out + ".png"`` without an
     extension; refused if its folder is missing or its format cannot be written."""
+    if os.path.exists(out) and not os.path.isfile(out) and not os.path.isdir(out):
+        raise InputError(f"--out {out}: is {describe_path(out)}, expected an image file name "
+                         "(such as grid.png)")
     extension = os.path.splitext(out)[1].lower().lstrip(".")
     if not extension:
         out += ".png"
@@ -135,3 +140,16 @@ def check_sample_count(n):
     if n < 2:
         raise InputError(f"--n: expected at least 2 samples (the Fréchet distance needs a "
                          f"covariance), got {n}")
+    check_count("--n", n, 2, MAX_EVALUATE, " samples scored at once")
+
+
+def check_grid_count(n):
+    """``sample --n``: one grid of at most ``MAX_GRID`` images."""
+    check_count("--n", n, 1, MAX_GRID, " images in one grid")
+
+
+def check_threads(n):
+    """``--threads`` (if given) and ``$MINIGAN_NUM_THREADS``: 1 to ``MAX_THREADS``."""
+    if n is not None:
+        check_count("--threads", n, 1, MAX_THREADS)
+    check_threads_env()

@@ -76,12 +76,10 @@ class SGD(Optimizer):
         return state
 
     def load_state_dict(self, state):
-        self.lr = float(_required(state, "lr"))
-        self.momentum = float(_required(state, "momentum"))
-        self.buffers = [None] * len(self.params)
-        for i, p in enumerate(self.params):
-            if f"buffer.{i}" in state:
-                self.buffers[i] = _matching(state, f"buffer.{i}", p)
+        lr, momentum = _rate(state, "lr"), _rate(state, "momentum")
+        buffers = [_matching(state, f"buffer.{i}", p) if f"buffer.{i}" in state else None
+                   for i, p in enumerate(self.params)]
+        self.lr, self.momentum, self.buffers = lr, momentum, buffers
 
 
 class Adam(Optimizer):
@@ -122,8 +120,8 @@ class Adam(Optimizer):
 
     def load_state_dict(self, state):
         m = [_matching(state, f"m.{i}", p) for i, p in enumerate(self.params)]
-        v = [_matching(state, f"v.{i}", p) for i, p in enumerate(self.params)]
-        lr, t = float(_required(state, "lr")), int(_required(state, "t"))
+        v = [_matching(state, f"v.{i}", p, nonnegative=True) for i, p in enumerate(self.params)]
+        lr, t = _rate(state, "lr"), _count(state, "t")
         self.m, self.v = m, v
         self.lr, self.t = lr, t
 
@@ -158,8 +156,8 @@ class RMSprop(Optimizer):
         return state
 
     def load_state_dict(self, state):
-        v = [_matching(state, f"v.{i}", p) for i, p in enumerate(self.params)]
-        self.lr, self.v = float(_required(state, "lr")), v
+        v = [_matching(state, f"v.{i}", p, nonnegative=True) for i, p in enumerate(self.params)]
+        self.lr, self.v = _rate(state, "lr"), v
 
 
 OPTIMIZERS = {"adam": Adam, "rmsprop": RMSprop}
@@ -182,12 +180,49 @@ def _required(state, key):
     return state[key]
 
 
-def _matching(state, key, p):
+def _rate(state, key):
+    """A learning rate or momentum: a finite real number >= 0 (as a fresh optimizer's)."""
+    value = _required(state, key)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, (bool, str)) or not (math.isfinite(number) and number >= 0):
+        raise StateError(f"optimizer state '{key}': expected a finite number >= 0, got "
+                         f"{value!r:.40}")
+    return number
+
+
+def _count(state, key):
+    """A step counter: an integer >= 0."""
+    value = _required(state, key)
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if not (whole or (kind in "iu" if kind else False)) or int(value) < 0:
+        raise StateError(f"optimizer state '{key}': expected an integer >= 0, got "
+                         f"{value!r:.40}")
+    return int(value)
+
+
+def _matching(state, key, p, nonnegative=False):
     if key not in state:
         raise StateError(f"optimizer state has no '{key}'")
-    value = backend.to_device(state[key])
+    given = state[key]
+    if getattr(getattr(given, "dtype", None), "kind", None) not in ("f", "i", "u"):
+        raise StateError(f"optimizer state '{key}': expected a real array of shape "
+                         f"{tuple(p.data.shape)}, got {type(given).__name__} "
+                         f"{getattr(given, 'dtype', '')}")
+    value = backend.to_device(given)
     if tuple(value.shape) != tuple(p.data.shape):
         raise StateError(f"optimizer state '{key}' has shape {tuple(value.shape)}, "
                          f"expected {tuple(p.data.shape)}")
-    return value.astype(p.data.dtype, copy=True)
+    value = value.astype(p.data.dtype, copy=True)
+    finite = backend.xp.isfinite(value)
+    if not bool(finite.all()):
+        raise StateError(f"optimizer state '{key}': {int(value.size - int(finite.sum()))} of "
+                         f"{value.size} values are NaN or infinite in {p.data.dtype}")
+    if nonnegative and bool((value < 0).any()):
+        raise StateError(f"optimizer state '{key}' holds negative values; a second moment "
+                         "is >= 0")
+    return value
 

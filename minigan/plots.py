@@ -31,6 +31,7 @@ import numpy  # noqa: E402
 
 from . import backend  # noqa: E402
 from .atomic import atomic_write  # noqa: E402
+from .errors import NonFiniteError, ShapeError  # noqa: E402
 
 
 def save_figure(figure, path, **options):
@@ -52,10 +53,20 @@ def save_figure(figure, path, **options):
 
 def image_grid(images, columns=None, padding=2):
     """Tile images (N, H, W, 1) or (N, H, W) in [-1, 1] into one (rows*H, cols*W) array in
-    [0, 1], with ``padding`` pixels of background between tiles."""
+    [0, 1], with ``padding`` pixels of background between tiles. No images, or images
+    holding NaN or infinite values (which would show as a silently white grid), are
+    refused (``ShapeError``, ``NonFiniteError``)."""
     images = backend.to_numpy(images).astype(numpy.float32)
     if images.ndim == 4:
         images = images[..., 0]
+    if images.ndim != 3 or images.shape[0] == 0:
+        raise ShapeError(f"image_grid: expected at least one image, (N, H, W, 1) or (N, H, W) "
+                         f"with N >= 1, got shape {images.shape}")
+    finite = numpy.isfinite(images)
+    if not finite.all():
+        raise NonFiniteError(f"image_grid: {images.size - int(finite.sum())} of {images.size} "
+                             "pixel values are NaN or infinite (a generator whose output is not "
+                             "finite)")
     n, h, w = images.shape
     columns = columns or math.ceil(math.sqrt(n))
     rows = math.ceil(n / columns)

@@ -202,3 +202,11 @@ def test_progressive_stages_smoke(tmp_path):
                           "progressive 14x14", "progressive 28x28 fade-in, alpha 0.5",
                           "progressive 28x28"}
     assert all(s["n"] == 2 and s["median"] > 0 for s in steps.values())
+
+
+def test_finite_checks_smoke():
+    """The cost of the finite-state checks: the script runs two interleaved MLP steps."""
+    result = run_smoke(os.path.join(ROOT, "benchmarks", "bench_finite_checks.py"))
+    assert result.returncode == 0, result.stderr
+    assert "mlp, batch 64: step median" in result.stdout and "ratio" in result.stdout
+    assert "check_weights on G (559,632 values)" in result.stdout

@@ -150,9 +150,11 @@ def test_a_full_disk_ends_in_one_line_and_keeps_the_last_checkpoint(tiny_run, tm
                           "--epochs", "2", "--checkpoint-every", "0", *QUIET, "--out", out],
                          capsys)
     assert status == 1 and "Traceback" not in err
+    last = out / "checkpoints" / "last.npz"
     assert err.splitlines()[-1] == (
-        "minigan: error: No space left on device (errno 28) (checkpoints are replaced "
-        "atomically: the last one saved is intact)")
+        f"minigan: error: No space left on device (errno 28): {last} (checkpoints are "
+        f"replaced atomically: the last one saved, {last}, is intact; once there is room, "
+        f"continue with: minigan train --resume {last} --out {out})")
     _, meta = load_checkpoint(str(out / "checkpoints" / "last.npz"))
     assert meta["step"] == 4 and len(calls) == 2
     assert sorted(os.listdir(out / "checkpoints")) == ["last.npz"]

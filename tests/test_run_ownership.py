@@ -228,3 +228,123 @@ def test_concurrent_writers(finished, tmp_path):
     assert steps == list(range(1, 121))
     assert load_checkpoint(last(tmp_path / "cc"))[1]["step"] == 120
     assert json.loads((tmp_path / "cc" / "config.json").read_text())["seed"] == 3
+
+
+def test_a_lock_file_that_is_a_symbolic_link_is_refused_and_not_written_through(
+        linked_place, capsys):
+    """``train.lock -> ../victim.txt``: opening it to lock would truncate and overwrite the
+    file it points to; it is refused, and the victim keeps its bytes."""
+    place = linked_place
+    (place / "victim.txt").write_text("precious")
+    os.symlink("../victim.txt", place / "run" / "train.lock")
+    assert_refused(["train", "--resume", last("run"), "--epochs", "3"], capsys, place, 2,
+                   r"run directory run: its lock file run/train\.lock is a symbolic link; "
+                   r"minigan's lock is a regular file .*: remove it")
+    assert (place / "victim.txt").read_text() == "precious"
+
+
+def test_a_lock_file_deleted_during_a_run_does_not_let_a_second_writer_in(linked_place,
+                                                                          capsys):
+    """The directory itself is locked: a bystander deleting ``train.lock`` removes the
+    message, not the lock."""
+    place = linked_place
+    with RunLock(str(place / "run")) as lock:
+        os.unlink(lock.path)
+        assert_refused(["train", "--resume", last("run"), "--epochs", "3"], capsys, place, 2,
+                       r"run directory run is in use by another minigan train \(its lock file "
+                       r"train\.lock was removed; lock file run/train\.lock\)")
+        assert not (place / "run" / "train.lock").exists()
+
+
+def test_overwrite_refuses_a_directory_that_is_not_a_minigan_run(linked_place, capsys):
+    """Another tool's config.json, metrics.jsonl and summary.json: --overwrite deletes run
+    files by name, so it needs a directory a minigan train wrote (its config.json)."""
+    place = linked_place
+    (place / "other").mkdir()
+    for name, text in (("config.json", '{"learning_rate": 0.1}'),
+                       ("metrics.jsonl", '{"step": 1, "acc": 0.5}\n'),
+                       ("summary.json", '{"acc": 0.9}')):
+        (place / "other" / name).write_text(text)
+    assert_refused(["train", "--data", "data", *SMALL, "--epochs", "1", "--out", "other",
+                    "--overwrite"], capsys, place, 2,
+                   r"run directory other \(config\.json, metrics\.jsonl, summary\.json\) is not "
+                   r"a minigan run \(its config\.json is not the settings of a minigan run\): "
+                   r"--overwrite deletes a run's files by name")
+    (place / "other" / "config.json").unlink()
+    assert_refused(["train", "--data", "data", *SMALL, "--epochs", "1", "--out", "other"],
+                   capsys, place, 2, r"run directory other is not empty .* a new --out "
+                   r"\(--overwrite replaces only a minigan run, which this is not\)$")
+
+
+def test_overwrite_does_not_follow_a_symbolic_link_to_another_runs_checkpoints(
+        linked_place, finished, capsys):
+    place = linked_place
+    shutil.copytree(finished[2], place / "three", copy_function=os.link)
+    shutil.rmtree(place / "run" / "checkpoints")
+    os.symlink("../three/checkpoints", place / "run" / "checkpoints")
+    assert_refused(["train", "--data", "data", *SMALL, "--epochs", "1", "--out", "run",
+                    "--overwrite"], capsys, place, 2,
+                   r"run directory run: checkpoints/ is a symbolic link \(to "
+                   r"\.\./three/checkpoints\): a run writes and deletes only inside its own "
+                   r"directory")
+
+
+class Killed(BaseException):
+    """What a SIGKILL would do at that point: nothing after it runs (not even ``except
+    Exception`` handlers)."""
+
+
+REWIND_WRITES = ["save_checkpoint", "record_resume", "remove_after", "write_metrics"]
+
+
+@pytest.mark.parametrize("point", range(len(REWIND_WRITES) + 1))
+def test_a_kill_at_any_point_of_a_rewind_leaves_a_run_a_plain_resume_completes(
+        point, place, finished, capsys, monkeypatch):
+    """A rewind to epoch 1 (``--overwrite``) killed before its ``point``-th write (of the
+    writes it makes in order), then ``--resume run/checkpoints/last.npz``: the run is the
+    uninterrupted one again, metrics steps 1..8 and last.npz bit for bit."""
+    import minigan.app.run as run_module
+
+    calls, limit = [], point if point < len(REWIND_WRITES) else float("inf")
+    for name in REWIND_WRITES:
+        original = getattr(run_module, name)
+
+        def counted(*args, original=original, **kwargs):
+            calls.append(1)
+            if len(calls) > limit:
+                raise Killed
+            return original(*args, **kwargs)
+        monkeypatch.setattr(run_module, name, counted)
+    argv = ["train", "--resume", "run/checkpoints/epoch_001.npz", "--epochs", "2",
+            "--overwrite"]
+    if point < len(REWIND_WRITES):
+        with pytest.raises(Killed):
+            main(argv)
+    else:
+        assert main(argv) == 0  # no kill: the rewind trains epoch 2 again
+    monkeypatch.undo()
+    monkeypatch.chdir(place)
+    status, _, err = run(["train", "--resume", last("run"), "--epochs", "2"], capsys)
+    assert status == 0, err
+    steps = [json.loads(line)["step"] for line in
+             (place / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 9))
+    a, _ = load_checkpoint(last(place / "run"))
+    b, _ = load_checkpoint(last(finished[1]))
+    assert all(a[key].tobytes() == b[key].tobytes() for key in b)
+    assert (place / "run" / "metrics.jsonl").read_text() == \
+        (finished[1] / "metrics.jsonl").read_text()
+
+
+@pytest.mark.parametrize("kept, pattern", [
+    (4, r"run/metrics\.jsonl ends at step 4, but the checkpoint run/checkpoints/last\.npz is "
+        r"at step 8: the run's record of those steps is missing"),
+    ("hole", r"run/metrics\.jsonl jumps from step 4 to 7, but the checkpoint"),
+])
+def test_a_resume_whose_metrics_do_not_reach_the_checkpoint_is_refused(kept, pattern,
+                                                                       place, capsys):
+    metrics = place / "run" / "metrics.jsonl"
+    lines = metrics.read_text().splitlines(keepends=True)
+    metrics.write_text("".join(lines[:4] if kept == 4 else lines[:4] + lines[6:]))
+    assert_refused(["train", "--resume", last("run"), "--epochs", "3"], capsys, place, 2,
+                   pattern)

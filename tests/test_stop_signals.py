@@ -65,6 +65,8 @@ def test_a_stop_signal_saves_and_prints_a_command_that_resumes(name, data, tmp_p
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 128 + signum, stderr
+    assert f"minigan: {name} received: stopping after this step, with a checkpoint (a second " \
+           "signal stops at once)" in stderr.splitlines(), stderr  # said when it is deferred
     arrays, meta = load_checkpoint(str(tmp_path / "run" / "checkpoints" / "last.npz"))
     steps = [json.loads(line)["step"] for line in
              (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
@@ -118,3 +120,34 @@ def test_two_signals_in_a_row_exit_with_the_status_not_by_the_signal(name, gap, 
     if last.exists():
         load_checkpoint(str(last))
     assert not (tmp_path / "run" / "train.lock").exists()
+
+
+def test_a_closed_terminal_still_ends_with_the_signals_status(data, tmp_path):
+    """A terminal that closes sends SIGHUP, and every write to it fails from then on: the
+    run still saves its checkpoint and exits 129, not 1 for the failed print."""
+    process = start(data, tmp_path)
+    process.stdout.close()  # nobody reads the progress lines any more: writes fail (EPIPE)
+    process.send_signal(signal.SIGHUP)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGHUP, stderr
+    assert "Traceback" not in stderr
+    arrays, meta = load_checkpoint(str(tmp_path / "run" / "checkpoints" / "last.npz"))
+    steps = [json.loads(line)["step"] for line in
+             (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, meta["step"] + 1))
+
+
+def test_train_piped_into_head_finishes_the_run_and_its_summary(data, tmp_path):
+    """``minigan train | head -1``: the pipe closes after the first line; the run goes on
+    to the end, writes summary.json and exits 0 (no "Broken pipe")."""
+    process = subprocess.Popen([sys.executable, "-m", "minigan", "train", "--data", data,
+                                *SETTINGS[:-2], "--evaluate", "100", "--epochs", "3",
+                                "--out", "run"], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=ENV)
+    process.stdout.readline()
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "Broken pipe" not in stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["train_seconds_this_session"] >= 0

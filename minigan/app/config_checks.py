@@ -25,6 +25,15 @@ from ..data.datasets import DATASETS, MAX_IMAGES
 from ..errors import BackendError, ConfigError, InputError
 from ..gan.model_names import MODELS
 from ..gan.objectives import OBJECTIVES
+from .bounds import (
+    MAX_D_STEPS,
+    MAX_EPOCHS,
+    MAX_EVALUATE,
+    MAX_GRID,
+    MAX_LATENT_DIM,
+    MAX_STAGE_STEPS,
+    MAX_STEPS,
+)
 
 MAX_SEED = 2**63 - 1
 """Seeds are stored in checkpoints as int64."""
@@ -77,7 +86,7 @@ RULES = {
     "data": (lambda v: v is None or (isinstance(v, str) and v != ""),
              "a directory (a non-empty string) or none"),
     "model": _one_of(MODELS),
-    "epochs": (_int_in(1), "an integer >= 1"),
+    "epochs": (_int_in(1, MAX_EPOCHS), f"an integer from 1 to {MAX_EPOCHS:,}"),
     "batch_size": (_int_in(1, MAX_IMAGES), f"an integer from 1 to {MAX_IMAGES:,}"),
     "loss": _one_of(list(OBJECTIVES)),
     "lr_d": (_number_in(0, math.inf), "a finite number >= 0"),
@@ -87,26 +96,28 @@ RULES = {
     "beta1": (lambda v: v is None or _number_in(0, 1, high_open=True)(v), "a number in [0, 1)"),
     "beta2": (lambda v: v is None or _number_in(0, 1, high_open=True)(v), "a number in [0, 1)"),
     "real_label": (lambda v: v is None or _number_in(0, 1)(v), "a number in [0, 1]"),
-    "d_steps": (_int_in(1), "an integer >= 1"),
+    "d_steps": (_int_in(1, MAX_D_STEPS), f"an integer from 1 to {MAX_D_STEPS}"),
     "gp_weight": (lambda v: v is None or _number_in(0, math.inf)(v),
                   "a finite number >= 0 (WGAN-GP's lambda) or none"),
     "r1": (_number_in(0, math.inf), "a finite number >= 0 (R1's gamma; 0: no penalty)"),
-    "latent_dim": (_int_in(1), "an integer >= 1"),
+    "latent_dim": (_int_in(1, MAX_LATENT_DIM), f"an integer from 1 to {MAX_LATENT_DIM:,}"),
     "seed": (_int_in(0, MAX_SEED), "an integer from 0 to 2**63 - 1 (stored as int64)"),
     "out": (lambda v: isinstance(v, str) and v != "", "a directory (a non-empty string)"),
     "checkpoint_every": (_int_in(0), "an integer >= 0 (0: no numbered copies)"),
-    "max_steps": (lambda v: v is None or _int_in(1)(v), "an integer >= 1 or none"),
-    "sample_count": (_int_in(1), "an integer >= 1"),
-    "evaluate": (lambda v: _is_int(v) and (v == 0 or v >= 2),
-                 "0 (no final scoring) or at least 2 samples (the Fréchet distance needs "
-                 "a covariance)"),
+    "max_steps": (lambda v: v is None or _int_in(1, MAX_STEPS)(v),
+                  f"an integer from 1 to {MAX_STEPS:,} or none"),
+    "sample_count": (_int_in(1, MAX_GRID), f"an integer from 1 to {MAX_GRID:,} (one grid)"),
+    "evaluate": (lambda v: _is_int(v) and (v == 0 or 2 <= v <= MAX_EVALUATE),
+                 f"0 (no final scoring) or at least 2 samples (the Fréchet distance needs "
+                 f"a covariance) and at most {MAX_EVALUATE:,}"),
     "backend": _one_of(["numpy", "cupy"]),
     "progress": (lambda v: isinstance(v, bool), "true or false"),
     "inspect_every": (_int_in(0), "an integer >= 0 (0: never)"),
     "spectral_norm": (lambda v: isinstance(v, bool), "true or false"),
     "minibatch_stddev": (lambda v: isinstance(v, bool), "true or false"),
-    "stage_steps": (lambda v: v is None or _int_in(1)(v),
-                    "an integer >= 1 (generator steps per growth phase) or none"),
+    "stage_steps": (lambda v: v is None or _int_in(1, MAX_STAGE_STEPS)(v),
+                    f"an integer from 1 to {MAX_STAGE_STEPS:,} (generator steps per growth "
+                    "phase) or none"),
     "equalized_lr": (lambda v: isinstance(v, bool), "true or false"),
 }
 

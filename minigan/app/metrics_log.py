@@ -64,6 +64,25 @@ def _fail(path, number, what):
                            "repair or remove that line")
 
 
+def check_metrics_reach(path, records, step, checkpoint):
+    """Refuse a resume from ``checkpoint`` (at ``step``) whose metrics records (those of
+    ``path`` up to ``step``) stop before it or skip steps: continuing would leave a hole in
+    the run's record that nothing shows later. No records at all is allowed (a run branched
+    off into a new directory starts its metrics at the checkpoint)."""
+    if not records:
+        return
+    steps = [record["step"] for record in records]
+    gap = next((b for a, b in zip(steps, steps[1:]) if b != a + 1), None)
+    if gap is None and steps[-1] == step:
+        return
+    what = (f"jumps from step {steps[steps.index(gap) - 1]} to {gap}" if gap is not None
+            else f"ends at step {steps[-1]}")
+    raise MetricsFileError(
+        f"{path} {what}, but the checkpoint {checkpoint} is at step {step}: the run's record "
+        "of those steps is missing (a file cut short, or a rewind that was stopped); resume "
+        "from a checkpoint the metrics reach, or into a new --out")
+
+
 def write_metrics(path, records):
     """Replace ``path`` atomically with ``records``, one JSON line each."""
     with atomic_write(path, "w") as file:

@@ -20,9 +20,14 @@ from .. import backend
 from ..checkpoint import CheckpointError, CheckpointReader
 from ..data.batches import generator_state_from_json
 from ..errors import MiniganError
+from .bounds import MAX_STEPS
 from .config_checks import MAX_SEED, config_from_dict
 
 PREFIX = "trainer."
+NOT_FOR_SAMPLING = ("D.", "opt_g.", "opt_d.", "avg_d.", "avg_g.", "replay.")
+"""The parts of a trainer's state that drawing samples never uses: ``restore(...,
+sampling=True)`` neither reads nor checks them (a checkpoint whose D or optimizer state
+diverged still gives its generator)."""
 
 
 class RunCheckpoint:
@@ -58,8 +63,9 @@ class RunCheckpoint:
             if not isinstance(meta[key], kind) or isinstance(meta[key], bool):
                 self._fail(f"the metadata's '{key}' must be a JSON "
                            f"{'object' if kind is dict else 'integer'}, got {meta[key]!r:.60}")
-        if meta["step"] < 0:
-            self._fail(f"the metadata's step must be >= 0, got {meta['step']}")
+        if not 0 <= meta["step"] <= MAX_STEPS:
+            self._fail(f"the metadata's step must be from 0 to {MAX_STEPS:,}, got "
+                       f"{meta['step']:.3g}")
         try:
             config = config_from_dict(config_type, meta["config"])
         except MiniganError as error:
@@ -81,9 +87,11 @@ class RunCheckpoint:
             self._fail(f"data-order state 'rng' is not a PCG64 generator state: {why}")
         return config
 
-    def restore(self, trainer, batches=None):
+    def restore(self, trainer, batches=None, sampling=False):
         """Load the checked arrays into ``trainer`` and the data order into ``batches``
-        (if given: sampling and scoring need no data order)."""
+        (if given: sampling and scoring need no data order). With ``sampling``, the parts
+        in ``NOT_FOR_SAMPLING`` keep the trainer's own (fresh) values: what G needs is read
+        and checked, the rest must only be present."""
         expected = trainer.state_dict()
         found = {name[len(PREFIX):] for name in self._reader.names if name.startswith(PREFIX)}
         missing = [key for key in expected if key not in found]
@@ -91,7 +99,8 @@ class RunCheckpoint:
         if missing or unexpected:
             self._fail(f"does not fit the networks of the run's settings: keys do not match: "
                        f"missing {_few(missing)}, unexpected {_few(unexpected)}")
-        state = {key: self._read_entry(key, like) for key, like in expected.items()}
+        state = {key: like if sampling and key.startswith(NOT_FOR_SAMPLING)
+                 else self._read_entry(key, like) for key, like in expected.items()}
         if state["step_count"] != self.step:
             self._fail(f"'{PREFIX}step_count' is {state['step_count']} but the metadata says "
                        f"step {self.step}")
@@ -110,7 +119,9 @@ class RunCheckpoint:
         name = PREFIX + key
         shape, dtype = self._reader.header(name)
         if isinstance(like, numbers.Integral):
-            kinds, want_shape, what = "iu", (), "an integer scalar >= 0"
+            kinds, want_shape = "iu", ()
+            what = ("an integer scalar from 0 to 2**63 - 1" if key == "seed"
+                    else f"an integer scalar from 0 to {MAX_STEPS:,}")
         elif isinstance(like, numbers.Real):
             kinds, want_shape, what = "f", (), "a finite real scalar >= 0"
         else:
@@ -126,7 +137,7 @@ class RunCheckpoint:
             self._fail(f"'{name}': {bad} of {value.size} values are NaN or infinite")
         if not want_shape:
             value = value.item()
-            if value < 0 or (key == "seed" and value > MAX_SEED):
+            if value < 0 or value > (MAX_SEED if key == "seed" else MAX_STEPS):
                 self._fail(f"'{name}': expected {what}, got {value}")
         return value
 
@@ -136,4 +147,4 @@ def _few(names):
 
 
 def _count(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_STEPS

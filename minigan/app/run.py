@@ -44,13 +44,15 @@ from ..data.embedded import notice_once
 from ..engine.blas_kernel import forced_kernel_note
 from ..errors import ConfigError
 from ..gan import training_defaults as defaults
+from ..gan.finite_state import check_checkpoint
 from ..gan.model_names import build_models
 from ..gan.models import is_conditional
 from ..gan.objectives import get_objective
 from ..gan.progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_by_d
 from ..gan.trainer import Trainer
+from . import health
 from .config_checks import RunConfigError, check_config, use_backend
-from .metrics_log import read_metrics, write_metrics
+from .metrics_log import check_metrics_reach, read_metrics, write_metrics
 from .progress import epoch_bar, run_bar, run_total, step_numbers, where_things_are
 from .restore import RunCheckpoint
 from .resume import (
@@ -68,6 +70,7 @@ from .run_dir import (
     claim,
     remove_after,
     remove_run_files,
+    remove_unfinished_writes,
     same_dir,
 )
 from .run_pictures import save_epoch_pictures
@@ -225,7 +228,9 @@ def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), 
         seconds = _training_loop(trainer, batches, config, records, stop, log)
         log(session_line(first_step, trainer.step_count, seconds, run_dir))
         if config.evaluate:
-            _final_report(trainer, config, seconds, run_dir, log, data)
+            findings = health.run_findings(records, len(batches),
+                                           trainer.objective.sigmoid_outputs)
+            _final_report(trainer, config, seconds, run_dir, log, data, findings)
         log("\n".join(["the run's files:", *where_things_are(run_dir, config.evaluate)]))
     return run_dir
 
@@ -262,16 +267,25 @@ def _load_batches(config, trainer):
 
 
 def _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes, data=None):
-    """With the directory locked: remove what --overwrite replaces, check the run's
-    metrics and a rewind, write the metrics kept, config.json (the settings, and under
-    "train_data" where the training data came from: ``load_with_source``'s ``data``) and
-    the resume's record. Returns the metrics records kept."""
+    """With the directory locked: check the run's metrics and a rewind, remove what
+    --overwrite replaces, write config.json (the settings, and under "train_data" where the
+    training data came from: ``load_with_source``'s ``data``), the metrics kept and the
+    resume's record. Returns the metrics records kept. A rewind's last.npz goes back first:
+    a kill at any later point leaves a run that a plain resume continues (the files of
+    later epochs are rewritten as it goes), never a last.npz ahead of the metrics."""
     run_dir, step = config.out, trainer.step_count
     records, later = [], None
+    rewind = False
     if own:
         records = read_metrics(os.path.join(run_dir, "metrics.jsonl"), up_to_step=step)
+        check_metrics_reach(os.path.join(run_dir, "metrics.jsonl"), records, step, resume)
         later = _last_step(os.path.join(run_dir, "checkpoints", "last.npz"))
         check_rewind(run_dir, resume, step, later, overwrite)
+        rewind = (later or 0) > step
+        if rewind:  # last.npz goes back to the resumed state before anything is deleted
+            save_checkpoint(os.path.join(run_dir, "checkpoints", "last.npz"),
+                            *_checkpoint_content(trainer, batches, config))
+            record_resume(run_dir, resume, step, changes)
     if overwrite:
         if own:
             remove_after(run_dir, batches.epoch, step)
@@ -279,14 +293,12 @@ def _prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes, 
             remove_run_files(run_dir)
     for sub in ("samples", "checkpoints"):
         os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
-    _remove_unfinished_writes(os.path.join(run_dir, "checkpoints"))
-    write_metrics(os.path.join(run_dir, "metrics.jsonl"), records)  # no steps after the resume
+    remove_unfinished_writes(run_dir)
+    # config.json first: it is what proves a directory to be a minigan run
     with atomic_write(os.path.join(run_dir, "config.json"), "w") as file:
         json.dump({**dataclasses.asdict(config), "train_data": data}, file, indent=2)
-    if resume:
-        if (later or 0) > step:  # a rewind: last.npz goes back to the resumed state
-            save_checkpoint(os.path.join(run_dir, "checkpoints", "last.npz"),
-                            *_checkpoint_content(trainer, batches, config))
+    write_metrics(os.path.join(run_dir, "metrics.jsonl"), records)  # no steps after the resume
+    if resume and not rewind:
         record_resume(run_dir, resume, step, changes)
     return records
 
@@ -335,6 +347,10 @@ def _training_loop(trainer, batches, config, records, stop, log):
                 whole.close()
                 _interrupted(path, trainer, stop.received, run_dir, log)
             _end_of_epoch(trainer, batches, config, epoch, z_fixed, y_fixed, records, run_dir)
+            findings = health.run_findings(records, len(batches),
+                                           trainer.objective.sigmoid_outputs, epoch + 1)
+            if findings:
+                log(health.describe(findings))
         whole.close()
         if stop.received is not None:  # it came at an epoch's end, or before the first step
             path = os.path.join(run_dir, "checkpoints", "last.npz")
@@ -365,14 +381,16 @@ def _step(trainer, x, y, config, run_dir):
     return record.stats
 
 
-def _final_report(trainer, config, seconds, run_dir, log, data=None):
+def _final_report(trainer, config, seconds, run_dir, log, data=None, findings=()):
     """The quality numbers at the end of a run, printed and kept in summary.json (with
-    where the training data came from, ``data``, and the test data, from the scoring)."""
+    where the training data came from, ``data``, the test data, from the scoring, and the
+    health findings)."""
     from ..metrics import format_report
 
     result = evaluate_trainer(trainer, config, n=config.evaluate)
     result["train_seconds_this_session"] = round(seconds, 1)
     result["train_data"] = data
+    result["health"] = list(findings)  # the failure modes the metrics show (app.health)
     with atomic_write(os.path.join(run_dir, "summary.json"), "w") as file:
         json.dump(result, file, indent=2)
     log(format_report(result))
@@ -414,29 +432,24 @@ def _save_checkpoints(trainer, batches, config, epoch, run_dir):
 def _checkpoint_content(trainer, batches, config):
     """(arrays, meta) of a checkpoint of the run as it stands."""
     arrays = {"trainer." + k: v for k, v in trainer.state_dict().items()}
+    check_checkpoint(arrays, trainer.step_count)  # never a checkpoint a resume would refuse
     meta = {"config": dataclasses.asdict(config), "batches": batches.state_dict(),
             "step": trainer.step_count, "epoch": batches.epoch}
     return arrays, meta
 
 
-def _remove_unfinished_writes(directory):
-    """Delete temporary files that a killed run left half-written (``.NAME.XXXX.part``
-    from ``atomic_write``); finished files are never named like that."""
-    for name in os.listdir(directory):
-        if name.startswith(".") and name.endswith(".part"):
-            os.unlink(os.path.join(directory, name))
-
-
 def load_trainer(checkpoint_path, backend_name=None):
     """(trainer, config) restored from a checkpoint written by ``train``, on the backend
     it was trained on or on ``backend_name`` ("numpy" / "cupy"): checkpoints hold
-    NumPy arrays, so a run trained on a GPU can be sampled on a laptop. The checkpoint
-    is checked completely first (``restore``); a bad one is a ``CheckpointError``."""
+    NumPy arrays, so a run trained on a GPU can be sampled on a laptop. The generator's
+    part of the checkpoint is checked completely first (``restore``; a bad one is a
+    ``CheckpointError``); D's and the optimizers' states are not loaded: the trainer is for
+    sampling and scoring, and ``train --resume`` is what continues a run."""
     with RunCheckpoint(checkpoint_path, RunConfig) as saved:
         config = saved.config
         if backend_name is not None:
             config.backend = backend_name
         use_backend(config.backend)
         trainer = _build_checked(config)
-        saved.restore(trainer)
+        saved.restore(trainer, sampling=True)  # G's state: D's and the optimizers' unused
     return trainer, config

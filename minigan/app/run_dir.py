@@ -8,7 +8,12 @@ directory's lock is held (another process may have written in between):
 * a fresh run (no ``--resume``) needs it empty or absent: training into a directory
   holding another run would cut its metrics, replace its checkpoint and leave its old
   sample grids behind, mixed with the new ones. ``--overwrite`` allows it, and deletes
-  the old run's own files first (``RUN_FILES``; anything else stays);
+  the old run's own files first (``RUN_FILES``; anything else stays) -- only in a
+  directory that is provably a minigan run (``check_minigan_run``: its ``config.json``
+  is a run's settings), never by file name alone in a folder of another tool's files;
+* the run's folders (``samples/``, ``checkpoints/``, ``inspect/``) must be folders of
+  their own, not symbolic links: writing or deleting through a link would change
+  another directory (another run's checkpoints);
 * a resumed run continues in the checkpoint's own directory (``<dir>/checkpoints/*.npz``),
   or starts an empty one. From an older checkpoint of the directory than its
   ``last.npz``, it would discard the later steps: that needs ``--overwrite``, which then
@@ -19,11 +24,13 @@ directory's lock is held (another process may have written in between):
 
 import contextlib
 import fnmatch
+import json
 import os
+import stat
 
 from ..errors import InputError
 from .resume import resume_command
-from .run_lock import LOCK_NAME, RunDirectoryBusy, RunLock
+from .run_lock import LOCK_NAME, NotALockFile, RunDirectoryBusy, RunLock
 
 RUN_FILES = ["config.json", "metrics.jsonl", "curves.png", "summary.json", "resumes.jsonl",
              "samples/epoch_*.png", "samples/stages.png", "checkpoints/last.npz",
@@ -64,6 +71,57 @@ def check_path(out):
         raise RunDirectoryError(f"run directory {out} {what}")
 
 
+RUN_FOLDERS = ("samples", "checkpoints", "inspect")
+RUN_CONFIG_KEYS = {"dataset", "model", "epochs", "batch_size", "loss", "lr_d", "lr_g",
+                   "latent_dim", "seed", "out", "checkpoint_every", "sample_count"}
+"""Settings every minigan run's ``config.json`` has held: what proves a directory is one."""
+
+
+def check_folders(out):
+    """Refuse a run folder of ``out`` that is a symbolic link or not a folder."""
+    for name in RUN_FOLDERS:
+        path = os.path.join(out, name)
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(mode):
+            raise RunDirectoryError(
+                f"run directory {out}: {name}/ is a symbolic link (to "
+                f"{os.readlink(path)}): a run writes and deletes only inside its own "
+                f"directory, and through the link it would change another one; replace "
+                f"the link by a folder, or choose another --out")
+        if not stat.S_ISDIR(mode):
+            raise RunDirectoryError(f"run directory {out}: {name} is not a folder, expected "
+                                    f"the run's {name}/ folder")
+
+
+def check_minigan_run(out):
+    """Refuse ``--overwrite`` of ``out`` unless its ``config.json`` is a minigan run's
+    settings (a JSON object holding ``RUN_CONFIG_KEYS``): files are deleted by name, and
+    another tool's metrics.jsonl or summary.json must not go because of their names."""
+    path = os.path.join(out, "config.json")
+    why = None
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            why = "its config.json is not a regular file"
+        else:
+            with open(path, "rb") as file:
+                settings = json.loads(file.read(1 << 20).decode("utf-8"))
+            if not isinstance(settings, dict) or not RUN_CONFIG_KEYS <= set(settings):
+                why = "its config.json is not the settings of a minigan run"
+    except FileNotFoundError:
+        why = "it holds no config.json"
+    except (OSError, ValueError):
+        why = "its config.json is not the settings of a minigan run"
+    if why:
+        shown = ", ".join(_entries(out)[:4]) + (", ..." if len(_entries(out)) > 4 else "")
+        raise RunDirectoryError(
+            f"run directory {out} ({shown}) is not a minigan run ({why}): --overwrite deletes "
+            "a run's files by name and only in a directory a minigan train wrote; move "
+            "these files away, or choose another --out")
+
+
 def _entries(out):
     """What the directory holds, the lock file aside (sorted, directories with a '/')."""
     if not os.path.isdir(out):
@@ -76,8 +134,13 @@ def check_out_dir(out, resume=None, overwrite=False):
     """Refuse, with ``RunDirectoryError``, a run that would destroy or mix with another
     run in ``out`` (see the module docstring); ``resume`` is the checkpoint path or None."""
     check_path(out)
+    check_folders(out)
     entries = _entries(out)
-    if not entries or overwrite:
+    if not entries:
+        return
+    if overwrite:
+        if not same_dir(checkpoint_run_dir(resume) if resume else None, out):
+            check_minigan_run(out)  # a rewind's directory is proven by its checkpoint
         return
     shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
     last = os.path.join(out, "checkpoints", "last.npz")
@@ -86,10 +149,14 @@ def check_out_dir(out, resume=None, overwrite=False):
             options = f"To continue it: {resume_command(last, out)}; to start another run"
         else:
             options = "It holds no checkpoints/last.npz to resume from. To start another run"
+        try:
+            check_minigan_run(out)
+            replace = "; to replace it: --overwrite (deletes only the files a run writes)"
+        except RunDirectoryError:
+            replace = " (--overwrite replaces only a minigan run, which this is not)"
         raise RunDirectoryError(
             f"run directory {out} is not empty ({shown}): a new run would overwrite the one "
-            f"there. {options}: a new --out; to replace it: --overwrite (deletes only the "
-            "files a run writes)")
+            f"there. {options}: a new --out{replace}")
     if not same_dir(checkpoint_run_dir(resume), out):
         raise RunDirectoryError(
             f"run directory {out} is not empty ({shown}) and is not where the checkpoint "
@@ -113,7 +180,13 @@ def check_rewind(out, resume, resume_step, later_step, overwrite):
 def claim(out, resume=None, overwrite=False, log=print):
     """Create ``out``, hold its lock for the ``with`` block and check it again under the
     lock. ``RunDirectoryError`` if it cannot be created, another process holds it, or the
-    check fails; in every case nothing was written but the (removed) lock file."""
+    check fails; in every case nothing was written but the (removed) lock file. When the
+    ``with`` block fails (an error, not a stop signal) in a directory that was empty or
+    absent and no checkpoint was saved, what the run wrote is removed again
+    (``remove_failed_start``): a run refused at its first step leaves no directory that
+    a next try would need ``--overwrite`` for."""
+    created = not os.path.lexists(out)
+    fresh = created or not _entries(out)
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as error:
@@ -122,6 +195,10 @@ def claim(out, resume=None, overwrite=False, log=print):
     try:
         lock = RunLock(out)
         lock.acquire()
+    except NotALockFile as bad:
+        raise RunDirectoryError(f"run directory {out}: its lock file {bad.path} is {bad.what}; "
+                                "minigan's lock is a regular file that train creates and never "
+                                "writes through a link: remove it") from None
     except RunDirectoryBusy as busy:
         raise RunDirectoryError(f"run directory {out} is in use by another minigan train "
                                 f"({busy.owner}; lock file {busy.path}): wait for it to end, "
@@ -134,9 +211,43 @@ def claim(out, resume=None, overwrite=False, log=print):
             log(f"note: {out} had the lock file of a run that ended without removing it "
                 f"({lock.stale}); that run is not running any more")
         check_out_dir(out, resume, overwrite)
-        yield
+        try:
+            yield
+        except Exception:
+            if fresh and remove_failed_start(out):
+                lock.release()
+                if created:
+                    with contextlib.suppress(OSError):
+                        os.rmdir(out)
+            raise
     finally:
         lock.release()
+
+
+def remove_failed_start(out):
+    """Undo a run that failed before saving any checkpoint in a directory that was empty:
+    its files go (``RUN_FILES``). Returns whether it did (False: a checkpoint exists, the
+    run stays to be resumed)."""
+    checkpoints = os.path.join(out, "checkpoints")
+    if os.path.isdir(checkpoints) and any(n.endswith(".npz") for n in os.listdir(checkpoints)):
+        return False
+    remove_run_files(out)
+    return True
+
+
+def remove_unfinished_writes(out):
+    """Delete the temporary files that a killed write left half-written in the run's
+    folders: ``.NAME.XXXX.part`` (``atomic_write``) for NAME a run file (``RUN_FILES``);
+    finished files are never named like that, and other tools' files are not touched."""
+    for pattern in RUN_FILES:
+        folder, name = os.path.split(pattern)
+        directory = os.path.join(out, folder)
+        if name.startswith(".") or not os.path.isdir(directory):
+            continue
+        for entry in os.listdir(directory):
+            if fnmatch.fnmatchcase(entry, f".{name}.*.part"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(directory, entry))
 
 
 def run_files(out):

@@ -2,7 +2,8 @@
 
 A terminal's Ctrl-C, a ``kill``, a batch system ending a job and a closed terminal all
 mean "stop", and each should cost nothing but the step in progress. Inside
-``StopSignals`` the first of these signals only sets ``received``; the training loop
+``StopSignals`` the first of these signals only sets ``received`` (and says so on stderr:
+"stopping after this step"); the training loop
 looks at it between two steps, saves a checkpoint there and ends with
 ``TrainingInterrupted`` (exit status 128 + the signal's number: 130, 143, 129). Outside
 ``deferring_stops()`` -- while data loads, while the final report is computed -- there is
@@ -18,6 +19,7 @@ death by signal.
 """
 
 import contextlib
+import os
 import signal
 import threading
 
@@ -46,8 +48,9 @@ class StopSignals:
     """Catch SIGINT, SIGTERM and SIGHUP for the ``with`` block (main thread only; in
     another thread the signals keep their handlers and ``received`` stays None)."""
 
-    def __init__(self, restore=True):
+    def __init__(self, restore=True, notice=None):
         self.restore = restore
+        self.notice = _say if notice is None else notice  # told of a deferred stop
         self.received = None  # the first signal's number
         self.deferring = False
         self._stopping = False
@@ -78,8 +81,17 @@ class StopSignals:
             return
         if self.deferring and self.received is None:
             self.received = signum
+            self.notice(f"minigan: {signal.Signals(signum).name} received: stopping after "
+                        "this step, with a checkpoint (a second signal stops at once)")
             return
         second = self.received is not None
         self.received = self.received or signum
         self._stopping = True
         raise Stopped(signum, second)
+
+
+def _say(line):
+    """Write ``line`` to stderr from a signal handler: one unbuffered write, which cannot
+    deadlock on a buffer the interrupted code holds; a closed stderr is ignored."""
+    with contextlib.suppress(OSError):
+        os.write(2, (line + "\n").encode())

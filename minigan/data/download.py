@@ -9,10 +9,11 @@ should be, a checksum mismatch -- deletes the temporary file and moves on to the
 mirror, so the destination (minigan's cache) never holds a partial or wrong file.
 When the size is known (it is for every published file) a mirror may not send more:
 with or without a ``Content-Length`` header, the transfer stops at the first byte past
-it, so a hostile or broken server cannot fill the disk. When every mirror fails,
-``DownloadError`` names the file and each mirror's failure. A mirror has
-``CONNECT_TIMEOUT`` (3 s) to answer (``connect.py``), so a network that swallows
-connections costs seconds, not minutes.
+it, so a hostile or broken server cannot fill the disk. A mirror has ``CONNECT_TIMEOUT``
+(3 s) to answer (``connect.py``), so a network that swallows connections costs seconds,
+not minutes; a transfer that outlasts its deadline or falls below a minimum rate is given
+up (``transfer_clock``). When every mirror fails, ``DownloadError`` names the file and
+each mirror's failure.
 """
 
 import contextlib
@@ -25,6 +26,7 @@ import urllib.request
 from ..atomic import atomic_write
 from ..errors import MiniganError
 from .connect import open_url
+from .transfer_clock import TransferClock, TransferTooSlow
 
 __all__ = ["DownloadError", "download", "sha256_of"]
 
@@ -102,10 +104,13 @@ def _fetch(url, f, name, size, progress, timeout, connect_timeout=CONNECT_TIMEOU
             raise _MirrorFailed(f"announces {length} bytes, the file has {size}")
         h = hashlib.sha256()
         got = 0
+        clock = TransferClock()  # a total deadline and a minimum rate, not only a timeout
         with _progress_bar(length or size, name, progress) as bar:
             while True:
                 try:
-                    block = response.read(_CHUNK)
+                    block = clock.read(response, _CHUNK, got)
+                except TransferTooSlow as exc:
+                    raise _MirrorFailed(str(exc)) from None
                 except Exception as exc:  # IncompleteRead, timeouts, connection resets
                     raise _MirrorFailed(f"connection broke after {got} bytes "
                                         f"({type(exc).__name__}: {exc})") from None

@@ -45,14 +45,17 @@ from ..nn.minibatch_stddev import MinibatchStdDev
 from ..nn.second_order import layer_paths
 from ..optim import make_optimizer
 from . import training_defaults as defaults
+from .finite_state import check_gradient, check_weights
 from .models import is_conditional
 from .penalties import double_backprop, gradient_penalty_term, r1_term
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
 from .trainer_checks import (
     check_betas,
+    check_counters,
     check_feature_matching,
     check_models,
     check_r1,
+    check_sample_count,
     infer_latent_dim,
     objective_by_name,
 )
@@ -258,7 +261,9 @@ class Trainer:
         _require_finite(self.step_count + 1, "discriminator", loss_real=loss_real,
                         loss_fake=loss_fake, penalty=penalty_value,
                         gradient_norm=grad_norm)  # before any update
+        check_gradient(self.step_count + 1, "discriminator", grad_norm, self.D.parameters())
         self.opt_d.step()
+        check_weights(self.step_count + 1, "discriminator", self.D.parameters())
         if self.objective.clip_value is not None:  # WGAN: keep the critic Lipschitz
             for p in self.D.parameters():
                 backend.xp.clip(p.data, -self.objective.clip_value, self.objective.clip_value,
@@ -309,7 +314,9 @@ class Trainer:
             self.averages[1].add_penalty_gradient(self.historical_averaging)
         grad_norm = _grad_norm(self.G.parameters())
         _require_finite(self.step_count + 1, "generator", loss=loss_g, gradient_norm=grad_norm)
+        check_gradient(self.step_count + 1, "generator", grad_norm, self.G.parameters())
         self.opt_g.step()
+        check_weights(self.step_count + 1, "generator", self.G.parameters())
         if self.averages:
             self.averages[1].update()
         return {"loss_g": loss_g, "grad_norm_g": grad_norm}
@@ -339,6 +346,7 @@ class Trainer:
         models, (n, F) for a generator of vectors such as the 1-D lab's (BatchNorm uses its
         running statistics); G's mode is restored afterwards. ``z`` fixes the noise."""
         n = positive_int("Trainer.sample", "n", n)
+        check_sample_count(n)
         if z is None:
             z = self.noise(n, _SAMPLE)
         else:
@@ -403,6 +411,7 @@ class Trainer:
         for key in ("step_count", "seed"):
             if key not in state:
                 raise StateError(f"Trainer.load_state_dict: the state has no '{key}'")
+        check_counters(state)
 
         self.G.load_state_dict(part("G."))
         self.D.load_state_dict(part("D."))

@@ -66,3 +66,29 @@ def check_feature_matching(index, D):
         raise ConfigError(f"Trainer: feature_matching must be a layer index of D, an int in "
                           f"[0, {len(D.layers) - 1}], got {index!r}")
     return int(index)
+
+
+MAX_SAMPLES = 10**6
+"""``Trainer.sample`` at once: 3.1 GB of 28x28 float32 images (draw more in batches)."""
+MAX_SEED = 2**63 - 1
+
+
+def check_sample_count(n):
+    """``Trainer.sample``'s n: at most ``MAX_SAMPLES`` (a ConfigError, not a MemoryError)."""
+    if n > MAX_SAMPLES:
+        raise ConfigError(f"Trainer.sample: n must be at most {MAX_SAMPLES:,} samples at once "
+                          f"(draw more in batches, with z), got {n}")
+
+
+def check_counters(state):
+    """The state's ``step_count`` (an integer >= 0) and ``seed`` (0 to 2**63 - 1), as a
+    Trainer could have made them; a ``StateError`` otherwise."""
+    from ..errors import StateError
+
+    for key, high in (("step_count", MAX_SEED), ("seed", MAX_SEED)):
+        value = state.get(key)
+        kind = getattr(getattr(value, "dtype", None), "kind", None)
+        whole = (is_int(value) or kind in ("i", "u")) and getattr(value, "ndim", 0) == 0
+        if not whole or not 0 <= int(value) <= high:
+            raise StateError(f"Trainer.load_state_dict: '{key}' must be an integer from 0 to "
+                             f"2**63 - 1, got {value!r:.40}")

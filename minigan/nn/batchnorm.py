@@ -27,6 +27,7 @@ class BatchNormBase(Module):
     ``isinstance(m, BatchNormBase)`` asks whether a module is a batch norm."""
 
     _buffer_names = ("running_mean", "running_var")
+    _nonnegative_buffers = ("running_var",)
     _ndim = None
     _layout = None
 

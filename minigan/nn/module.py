@@ -41,6 +41,7 @@ from .parameter import Parameter
 
 class Module:
     _buffer_names = ()
+    _nonnegative_buffers = ()  # buffers no state can make negative (BatchNorm's variance)
 
     def __init__(self):
         self.training = True
@@ -246,21 +247,51 @@ class Module:
     def load_state_dict(self, state):
         """Copy arrays from ``state`` (NumPy or device arrays) into this module, in place.
 
-        Keys must match exactly and shapes must agree; the first mismatch is named.
+        All or nothing: every value is checked before any is copied -- keys must match
+        exactly, shapes agree, values be real numbers (not complex, strings or objects)
+        that are finite in the module's dtype (1e300 is not, in float32), and a buffer no
+        training can make negative (BatchNorm's ``running_var``) not negative. The first
+        problem is a ``StateError`` naming the entry; the module is then unchanged.
         """
+        where = f"{type(self).__name__}.load_state_dict"
         targets = dict(self._named_state())
         missing = [k for k in targets if k not in state]
         unexpected = [k for k in state if k not in targets]
         if missing or unexpected:
-            raise StateError(f"{type(self).__name__}.load_state_dict: keys do not match: "
+            raise StateError(f"{where}: keys do not match: "
                              f"missing {missing}, unexpected {unexpected}")
+        nonnegative = set(self._nonnegative_names())
+        values = {}
         for name, target in targets.items():  # check everything before changing anything
-            if tuple(state[name].shape) != tuple(target.shape):
-                raise StateError(f"{type(self).__name__}.load_state_dict: '{name}' has shape "
-                                 f"{tuple(state[name].shape)}, expected {tuple(target.shape)}")
+            given = state[name]
+            shape, dtype = getattr(given, "shape", None), getattr(given, "dtype", None)
+            if shape is None or dtype is None:
+                raise StateError(f"{where}: '{name}' is {type(given).__name__}, expected an "
+                                 f"array of shape {tuple(target.shape)}")
+            if tuple(shape) != tuple(target.shape):
+                raise StateError(f"{where}: '{name}' has shape "
+                                 f"{tuple(shape)}, expected {tuple(target.shape)}")
+            if dtype.kind not in "fiu":
+                raise StateError(f"{where}: '{name}' has dtype {dtype}, expected real numbers "
+                                 f"({target.dtype})")
+            value = backend.to_device(given).astype(target.dtype, copy=False)
+            xp = backend.xp
+            if value.dtype.kind == "f" and not bool(xp.isfinite(value).all()):
+                bad = int(value.size - int(xp.isfinite(value).sum()))
+                raise StateError(f"{where}: '{name}': {bad} of {value.size} values are NaN or "
+                                 f"infinite in {target.dtype}")
+            if name in nonnegative and bool((value < 0).any()):
+                raise StateError(f"{where}: '{name}' holds negative values; a variance is "
+                                 ">= 0")
+            values[name] = value
         for name, target in targets.items():
-            value = backend.to_device(state[name])
-            backend.xp.copyto(target, value.astype(target.dtype, copy=False))
+            backend.xp.copyto(target, values[name])
+
+    def _nonnegative_names(self, prefix=""):
+        for name in self._nonnegative_buffers:
+            yield prefix + name
+        for name, child in self.named_children():
+            yield from child._nonnegative_names(prefix + name + ".")
 
     def extra_repr(self):
         return ""
