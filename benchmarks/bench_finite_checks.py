@@ -29,7 +29,7 @@ CHECKS = ("check_gradient", "check_weights")
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     p.add_argument("--models", nargs="+", default=["mlp", "dcgan"])
     p.add_argument("--steps", type=int, default=40, help="timed steps each (default 40)")
     p.add_argument("--batch-size", type=int, default=64)
