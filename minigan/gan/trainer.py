@@ -164,7 +164,7 @@ class Trainer:
                                                                   dtype=images.dtype)
 
     # -- one training step --------------------------------------------------
-    def step(self, real, labels=None):
+    def step(self, real, labels=None, *, update="both"):
         """One G update after ``d_steps`` D updates on the batch ``real``: images
         (N, H, W, C) such as MNIST's (N, 28, 28, 1), or vectors (N, F) such as the 1-D lab's.
 
@@ -175,16 +175,25 @@ class Trainer:
         penalty (included in loss_d) and grad_norm_x (the mean ||grad_x D|| it was taken
         of); for the WGAN critics wasserstein = d_real - d_fake. The D numbers are those of
         the last D step.
+
+        update: "both" (the step above), "d" (only the D updates) or "g" (only the G
+        update), to watch the two halves one at a time (the GAN lab's step buttons); a
+        half step returns only its own numbers and advances ``step_count`` like a step,
+        so the next one draws fresh noise.
         """
+        if update not in ("both", "d", "g"):
+            raise ConfigError(f"Trainer.step: update must be 'both', 'd' or 'g', got {update!r}")
         labels = self._check_batch(real, labels)
         n = real.shape[0]
+        d_stats = g_stats = {}
         try:
             with engine.region():  # the CPU engine holds the cores for the whole step
-                for k in range(self.d_steps):
+                for k in range(self.d_steps if update != "g" else 0):
                     self.d_step_index = k
                     d_stats = self._d_step(real, labels, stream=_D_STREAMS + 8 * k)
                 self.d_step_index = None
-                g_stats = self._g_step(real, labels, n)
+                if update != "d":
+                    g_stats = self._g_step(real, labels, n)
         finally:
             self.phase = self.d_step_index = None
         self.step_count += 1
