@@ -7,6 +7,8 @@
     minigan sample   CHECKPOINT [--n 64] [--out grid.png] [--backend numpy|cupy] [--threads N]
     minigan evaluate CHECKPOINT [--n 2000] [--data DIR] [--backend numpy|cupy] [--threads N]
     minigan check    [--mode elementwise|directional] [--seed S] [--backend numpy|cupy]
+    minigan lab      [--port P] [--no-browser] [--data ring|grid|line|moons] [...]
+    minigan lab      --export lab.html [--gif lab.gif] [--steps N]   (see cli_lab)
 
 Every failure ends in one line on stderr, ``minigan: error: ...``, naming the input, what
 was expected and what came. Exit status: 0 done; 2 bad input, refused before any work
@@ -26,6 +28,7 @@ import traceback
 from . import backend, cli_checks, parallel
 from .app.run import TrainingInterrupted
 from .app.stop_signals import Stopped, StopSignals
+from .cli_lab import add_lab_parser, command_lab
 from .errors import InputError, MiniganError
 from .gan.model_names import MODELS
 
@@ -256,6 +259,7 @@ def build_parser():
                        help="seeds the inputs and the upstream gradients")
     check.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
                        help="the backend whose layers are checked")
+    add_lab_parser(commands)
     return parser
 
 
@@ -345,7 +349,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     args.explicit = cli_checks.explicit_options(build_parser(), argv)
     command = {"train": command_train, "sample": command_sample,
-               "evaluate": command_evaluate, "check": command_check}[args.command]
+               "evaluate": command_evaluate, "check": command_check,
+               "lab": command_lab}[args.command]
     threads = getattr(args, "threads", None)
     previous = parallel.set_threads(threads) if threads is not None else None
     try:

@@ -51,17 +51,20 @@ class Mixture:
         k = rng.integers(0, len(self.means), size=n)
         return self.means[k] + self.std * rng.standard_normal((n, 2))
 
-    def pdf(self, points):
+    def pdf(self, points, blur=0.0):
         """The mixture's density at points (M, 2) -> (M,): the mean over the K modes of
-        exp(-|x - mu_k|^2 / (2 std^2)) / (2 pi std^2)."""
+        exp(-|x - mu_k|^2 / (2 s^2)) / (2 pi s^2), s = std; with ``blur`` > 0 the density
+        of a sample plus N(0, blur^2 I), s^2 = std^2 + blur^2 (the data seen through a
+        Gaussian kernel of that width)."""
         points = numpy.asarray(points, dtype=numpy.float64).reshape(-1, 2)
-        inv = 1.0 / (2.0 * self.std ** 2)
+        std = math.hypot(self.std, blur)
+        inv = 1.0 / (2.0 * std ** 2)
         total = numpy.zeros(len(points))
         for start in range(0, len(self.means), 64):  # (M, 64) blocks: bounded memory
             block = self.means[start:start + 64]
             d2 = ((points[:, None, :] - block[None, :, :]) ** 2).sum(axis=2)
             total += numpy.exp(-d2 * inv).sum(axis=1)
-        return total / (len(self.means) * 2.0 * math.pi * self.std ** 2)
+        return total / (len(self.means) * 2.0 * math.pi * std ** 2)
 
     def describe(self):
         return {"name": self.name, "modes": len(self.means) if self.modes else None,

@@ -6,7 +6,7 @@ JSON-ready):
   for LSGAN, hinge and WGAN;
 - ``d_star``: p_data / (p_data + p_g) on the same grid, p_data exact (the data sets are
   mixtures, ``datasets``), p_g a (binned) Gaussian kernel density estimate of G's
-  samples -- the
+  samples, both seen through the KDE's kernel (``optimal_discriminator``) -- the
   optimal D of the BCE game (Goodfellow et al. 2014) and of LSGAN with codes 0/1;
   None for hinge and WGAN, whose optimal critic has no such formula;
 - ``manifold``: G applied to a grid of z (2-D z: 9 + 9 lines of 41 points in [-2, 2]^2;
@@ -120,32 +120,40 @@ def binned_kde(samples, extent, res, bandwidth):
 
     def smooth(a, axis, width):
         sigma = max(bandwidth / width, 0.5)
-        taps = numpy.arange(-int(4 * sigma) - 1, int(4 * sigma) + 2)
+        half = int(4 * sigma) + 1
+        taps = numpy.arange(-half, half + 1)
         kernel = numpy.exp(-0.5 * (taps / sigma) ** 2)
         kernel /= kernel.sum() * width               # a density along this axis
-        return numpy.apply_along_axis(lambda r: numpy.convolve(r, kernel, "same"), axis, a)
+        return numpy.apply_along_axis(
+            lambda r: numpy.convolve(r, kernel, "full")[half:half + len(r)], axis, a)
 
     density = smooth(smooth(counts, 1, cw), 0, ch)
     return (density / len(samples)).ravel()
 
 
-def kde_bandwidth(samples, floor):
-    """Scott's rule for 2-D data, n^(-1/6) times the samples' mean per-axis std, but no
-    less than ``floor`` (the data's own std: narrower would resolve nothing on the grid)."""
-    spread = float(numpy.mean(numpy.std(samples, axis=0)))
-    return max(floor, spread * len(samples) ** (-1.0 / 6.0))
+def kde_bandwidth(data, res):
+    """The KDE's width: the data's std, but at least one cell of the picture."""
+    x0, x1, y0, y1 = data.extent
+    return max(data.std, (x1 - x0) / res, (y1 - y0) / res)
 
 
 def optimal_discriminator(data, samples, points, res):
-    """D* = p_data / (p_data + p_g) at ``points`` (``plane(data.extent, res)``), p_g the
-    binned KDE of the samples; 0.5 where both densities vanish."""
+    """D* = p_data / (p_data + p_g) at ``points`` (``plane(data.extent, res)``), both
+    densities seen through the same Gaussian kernel of width h (``kde_bandwidth``): p_g
+    the binned KDE of G's samples, p_data the data's exact density blurred by h (a
+    mixture of std sqrt(std^2 + h^2)). That is the optimal D between the two
+    distributions with N(0, h^2 I) instance noise; comparing a smoothed p_g with the
+    sharp p_data would call D* > 1/2 at the modes' centres even for a perfect G.
+    0.5 where both densities vanish (below 1e-6 of their peak: there the KDE's truncated
+    kernel and the Gaussian tails would decide, not the samples)."""
     if not numpy.all(numpy.isfinite(samples)):
         return None
-    p_data = data.pdf(points)
-    p_g = binned_kde(samples, data.extent, res, kde_bandwidth(samples, data.std))
+    h = kde_bandwidth(data, res)
+    p_data = data.pdf(points, blur=h)
+    p_g = binned_kde(samples, data.extent, res, h)
     total = p_data + p_g
-    with numpy.errstate(invalid="ignore", divide="ignore"):
-        return numpy.where(total > 1e-300, p_data / numpy.maximum(total, 1e-300), 0.5)
+    seen = total > 1e-6 * total.max()
+    return numpy.where(seen, p_data / numpy.where(seen, total, 1.0), 0.5)
 
 
 def latent_grid(latent_dim):

@@ -129,7 +129,7 @@ class LabSession:
         self._z_view = numpy.random.default_rng(s["seed"] + 104729).standard_normal(
             (frame.METRIC_SAMPLES, s["latent_dim"]))
         self.last_stats, self._real = {}, self.data.sample(SHOWN, self._data_rng)
-        self._pictures, self._norms = 0, None
+        self._pictures, self._norms, self.last_tap = 0, None, None
         with self._view:
             self.frames.clear()
             self.curves = Curves(self._curve_points)
@@ -238,6 +238,7 @@ class LabSession:
             with self._view:
                 self.curves.add({"step": self.trainer.step_count, **point})
             if picture:
+                self.last_tap = tap
                 self._pictures += 1
                 self._publish(self._picture(tap, record, {"both": "step", "d": "d",
                                                           "g": "g"}[update]))
