@@ -365,11 +365,12 @@ class LabSession:
         speed = self.settings["speed"]
         steps = max(1, round(speed * self.frame_interval)) if speed else None
         done = 0
-        while self.running and not self._closed.is_set():
+        while not self._closed.is_set():
             last = (done + 1 >= steps) if steps else (
                 time.monotonic() - start >= 0.75 * self.frame_interval)
-            if not self.train_step("both", picture=last) or last:
-                break
+            with self.lock:   # a pause that came while we waited for the lock wins
+                if not self.running or not self.train_step("both", picture=last) or last:
+                    break
             done += 1
         if steps:
             rest = start + steps / speed - time.monotonic()
