@@ -3,7 +3,8 @@
 over one ``LabSession``:
 
     GET  /                 the page (static/index.html); /static/<file> its script and style
-    GET  /api/state        the latest picture, the curves, the settings, running / message
+    GET  /api/state        the latest picture, the curves, the settings, running / message;
+                           ?after=V waits (up to a second) for a version other than V
     POST /api/action       {"action": "play" | "pause" | "step" | "d_step" | "g_step" |
                             "slow_step" | "reset"}
     POST /api/settings     {"loss": "minimax", "lr_d": 0.0005, "packing": true, ...}
@@ -20,6 +21,8 @@ import errno
 import http.server
 import importlib.resources
 import json
+import sys
+import urllib.parse
 
 from ..errors import InputError, MiniganError
 
@@ -44,6 +47,13 @@ class LabServer(http.server.ThreadingHTTPServer):
     def __init__(self, session, port):
         self.session = session
         super().__init__((HOST, port), LabHandler)
+
+    def handle_error(self, request, client_address):
+        """A browser that closes a tab mid-answer is no error; anything else is printed
+        as the standard library does."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self):
@@ -103,9 +113,17 @@ class LabHandler(http.server.BaseHTTPRequestHandler):
         if not self._host_ok():
             return self._error(400, f"Host: expected {HOST}:{self.server.server_address[1]}, "
                                     f"got {self.headers.get('Host')!r}")
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         if path == "/api/state":
-            return self._json(200, self.server.session.state())
+            after = urllib.parse.parse_qs(query).get("after")
+            if after:   # a long poll: answer when something changed (or after a second)
+                try:
+                    self.server.session.wait_for_change(int(after[0]), timeout=1.0)
+                except ValueError:
+                    return self._error(400, f"after: expected a version number, got "
+                                            f"{after[0]!r}")
+            return self._send(200, self.server.session.state_json().encode(),
+                              "application/json; charset=utf-8")
         if path == "/favicon.ico":      # none: say so without an error in the console
             return self._send(204, b"", "image/x-icon")
         name = "index.html" if path in ("/", "/index.html") else (

@@ -24,12 +24,13 @@ by the trainer before any update) pauses the run and says so in ``message``.
 import collections
 import contextlib
 import inspect
+import json
 import threading
 import time
 
 import numpy
 
-from .. import backend
+from .. import backend, engine
 from ..errors import ConfigError, MiniganError, NonFiniteError
 from ..gan.trainer import Trainer
 from ..inspect import Recorder
@@ -41,7 +42,8 @@ ACTIONS = ("play", "pause", "step", "d_step", "g_step", "slow_step", "reset")
 FRAME_INTERVAL = 1 / 12      # seconds between pictures while playing at full speed
 SLOW_PAUSE = 0.8             # seconds between the D and the G half of a slow step
 SHOWN = 256                  # points drawn of each batch
-NORM_EVERY = 20              # while playing, every 20th picture records the layer norms
+NORM_EVERY = 60              # while playing, every 60th picture records the layer norms
+STEP_SHARE = 0.6             # share of a picture's interval spent on unrecorded steps
 BETAS = (0.5, 0.999)
 
 
@@ -72,7 +74,9 @@ class LabSession:
     def __init__(self, settings=None, *, history=200, curve_points=1000,
                  resolution=frame.RESOLUTION, frame_interval=FRAME_INTERVAL):
         self.lock = threading.RLock()
-        self._view = threading.Lock()
+        self._view = threading.RLock()
+        self._changed = threading.Condition(self._view)
+        self._json_cache = None
         self.resolution, self.frame_interval = resolution, frame_interval
         self.frames = collections.deque(maxlen=history)
         self._curve_points = curve_points
@@ -190,9 +194,11 @@ class LabSession:
         if action == "play":
             self.message, self.running = "", True
             self._wake.set()
+            self._bump()
             return
         with self.lock:
             self.running, self._due = False, None
+            self._bump()
             if action == "reset":
                 self._restart(self.settings)
                 self.notice, self.message = "reset: new networks", ""
@@ -230,7 +236,7 @@ class LabSession:
             except NonFiniteError as error:
                 self.running, self._due = False, None
                 self.message = f"paused: {error}"
-                self.version += 1
+                self._bump()
                 return False
             self.last_stats.update(stats)
             point = {k: self.last_stats.get(k) for k in ("loss_d", "loss_g", "d_real",
@@ -259,6 +265,10 @@ class LabSession:
 
     # -- pictures ------------------------------------------------------------------
     def _picture(self, tap, record, kind):
+        with engine.region():  # the CPU engine holds the cores, as for a training step
+            return self._draw(tap, record, kind)
+
+    def _draw(self, tap, record, kind):
         t = self.trainer
         fakes = arrows = None
         if tap is not None and tap.gradient is not None:      # a G step ran
@@ -313,7 +323,29 @@ class LabSession:
         with self._view:
             self.latest = picture
             self.frames.append(picture)
+            self._bump()
+
+    def wait_for_change(self, version, timeout=1.0):
+        """Block until ``self.version`` differs from ``version`` (a new picture, a pause,
+        a message) or ``timeout`` seconds pass: the page's long poll."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.version != version or self._closed.is_set(),
+                                   timeout=timeout)
+
+    def _bump(self):
+        """A change the page must see: a new version, and the long polls wake."""
+        with self._changed:
             self.version += 1
+            self._changed.notify_all()
+
+    def state_json(self):
+        """``state()`` as JSON text, the picture and curves serialised once per picture
+        (every client's poll in between gets the same text)."""
+        with self._view:
+            key = (self.version, self.running, self.message, self.notice)
+            if self._json_cache is None or self._json_cache[0] != key:
+                self._json_cache = (key, json.dumps(self.state(), allow_nan=False))
+            return self._json_cache[1]
 
     def state(self):
         """What the page needs now (JSON-ready): the latest picture, curves, settings."""
@@ -335,6 +367,7 @@ class LabSession:
 
     def close(self):
         self._closed.set()
+        self._bump()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -357,7 +390,7 @@ class LabSession:
             except Exception as error:  # a bug must not kill the thread silently
                 self.running = False
                 self.message = f"paused: unexpected {type(error).__name__}: {error}"
-                self.version += 1
+                self._bump()
 
     def _play_slice(self):
         """Steps for one picture's time, then one recorded step and its picture."""
@@ -367,7 +400,7 @@ class LabSession:
         done = 0
         while not self._closed.is_set():
             last = (done + 1 >= steps) if steps else (
-                time.monotonic() - start >= 0.75 * self.frame_interval)
+                time.monotonic() - start >= STEP_SHARE * self.frame_interval)
             with self.lock:   # a pause that came while we waited for the lock wins
                 if not self.running or not self.train_step("both", picture=last) or last:
                     break

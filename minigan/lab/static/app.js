@@ -18,7 +18,10 @@
 
   const fmt = (v, d = 3) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
 
+  window.labFramesDrawn = 0;   // pictures drawn so far (the benchmark counts them)
+
   function drawFrame(f, curves, metricCurve) {
+    window.labFramesDrawn += 1;
     const scale = Draw.plane($("plane"), f, show());
     const s = f.stats || {}, m = f.metrics;
     $("status").textContent =
@@ -114,14 +117,17 @@
     }
   }
 
+  // a long poll: the server answers as soon as the version differs from ours
   async function poll() {
+    let wait = 0;
     try {
-      const r = await fetch("/api/state");
-      if (r.ok) take(await r.json());
+      const r = await fetch(state ? `/api/state?after=${state.version}` : "/api/state");
+      if (r.ok) take(await r.json()); else wait = 500;
     } catch (e) {
       $("message").textContent = "the lab's server does not answer (is minigan lab still running?)";
+      wait = 1000;
     }
-    setTimeout(poll, 100);
+    setTimeout(poll, wait);
   }
 
   function live() {
