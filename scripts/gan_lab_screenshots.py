@@ -21,14 +21,15 @@ from minigan.lab.server import make_server  # noqa: E402
 
 # name: (settings, steps, checkboxes to switch, what to photograph)
 SLOW_D = {"lr_d": 1e-4, "lr_g": 1e-3}   # a discriminator ten times slower than G
+FAST_D = {"data": "grid", "lr_d": 3e-3, "lr_g": 1e-4, "k": 3}   # D far ahead of G
 SHOTS = {
     "overview": ({}, 1500, [], "main"),
     "collapse": (SLOW_D, 2000, [], ".left"),
     "collapse_packing": ({**SLOW_D, "packing": True}, 2000, [], ".left"),
     "collapse_minibatch_stddev": ({**SLOW_D, "minibatch_stddev": True}, 2000, [], ".left"),
-    "minimax_saturates": ({"loss": "minimax", "lr_d": 3e-3}, 300, [], ".left"),
-    "non_saturating_same_start": ({"loss": "non-saturating", "lr_d": 3e-3}, 300, [],
-                                  ".left"),
+    "minimax_saturates": ({**FAST_D, "loss": "minimax"}, 100, ["fixed-arrows"], ".left"),
+    "non_saturating_same_start": ({**FAST_D, "loss": "non-saturating"}, 100,
+                                  ["fixed-arrows"], ".left"),
     "wgan_gp_critic": ({"loss": "wgan-gp", "data": "moons"}, 1500, [], ".left"),
     "d_versus_d_star": ({"data": "moons"}, 600, ["show-dstar"], ".left"),
     "arrows": ({"data": "grid"}, 200, ["show-manifold"], ".left"),
@@ -39,7 +40,7 @@ ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-net
 
 def shoot(browser, name, settings, steps, switches, target, out):
     session = LabSession(settings)
-    session.run_steps(steps - 1)
+    session.run_steps(steps - 1, pictures=50)  # the modes curve gets its points
     session.train_step("both", picture=True, norms=True)
     server = make_server(session, 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -303,7 +303,7 @@ class LabSession:
         curve = numpy.asarray(backend.to_numpy(t.sample(len(z), z=backend.to_device(
             z.astype(dtype)))), dtype=numpy.float64)
         metrics = frame.mode_metrics(self.data, samples)
-        if metrics is not None and record is not None:
+        if metrics is not None and tap is not None:  # a training step's picture
             with self._view:
                 self.metric_curve.add({"step": t.step_count, **metrics})
         stats = {k: _number(v) for k, v in self.last_stats.items()}

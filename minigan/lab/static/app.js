@@ -13,7 +13,8 @@
   function show() {
     const on = (id) => $(id).checked;
     return { surface: on("show-surface"), dstar: on("show-dstar"), manifold: on("show-manifold"),
-      arrows: on("show-arrows"), real: on("show-real"), fake: on("show-fake") };
+      arrows: on("show-arrows"), real: on("show-real"), fake: on("show-fake"),
+      fixedArrows: on("fixed-arrows") };
   }
 
   const fmt = (v, d = 3) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
@@ -28,7 +29,8 @@
       `step ${f.step} (${f.kind})   loss ${f.loss}   data ${f.data.name}\n` +
       `loss_D ${fmt(s.loss_d)}   loss_G ${fmt(s.loss_g)}   D(real) ${fmt(s.d_real)}   D(fake) ${fmt(s.d_fake)}\n` +
       (m ? `modes covered ${m.modes}/${m.of}   high-quality samples ${fmt(100 * m.high_quality, 1)}%\n` : "") +
-      `arrow scale: 90th percentile |∂loss_G/∂x| = ${scale ? scale.toExponential(2) : "–"}` +
+      `arrows: 90th percentile of N·|∂loss_G/∂x| = ${scale ? scale.toExponential(2) : "–"}` +
+      (show().fixedArrows ? " (drawn to scale: 1 = 6% of the plane)" : " (drawn as 6% of the plane)") +
       (f.surface_kind === "score" ? "   heat map: raw score (critic value)" : "   heat map: D(x) = σ(logit)") +
       (f.d_star ? "" : "   (no D* for this loss)");
     const series = (key, name, colour) => ({ name, colour,
@@ -68,7 +70,8 @@
         scrub.value = String((Number(scrub.value) + 1) % frames.length); render();
       }, 100);
     });
-    for (const id of ["show-surface", "show-dstar", "show-manifold", "show-arrows", "show-real", "show-fake"]) {
+    for (const id of ["show-surface", "show-dstar", "show-manifold", "show-arrows", "show-real", "show-fake",
+      "fixed-arrows"]) {
       $(id).addEventListener("change", render);
     }
     setControls(data.settings);
@@ -145,7 +148,8 @@
     for (const key of REMEDIES) {
       $("remedy-" + key).addEventListener("change", () => post("/api/settings", { [key]: $("remedy-" + key).checked }));
     }
-    for (const id of ["show-surface", "show-dstar", "show-manifold", "show-arrows", "show-real", "show-fake"]) {
+    for (const id of ["show-surface", "show-dstar", "show-manifold", "show-arrows", "show-real", "show-fake",
+      "fixed-arrows"]) {
       $(id).addEventListener("change", () => { shown = -1; if (state) take(state); });
     }
     $("plane").addEventListener("click", (ev) => {

@@ -79,10 +79,12 @@ const Draw = (() => {
     }
   }
 
-  // arrows: the 90th percentile of the lengths is drawn as 6% of the plane's width
-  function arrows(ctx, m, f, w) {
+  // arrows: the 90th percentile of the lengths is drawn as 6% of the plane's width, or,
+  // to scale (fixed), a gradient of norm 1 is
+  function arrows(ctx, m, f, w, fixed) {
     const lengths = f.arrows.map((a) => Math.hypot(a[0] || 0, a[1] || 0)).sort((a, b) => a - b);
-    const ref = lengths[Math.floor(0.9 * (lengths.length - 1))] || 0;
+    const p90 = lengths[Math.floor(0.9 * (lengths.length - 1))] || 0;
+    const ref = fixed ? 1 : p90;
     if (!(ref > 0)) return 0;
     const span = f.extent[1] - f.extent[0], scale = (0.06 * span) / ref;
     ctx.strokeStyle = "rgba(60, 20, 80, 0.75)"; ctx.lineWidth = 1;
@@ -98,7 +100,7 @@ const Draw = (() => {
       ctx.moveTo(x1, y1); ctx.lineTo(x1 - head * Math.cos(ang + 0.5), y1 - head * Math.sin(ang + 0.5));
     });
     ctx.stroke();
-    return ref;
+    return p90;
   }
 
   function manifold(ctx, m, lines) {
@@ -129,7 +131,7 @@ const Draw = (() => {
     if (show.manifold) manifold(ctx, m, f.manifold);
     if (show.real) points(ctx, m, f.real, REAL, 2.2);
     if (show.fake) points(ctx, m, f.fake, FAKE, 2.2);
-    return show.arrows ? arrows(ctx, m, f, w) : 0;
+    return show.arrows ? arrows(ctx, m, f, w, show.fixedArrows) : 0;
   }
 
   // line chart of series [{name, colour, values: [[x, y], ...]}]
