@@ -238,3 +238,25 @@ def test_the_export_is_one_page_that_loads_nothing_and_the_gif_animates(tmp_path
     with Image.open(gif) as image:
         assert image.n_frames == 5 and image.size[0] > 100
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lab.gif", "lab.html"]
+
+
+@pytest.mark.slow
+def test_pip_builds_a_wheel_that_ships_the_page(tmp_path):
+    """``pip install .`` ships the page: a wheel built from the committed files (copied,
+    so that the build leaves the checkout alone) holds every file the server serves."""
+    import shutil
+    import zipfile
+
+    source = tmp_path / "source"
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps",
+                    "--no-build-isolation", "-q", "-w", str(tmp_path / "wheels")],
+                   check=True, timeout=600, capture_output=True)
+    (wheel,) = (tmp_path / "wheels").glob("minigan-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert all(f"minigan/lab/static/{name}" in names for name in STATIC)
