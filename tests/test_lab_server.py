@@ -138,6 +138,15 @@ def test_oversized_bodies_unknown_paths_and_foreign_hosts_are_refused(lab):
     assert status == 404
     status, body, _ = request(lab, "GET", "/api/state", headers={"Host": "example.org"})
     assert status == 400 and "Host: expected 127.0.0.1:" in body["error"]
+    # a page on another site posting to the lab (a "simple" request needs no preflight)
+    status, body, _ = request(lab, "POST", "/api/action", {"action": "play"},
+                              headers={"Origin": "http://example.org",
+                                       "Content-Type": "text/plain"})
+    assert status == 400 and "Origin: expected the lab's own page" in body["error"]
+    assert not lab.session.running
+    status, body, _ = request(lab, "POST", "/api/action", {"action": "pause"},
+                              headers={"Origin": lab.url.rstrip("/")})
+    assert status == 200
 
 
 def test_a_port_in_use_is_one_clear_error(lab):

@@ -144,7 +144,7 @@ def optimal_discriminator(data, samples, points, res):
     mixture of std sqrt(std^2 + h^2)). That is the optimal D between the two
     distributions with N(0, h^2 I) instance noise; comparing a smoothed p_g with the
     sharp p_data would call D* > 1/2 at the modes' centres even for a perfect G.
-    0.5 where both densities vanish (below 1e-6 of their peak: there the KDE's truncated
+    0.5 where both densities vanish (below 1e-3 of their peak: there the KDE's truncated
     kernel and the Gaussian tails would decide, not the samples)."""
     if not numpy.all(numpy.isfinite(samples)):
         return None
@@ -152,7 +152,7 @@ def optimal_discriminator(data, samples, points, res):
     p_data = data.pdf(points, blur=h)
     p_g = binned_kde(samples, data.extent, res, h)
     total = p_data + p_g
-    seen = total > 1e-6 * total.max()
+    seen = total > 1e-3 * total.max()
     return numpy.where(seen, p_data / numpy.where(seen, total, 1.0), 0.5)
 
 

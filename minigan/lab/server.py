@@ -13,8 +13,10 @@ over one ``LabSession``:
 A malformed or out-of-range request is answered 400 with {"error": "<one line>"} (the
 page shows it) and changes nothing; an unknown path 404. Requests must name the lab's
 own address as their Host (127.0.0.1 or localhost and the port), so that a page on
-another site cannot drive the lab through a renamed address. Every answer forbids the
-page to load anything from elsewhere (Content-Security-Policy: 'self' only).
+another site cannot drive the lab through a renamed address, and a POST that names an
+Origin must come from the lab's own page (a page elsewhere cannot press its buttons).
+Every answer forbids the page to load anything from elsewhere (Content-Security-Policy:
+'self' only).
 """
 
 import errno
@@ -139,6 +141,12 @@ class LabHandler(http.server.BaseHTTPRequestHandler):
         if not self._host_ok():
             return self._error(400, f"Host: expected {HOST}:{self.server.server_address[1]}, "
                                     f"got {self.headers.get('Host')!r}")
+        origin = self.headers.get("Origin")
+        port = self.server.server_address[1]
+        if origin is not None and origin not in (f"http://{HOST}:{port}",
+                                                 f"http://localhost:{port}"):
+            return self._error(400, f"Origin: expected the lab's own page "
+                                    f"(http://{HOST}:{port}), got {origin!r}")
         routes = {"/api/action": self._action, "/api/settings": self._settings,
                   "/api/points": self._points}
         route = routes.get(self.path)

@@ -123,9 +123,10 @@ const Draw = (() => {
     ctx.clearRect(0, 0, w, h);
     const m = mapper(f.extent, w, h);
     if (show.surface) surface(ctx, f, w, h);
-    if (show.dstar && f.d_star) {
-      ctx.setLineDash([4, 3]); ctx.strokeStyle = "#333"; ctx.lineWidth = 1.2;
-      for (const level of [0.25, 0.5, 0.75]) contour(ctx, f.d_star, f.res, w, h, level);
+    if (show.dstar && f.d_star) {   // D* = 0.7 (dark green) and 0.3 (dark purple)
+      ctx.setLineDash([5, 3]); ctx.lineWidth = 1.6;
+      ctx.strokeStyle = "#0b5e45"; contour(ctx, f.d_star, f.res, w, h, 0.7);
+      ctx.strokeStyle = "#4a1360"; contour(ctx, f.d_star, f.res, w, h, 0.3);
       ctx.setLineDash([]);
     }
     if (show.manifold) manifold(ctx, m, f.manifold);
