@@ -290,3 +290,17 @@ def test_a_recorded_array_with_nan_gives_nan_norms_and_finite_percentiles():
     assert math.isnan(t.norm) and t.percentiles[50] == 2.0 and t.histogram[0].sum() == 3
     t = Tensor.of(numpy.array([[numpy.nan]]))
     assert math.isnan(t.percentiles[50]) and t.histogram[0].sum() == 0
+
+
+@pytest.mark.parametrize("changes", [{}, {"minibatch_stddev": True}, {"loss": "wgan-gp"}])
+def test_the_lab_runs_on_every_backend(array_backend, changes):
+    """Host arrays only at the edges (data in, pictures out): the strict backend refuses a
+    stray NumPy call on a device array, as CuPy would."""
+    s = small(**changes)
+    s.run_steps(2)
+    s.act("d_step")
+    s.train_step("both", picture=True, norms=not changes.get("loss"))
+    f = s.latest
+    assert f["step"] == 4 and len(f["arrows"]) == 64
+    assert all(v is not None for v in f["surface"])
+    assert math.isfinite(f["stats"]["loss_g"])
