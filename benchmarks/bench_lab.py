@@ -2,7 +2,7 @@
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_lab.py
 
-Targets (the lab's design): at least 30 training steps and 10 drawn pictures per second
+Targets: at least 30 training steps and 10 drawn pictures per second
 on 2 CPU cores. Three measurements:
 
 1. the parts, interleaved round-robin (``common.time_interleaved``): a bare
@@ -12,7 +12,7 @@ on 2 CPU cores. Three measurements:
    metrics), a step recorded layer by layer (``minigan.inspect.Recorder``: what the
    gradient-norm chart costs, every 20th picture while playing), and the JSON of the
    state the page polls;
-2. the live loop: the session's thread at full speed for ``--seconds``, while a client
+2. the live loop: the lab's training thread at full speed for ``--seconds``, while a client
    long-polls ``/api/state?after=V`` over HTTP on 127.0.0.1 as the page does: training
    steps per second, pictures made per second, pictures the client received, and the
    time from a request to its answer (mostly the wait for the next picture);
@@ -93,7 +93,7 @@ def parts(rounds):
 
 
 def live(seconds):
-    """The session's thread at full speed, long-polled over HTTP."""
+    """The lab's training thread at full speed, long-polled over HTTP."""
     session = LabSession().start()
     server = make_server(session, 0)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
