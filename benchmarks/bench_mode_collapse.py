@@ -307,16 +307,20 @@ def main(argv=None):
           f"{args.batch} packed inputs, {args.jobs} worker processes x {args.threads} thread(s)")
     start = time.perf_counter()
     trials = []
+    def done(result):
+        trials.append(result)
+        _progress(trials, len(jobs), start)
+        if args.out:  # the trials so far, so that an interrupted run keeps what it measured
+            _write(args.out, args, report, time.perf_counter() - start, trials)
+
     if args.jobs == 1:
         for job in jobs:
-            trials.append(run_trial(job))
-            _progress(trials, len(jobs), start)
+            done(run_trial(job))
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
             for future in as_completed([pool.submit(run_trial, job) for job in jobs]):
-                trials.append(future.result())
-                _progress(trials, len(jobs), start)
+                done(future.result())
     order = {(m, x, s): i for i, (m, x, s, _) in enumerate(jobs)}
     trials.sort(key=lambda t: order[t["method"], t["mixture"], t["seed"]])
     wall = time.perf_counter() - start
@@ -333,14 +337,21 @@ def main(argv=None):
         mine = [t["steps_per_cpu_second"] for t in trials if t["method"] == method]
         print(f"  {method:<16} {np.mean(mine):6.1f} steps per CPU-second")
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump({"args": vars(args), "machine": report, "wall_seconds": wall,
-                       "summary": summary, "paper": PAPER, "trials": trials}, f)
+        _write(args.out, args, report, wall, trials)
         print(f"wrote {args.out}")
     if args.figure:
         draw_figure(trials, args.mixtures, args.methods, args.figure)
         print(f"wrote {args.figure}")
     return 0
+
+
+def _write(path, args, report, wall, trials):
+    """Every trial so far and their summary, as JSON (written whole, then renamed)."""
+    partial = path + ".partial"
+    with open(partial, "w") as f:
+        json.dump({"args": vars(args), "machine": report, "wall_seconds": wall,
+                   "summary": summarise(trials), "paper": PAPER, "trials": trials}, f)
+    os.replace(partial, path)
 
 
 def _progress(trials, total, start):
