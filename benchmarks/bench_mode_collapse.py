@@ -182,6 +182,8 @@ def run_trial(job):
         (args["eval_samples"], trainer.latent_dim), dtype=xp.float32)
     curve, start, cpu_start = [], time.perf_counter(), time.process_time()
     for step in range(1, args["steps"] + 1):
+        if step % 25 == 0 and os.getppid() != args["parent"]:
+            raise SystemExit("the benchmark was stopped: this worker stops too")
         if position + per_batch > TRAIN_SET:  # a new epoch: reshuffle
             order, position = order_rng.permutation(TRAIN_SET), 0
         trainer.step(train[order[position:position + per_batch]])
@@ -297,8 +299,10 @@ def main(argv=None):
     for note in filter(None, [common.kernel_mismatch_note(report),
                               common.load_warning(report, args.jobs * args.threads)]):
         print(note)
-    jobs = [(method, mixture, seed, {k: getattr(args, k) for k in (
-                "steps", "batch", "checkpoints", "eval_samples", "first_seed")})
+    settings = {k: getattr(args, k) for k in ("steps", "batch", "checkpoints", "eval_samples",
+                                              "first_seed")}
+    settings["parent"] = os.getpid() if args.jobs > 1 else os.getppid()
+    jobs = [(method, mixture, seed, settings)
             for seed in range(args.first_seed, args.first_seed + args.seeds)
             for mixture in args.mixtures for method in args.methods]
     jobs.sort(key=lambda job: -COST[job[0]])   # longest first (a stable sort)
