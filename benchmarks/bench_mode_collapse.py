@@ -123,6 +123,9 @@ def parse_args(argv=None):
     p.add_argument("--eval-samples", type=int, default=EVAL_SAMPLES)
     p.add_argument("--out", help="write every trial's numbers (and seed 0's samples) as JSON")
     p.add_argument("--figure", help="draw the final samples of the first seed per method (PNG)")
+    p.add_argument("--from", dest="from_files", nargs="+", metavar="JSON",
+                   help="run nothing: print the table (and --figure) of the trials saved by "
+                        "earlier --out runs (several files are merged)")
     p.add_argument("--smoke", action="store_true",
                    help="3 steps, 1 seed, batch 20, 200 scored samples (CI)")
     args = p.parse_args(argv)
@@ -194,11 +197,16 @@ def run_trial(job):
             curve.append({"step": step, **{k: score[k] for k in
                                            ("modes", "high_quality", "reverse_kl")}})
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    # the same noise through G in training mode (BatchNorm normalising with the statistics
+    # of these samples instead of its running averages): does the mode of G matter?
+    fake = G.forward(eval_z)
+    train_mode = mg.metrics.mode_coverage(fake, data.means, data.std)
     result = {"method": method, "mixture": mixture, "seed": seed, "steps": args["steps"],
               "seconds": seconds, "cpu_seconds": cpu, "steps_per_second": args["steps"] / seconds,
               "steps_per_cpu_second": args["steps"] / cpu,
               "curve": curve, **{k: score[k] for k in ("modes", "high_quality", "reverse_kl",
-                                                       "counts")}}
+                                                       "counts")},
+              "train_mode": {k: train_mode[k] for k in ("modes", "high_quality", "reverse_kl")}}
     if seed == args["first_seed"]:
         result["samples"] = np.round(mg.backend.to_numpy(samples), 4).tolist()
     return result
@@ -287,8 +295,26 @@ def draw_figure(trials, mixtures, methods, path):
     plt.close(fig)
 
 
+def from_files(args):
+    """The table and figure of saved trials (--from): nothing is trained."""
+    trials = []
+    for path in args.from_files:
+        with open(path) as f:
+            trials += json.load(f)["trials"]
+    methods = [m for m in METHODS if any(t["method"] == m for t in trials)]
+    mixtures = [m for m in MIXTURES if any(t["mixture"] == m for t in trials)]
+    print(f"{len(trials)} saved trials from {', '.join(args.from_files)}")
+    print(format_table(summarise(trials), mixtures, methods))
+    if args.figure:
+        draw_figure(trials, mixtures, methods, args.figure)
+        print(f"wrote {args.figure}")
+    return 0
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.from_files:
+        return from_files(args)
     if os.environ.get("MINIGAN_BENCH_REEXEC"):
         print(f"(re-executed without {os.environ['MINIGAN_BENCH_REEXEC']}: OpenBLAS reads "
               "them at load time)")
