@@ -86,7 +86,7 @@ METHODS = ("gan", "pacgan2", "pacgan3", "pacgan4", "mbstd", "sn", "r1", "wgan-gp
            "instance-noise", "label-smoothing")
 MIXTURES = ("ring", "grid")
 # CPU-seconds per step of one trial, measured on an AMD EPYC (one core, batch 100): the
-# pool starts the longest trials first, so that the last wave is short
+# pool starts the longest trials of each seed first
 COST = {"gan": 0.031, "pacgan2": 0.037, "pacgan3": 0.042, "pacgan4": 0.050, "mbstd": 0.031,
         "sn": 0.034, "r1": 0.039, "wgan-gp": 0.040, "instance-noise": 0.031,
         "label-smoothing": 0.031}
@@ -331,7 +331,9 @@ def main(argv=None):
     jobs = [(method, mixture, seed, settings)
             for seed in range(args.first_seed, args.first_seed + args.seeds)
             for mixture in args.mixtures for method in args.methods]
-    jobs.sort(key=lambda job: -COST[job[0]])   # longest first (a stable sort)
+    # seed by seed (an interrupted run has every cell at about the same number of trials),
+    # the longest trials of a seed first
+    jobs.sort(key=lambda job: (job[2], -COST[job[0]]))
     print(f"{len(jobs)} trials ({len(args.methods)} methods x {len(args.mixtures)} mixtures x "
           f"{args.seeds} seeds), {args.steps} steps each (the paper: 400,000), batch "
           f"{args.batch} packed inputs, {args.jobs} worker processes x {args.threads} thread(s)")
