@@ -86,7 +86,7 @@ METHODS = ("gan", "pacgan2", "pacgan3", "pacgan4", "mbstd", "sn", "r1", "wgan-gp
            "instance-noise", "label-smoothing")
 MIXTURES = ("ring", "grid")
 # CPU-seconds per step of one trial, measured on an AMD EPYC (one core, batch 100): the
-# pool starts the longest trials first, so that the last wave is short
+# pool starts the longest trials of each seed first
 COST = {"gan": 0.031, "pacgan2": 0.037, "pacgan3": 0.042, "pacgan4": 0.050, "mbstd": 0.031,
         "sn": 0.034, "r1": 0.039, "wgan-gp": 0.040, "instance-noise": 0.031,
         "label-smoothing": 0.031}
@@ -123,6 +123,9 @@ def parse_args(argv=None):
     p.add_argument("--eval-samples", type=int, default=EVAL_SAMPLES)
     p.add_argument("--out", help="write every trial's numbers (and seed 0's samples) as JSON")
     p.add_argument("--figure", help="draw the final samples of the first seed per method (PNG)")
+    p.add_argument("--from", dest="from_files", nargs="+", metavar="JSON",
+                   help="run nothing: print the table (and --figure) of the trials saved by "
+                        "earlier --out runs (several files are merged)")
     p.add_argument("--smoke", action="store_true",
                    help="3 steps, 1 seed, batch 20, 200 scored samples (CI)")
     args = p.parse_args(argv)
@@ -182,6 +185,8 @@ def run_trial(job):
         (args["eval_samples"], trainer.latent_dim), dtype=xp.float32)
     curve, start, cpu_start = [], time.perf_counter(), time.process_time()
     for step in range(1, args["steps"] + 1):
+        if step % 25 == 0 and os.getppid() != args["parent"]:
+            raise SystemExit("the benchmark was stopped: this worker stops too")
         if position + per_batch > TRAIN_SET:  # a new epoch: reshuffle
             order, position = order_rng.permutation(TRAIN_SET), 0
         trainer.step(train[order[position:position + per_batch]])
@@ -192,11 +197,16 @@ def run_trial(job):
             curve.append({"step": step, **{k: score[k] for k in
                                            ("modes", "high_quality", "reverse_kl")}})
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    # the same noise through G in training mode (BatchNorm normalising with the statistics
+    # of these samples instead of its running averages): does the mode of G matter?
+    fake = G.forward(eval_z)
+    train_mode = mg.metrics.mode_coverage(fake, data.means, data.std)
     result = {"method": method, "mixture": mixture, "seed": seed, "steps": args["steps"],
               "seconds": seconds, "cpu_seconds": cpu, "steps_per_second": args["steps"] / seconds,
               "steps_per_cpu_second": args["steps"] / cpu,
               "curve": curve, **{k: score[k] for k in ("modes", "high_quality", "reverse_kl",
-                                                       "counts")}}
+                                                       "counts")},
+              "train_mode": {k: train_mode[k] for k in ("modes", "high_quality", "reverse_kl")}}
     if seed == args["first_seed"]:
         result["samples"] = np.round(mg.backend.to_numpy(samples), 4).tolist()
     return result
@@ -285,8 +295,26 @@ def draw_figure(trials, mixtures, methods, path):
     plt.close(fig)
 
 
+def from_files(args):
+    """The table and figure of saved trials (--from): nothing is trained."""
+    trials = []
+    for path in args.from_files:
+        with open(path) as f:
+            trials += json.load(f)["trials"]
+    methods = [m for m in METHODS if any(t["method"] == m for t in trials)]
+    mixtures = [m for m in MIXTURES if any(t["mixture"] == m for t in trials)]
+    print(f"{len(trials)} saved trials from {', '.join(args.from_files)}")
+    print(format_table(summarise(trials), mixtures, methods))
+    if args.figure:
+        draw_figure(trials, mixtures, methods, args.figure)
+        print(f"wrote {args.figure}")
+    return 0
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.from_files:
+        return from_files(args)
     if os.environ.get("MINIGAN_BENCH_REEXEC"):
         print(f"(re-executed without {os.environ['MINIGAN_BENCH_REEXEC']}: OpenBLAS reads "
               "them at load time)")
@@ -297,26 +325,34 @@ def main(argv=None):
     for note in filter(None, [common.kernel_mismatch_note(report),
                               common.load_warning(report, args.jobs * args.threads)]):
         print(note)
-    jobs = [(method, mixture, seed, {k: getattr(args, k) for k in (
-                "steps", "batch", "checkpoints", "eval_samples", "first_seed")})
+    settings = {k: getattr(args, k) for k in ("steps", "batch", "checkpoints", "eval_samples",
+                                              "first_seed")}
+    settings["parent"] = os.getpid() if args.jobs > 1 else os.getppid()
+    jobs = [(method, mixture, seed, settings)
             for seed in range(args.first_seed, args.first_seed + args.seeds)
             for mixture in args.mixtures for method in args.methods]
-    jobs.sort(key=lambda job: -COST[job[0]])   # longest first (a stable sort)
+    # seed by seed (an interrupted run has every cell at about the same number of trials),
+    # the longest trials of a seed first
+    jobs.sort(key=lambda job: (job[2], -COST[job[0]]))
     print(f"{len(jobs)} trials ({len(args.methods)} methods x {len(args.mixtures)} mixtures x "
           f"{args.seeds} seeds), {args.steps} steps each (the paper: 400,000), batch "
           f"{args.batch} packed inputs, {args.jobs} worker processes x {args.threads} thread(s)")
     start = time.perf_counter()
     trials = []
+    def done(result):
+        trials.append(result)
+        _progress(trials, len(jobs), start)
+        if args.out:  # the trials so far, so that an interrupted run keeps what it measured
+            _write(args.out, args, report, time.perf_counter() - start, trials)
+
     if args.jobs == 1:
         for job in jobs:
-            trials.append(run_trial(job))
-            _progress(trials, len(jobs), start)
+            done(run_trial(job))
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
             for future in as_completed([pool.submit(run_trial, job) for job in jobs]):
-                trials.append(future.result())
-                _progress(trials, len(jobs), start)
+                done(future.result())
     order = {(m, x, s): i for i, (m, x, s, _) in enumerate(jobs)}
     trials.sort(key=lambda t: order[t["method"], t["mixture"], t["seed"]])
     wall = time.perf_counter() - start
@@ -333,14 +369,21 @@ def main(argv=None):
         mine = [t["steps_per_cpu_second"] for t in trials if t["method"] == method]
         print(f"  {method:<16} {np.mean(mine):6.1f} steps per CPU-second")
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump({"args": vars(args), "machine": report, "wall_seconds": wall,
-                       "summary": summary, "paper": PAPER, "trials": trials}, f)
+        _write(args.out, args, report, wall, trials)
         print(f"wrote {args.out}")
     if args.figure:
         draw_figure(trials, args.mixtures, args.methods, args.figure)
         print(f"wrote {args.figure}")
     return 0
+
+
+def _write(path, args, report, wall, trials):
+    """Every trial so far and their summary, as JSON (written whole, then renamed)."""
+    partial = path + ".partial"
+    with open(partial, "w") as f:
+        json.dump({"args": vars(args), "machine": report, "wall_seconds": wall,
+                   "summary": summarise(trials), "paper": PAPER, "trials": trials}, f)
+    os.replace(partial, path)
 
 
 def _progress(trials, total, start):
