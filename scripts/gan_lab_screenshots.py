@@ -30,7 +30,7 @@ SHOTS = {
     "minimax_saturates": ({**FAST_D, "loss": "minimax"}, 100, ["fixed-arrows"], ".left"),
     "non_saturating_same_start": ({**FAST_D, "loss": "non-saturating"}, 100,
                                   ["fixed-arrows"], ".left"),
-    "wgan_gp_critic": ({"loss": "wgan-gp", "data": "moons"}, 1500, [], ".left"),
+    "wgan_gp_critic": ({"loss": "wgan-gp", "data": "moons", "k": 5}, 1500, [], ".left"),
     "d_versus_d_star": ({"data": "moons"}, 600, ["show-dstar"], ".left"),
     "arrows": ({"data": "grid"}, 200, ["show-manifold"], ".left"),
 }
