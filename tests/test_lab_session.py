@@ -13,7 +13,7 @@ from minigan import backend
 from minigan.errors import ConfigError
 from minigan.gan import Trainer
 from minigan.inspect import preserved
-from minigan.lab import LabSession, datasets, frame, settings
+from minigan.lab import LabSession, datasets, frame, settings, watch
 from minigan.lab import session as lab_session
 
 
@@ -159,7 +159,7 @@ def test_memory_is_bounded_however_long_it_runs():
 
 @given(st.integers(1, 60), st.integers(1, 500))
 def test_curves_keep_at_most_their_capacity_and_the_first_point(capacity, n):
-    c = lab_session.Curves(max(capacity, 2))
+    c = watch.Curves(max(capacity, 2))
     for i in range(n):
         c.add(i)
     assert len(c.points) < max(capacity, 2) and c.points[0] == 0

@@ -14,11 +14,13 @@ Pictures and curves are published as finished objects (``state`` reads them with
 waiting for a step). Memory is bounded: the last ``history`` pictures are kept, and the
 curves hold at most ``curve_points`` points (``Curves`` halves its resolution when full).
 
-Each picture comes from a *recorded* step (``minigan.inspect.Recorder``): the fakes of
-the G step and the gradient that G received for them, which is what ``D.backward``
-returned to the trainer (the arrows: -dloss_G/dx), and every layer's gradient norm.
-Between pictures the steps run unrecorded. A NaN or infinity (``NonFiniteError``, raised
-by the trainer before any update) pauses the run and says so in ``message``.
+Each picture comes from a watched step (``watch.GTap``): the fakes of the G step and the
+gradient that G received for them, which is what ``D.backward`` returned to the trainer
+(the arrows: -dloss_G/dx); every step taken by hand and every NORM_EVERY-th picture
+while playing is also recorded layer by layer (``minigan.inspect.Recorder``) for the
+gradient norms. Between pictures the steps run unwatched. A NaN or infinity
+(``NonFiniteError``, raised by the trainer before any update) pauses the run and says so
+in ``message``.
 """
 
 import collections
@@ -37,6 +39,7 @@ from ..inspect import Recorder
 from ..optim import SGD
 from . import datasets, frame, networks
 from . import settings as lab_settings
+from .watch import Curves, GTap, layer_norms, number
 
 ACTIONS = ("play", "pause", "step", "d_step", "g_step", "slow_step", "reset")
 FRAME_INTERVAL = 1 / 12      # seconds between pictures while playing at full speed
@@ -45,23 +48,6 @@ SHOWN = 256                  # points drawn of each batch
 NORM_EVERY = 60              # while playing, every 60th picture records the layer norms
 STEP_SHARE = 0.6             # share of a picture's interval spent on unrecorded steps
 BETAS = (0.5, 0.999)
-
-
-class Curves:
-    """At most ``capacity`` points of a series: every ``stride``-th point added is kept,
-    and when the list is full every other one is dropped and the stride doubles."""
-
-    def __init__(self, capacity):
-        self.capacity, self.stride, self.points, self._seen = capacity, 1, [], 0
-
-    def add(self, point):
-        self._seen += 1
-        if (self._seen - 1) % self.stride:
-            return
-        self.points.append(point)
-        if len(self.points) >= self.capacity:
-            self.points = self.points[::2]
-            self.stride *= 2
 
 
 def packing_available():
@@ -279,9 +265,9 @@ class LabSession:
         if record is not None:
             norms = {"step": t.step_count}
             if kind in ("step", "g"):
-                norms["G step"] = _norms(record, "g", ("D", "G"), 0)
+                norms["G step"] = layer_norms(record, "g", ("D", "G"), 0)
             if kind in ("step", "d"):
-                norms["D step"] = _norms(record, "d_fake", ("D",), t.d_steps - 1)
+                norms["D step"] = layer_norms(record, "d_fake", ("D",), t.d_steps - 1)
             self._norms = norms
         dtype = t.G.parameters()[0].data.dtype
         if fakes is None:
@@ -306,7 +292,7 @@ class LabSession:
         if metrics is not None and tap is not None:  # a training step's picture
             with self._view:
                 self.metric_curve.add({"step": t.step_count, **metrics})
-        stats = {k: _number(v) for k, v in self.last_stats.items()}
+        stats = {k: number(v) for k, v in self.last_stats.items()}
         return {
             "step": t.step_count, "kind": kind, "extent": list(self.data.extent),
             "data": self.data.describe(), "res": self.resolution,
@@ -410,52 +396,3 @@ class LabSession:
             if rest > 0:
                 self._wake.wait(rest)
                 self._wake.clear()
-
-
-class GTap:
-    """For one trainer step, hooks on G (``minigan.nn.hooks``) that keep host copies of
-    G's output in each phase (``outputs["d_fake"]``: the last D step's fakes,
-    ``outputs["g"]``: the G step's) and of the gradient G received in the G step
-    (``gradient``: dloss_G/dG(z), what ``D.backward`` returned to the trainer, unpacked
-    when D is packed)."""
-
-    def __init__(self, trainer):
-        self.trainer, self.outputs, self.gradient, self._handles = trainer, {}, None, []
-
-    def __enter__(self):
-        G = self.trainer.G
-        self._handles = [G.register_forward_hook(self._forward),
-                         G.register_backward_hook(self._backward)]
-        return self
-
-    def __exit__(self, *exc):
-        for handle in self._handles:
-            handle.remove()
-        return False
-
-    def _forward(self, module, inputs, output):
-        self.outputs[self.trainer.phase] = numpy.array(backend.to_numpy(output), copy=True)
-
-    def _backward(self, module, grad_input, grad_output):
-        if self.trainer.phase == "g":
-            self.gradient = numpy.array(backend.to_numpy(grad_output), copy=True)
-
-
-def _norms(record, phase, nets, d_step):
-    """[{"layer", "norm"}]: the norm of the gradient flowing back into each layer's output
-    in ``phase``, from the last layer to the first, network by network."""
-    out = []
-    for net in nets:
-        for call in reversed(record.layers(phase, net, d_step)):
-            if call.grad_output is not None:
-                out.append({"layer": f"{net}{call.name} {call.layer.split('(')[0]}",
-                            "norm": _number(call.grad_output.norm)})
-    return out
-
-
-def _number(v):
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return None
-    return v if numpy.isfinite(v) else None
