@@ -167,7 +167,7 @@ summary = {}
 for name, run in runs.items():
     fake = mg.backend.to_numpy(run["trainer"].sample(args.eval_n, z=eval_z))
     features, probabilities = mg.metrics.classifier_outputs(fake)
-    present, kl = mg.metrics.mode_coverage(probabilities)
+    present, kl = mg.metrics.class_coverage(probabilities)
     tail = run["records"][-max(1, len(run["records"]) // 10):]  # the last 10% of steps
     probe_real = np.array([np.abs(p[1]).mean() for p in run["probes"]])
     probe_fake = np.array([np.abs(p[2]).mean() for p in run["probes"]])

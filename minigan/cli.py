@@ -7,6 +7,8 @@
     minigan sample   CHECKPOINT [--n 64] [--out grid.png] [--backend numpy|cupy] [--threads N]
     minigan evaluate CHECKPOINT [--n 2000] [--data DIR] [--backend numpy|cupy] [--threads N]
     minigan check    [--mode elementwise|directional] [--seed S] [--backend numpy|cupy]
+    minigan lab      [--port P] [--no-browser] [--data ring|grid|line|moons] [...]
+    minigan lab      --export lab.html [--gif lab.gif] [--steps N]   (see cli_lab)
     minigan exercises init DIR [--force] | check DIR [NAME...] [--json]   (cli_exercises)
 
 Every failure ends in one line on stderr, ``minigan: error: ...``, naming the input, what
@@ -27,6 +29,7 @@ import traceback
 from . import backend, cli_checks, cli_exercises, cli_output, parallel
 from .app.run import TrainingInterrupted
 from .app.stop_signals import Stopped, StopSignals
+from .cli_lab import add_lab_parser, command_lab
 from .data.offline import downloads_forbidden
 from .errors import InputError, MiniganError
 from .gan.model_names import MODELS
@@ -268,6 +271,7 @@ def build_parser():
     check.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
                        help="the backend whose layers are checked")
     cli_exercises.add_exercises_parser(commands)
+    add_lab_parser(commands)
     return parser
 
 
@@ -367,7 +371,8 @@ def main(argv=None):
     args.explicit = cli_checks.explicit_options(build_parser(), argv)
     command = {"train": command_train, "sample": command_sample,
                "evaluate": command_evaluate, "check": command_check,
-               "exercises": cli_exercises.command_exercises}[args.command]
+               "exercises": cli_exercises.command_exercises,
+               "lab": command_lab}[args.command]
     threads = getattr(args, "threads", None)
     try:
         cli_checks.check_threads(threads)

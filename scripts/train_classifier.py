@@ -127,7 +127,7 @@ def main(argv=None):
     baselines = {
         "real_vs_real_halves": metrics.frechet_distance(first, second),
         "noise_vs_real": metrics.frechet_distance(noise_features, second),
-        "noise_classes_present": metrics.mode_coverage(noise_probabilities)[0],
+        "noise_classes_present": metrics.class_coverage(noise_probabilities)[0],
     }
     print(f"FD real vs real (two halves, 2500/2500): {baselines['real_vs_real_halves']:.3f}")
     print(f"FD uniform noise vs real (2500/2500): {baselines['noise_vs_real']:.3f}")

@@ -210,3 +210,26 @@ def test_finite_checks_smoke():
     assert result.returncode == 0, result.stderr
     assert "mlp, batch 64: step median" in result.stdout and "ratio" in result.stdout
     assert "check_weights on G (559,632 values)" in result.stdout
+
+
+MODE_COLLAPSE_SCRIPT = os.path.join(ROOT, "benchmarks", "bench_mode_collapse.py")
+
+
+def test_mode_collapse_smoke(tmp_path):
+    """Every method on both mixtures, 3 steps, in a pool of 2 workers; the JSON has every
+    trial's three numbers and the table names every method."""
+    out, figure = tmp_path / "modes.json", tmp_path / "samples.png"
+    proc = run_smoke(MODE_COLLAPSE_SCRIPT, "--jobs", "2", "--out", str(out),
+                     "--figure", str(figure))
+    assert proc.returncode == 0, proc.stderr
+    assert "BLAS" in proc.stdout and "steps per CPU-second" in proc.stdout, proc.stdout
+    result = json.loads(out.read_text())
+    methods = {"gan", "pacgan2", "pacgan3", "pacgan4", "mbstd", "sn", "r1", "wgan-gp",
+               "instance-noise", "label-smoothing"}
+    assert {(t["mixture"], t["method"]) for t in result["trials"]} == {
+        (mixture, method) for mixture in ("ring", "grid") for method in methods}
+    for t in result["trials"]:
+        assert t["steps"] == 3 and 0 <= t["high_quality"] <= 1 and t["reverse_kl"] >= 0
+        assert 0 <= t["modes"] <= (8 if t["mixture"] == "ring" else 25)
+    assert all(method in proc.stdout for method in methods)
+    assert figure.stat().st_size > 1000

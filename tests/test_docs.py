@@ -30,7 +30,7 @@ PAGES = sorted(DOCS.rglob("*.md")) + [ROOT / "README.md"]
 LAYER_PAGES = ["dense", "conv2d", "conv_transpose2d", "batchnorm", "layer_norm", "leaky_relu",
                "relu", "tanh", "sigmoid", "bce_with_logits", "shape"]
 LAYER_PAGES += ["upsample2d", "avg_pool2d", "pixel_norm", "fade", "equalized_lr",
-                "projection_discriminator"]
+                "projection_discriminator", "maxout"]
 QUOTING_PAGES = [DOCS / "layers" / f"{name}.md" for name in LAYER_PAGES] + [
     DOCS / "gan_math.md", DOCS / "backprop_through_the_backprop.md"]
 QUOTED_SOURCES = ["minigan/functional", "minigan/nn", "minigan/gan", "minigan/engine"]

@@ -96,13 +96,13 @@ def onehot_probabilities(classes, k=10, confidence=1.0):
 def test_balanced_classes():
     p = onehot_probabilities(np.repeat(np.arange(10), 30), confidence=0.8)
     assert metrics.class_histogram(p).tolist() == [30] * 10
-    assert metrics.mode_coverage(p) == (10, pytest.approx(0.0, abs=1e-15))
+    assert metrics.class_coverage(p) == (10, pytest.approx(0.0, abs=1e-15))
     assert metrics.mean_confidence(p) == pytest.approx(0.8)
 
 
 def test_collapse_to_one_class():
     p = onehot_probabilities(np.full(64, 3))
-    present, kl = metrics.mode_coverage(p)
+    present, kl = metrics.class_coverage(p)
     assert present == 1 and kl == pytest.approx(math.log(10))
     assert metrics.class_histogram(p).tolist() == [0, 0, 0, 64, 0, 0, 0, 0, 0, 0]
 
@@ -114,12 +114,12 @@ def test_rare_classes_below_the_threshold_do_not_count():
     p = onehot_probabilities(classes)
     counts = np.bincount(classes, minlength=10) / len(classes)
     nonzero = counts[counts > 0]
-    present, kl = metrics.mode_coverage(p)
+    present, kl = metrics.class_coverage(p)
     assert present == 6
     assert kl == pytest.approx((nonzero * np.log(nonzero * 10)).sum(), rel=1e-12)
-    assert metrics.mode_coverage(p, min_fraction=0.0)[0] == 8
+    assert metrics.class_coverage(p, min_fraction=0.0)[0] == 8
     with pytest.raises(ConfigError, match="min_fraction"):
-        metrics.mode_coverage(p, min_fraction=1.5)
+        metrics.class_coverage(p, min_fraction=1.5)
 
 
 # -- the shipped classifier -----------------------------------------------------------

@@ -37,7 +37,10 @@ def torch_critic(D, h, leaves):
         return None if layer.bias is None else leaves[layer.bias]
 
     for layer in D:
-        if isinstance(layer, mg.nn.Dense):
+        if isinstance(layer, mg.nn.Maxout):
+            z = h @ leaves[layer.weight] + (0 if layer.bias is None else leaves[layer.bias])
+            h = z.view(z.shape[0], layer.out_features, layer.pieces).max(dim=-1).values
+        elif isinstance(layer, mg.nn.Dense):
             h = h @ leaves[layer.weight] + (0 if layer.bias is None else leaves[layer.bias])
         elif isinstance(layer, mg.nn.Conv2d):
             weight = leaves[layer.weight].permute(3, 2, 0, 1).contiguous()

@@ -1,5 +1,6 @@
 """Data: the IDX reader, MNIST and Fashion-MNIST loaders, download, the embedded sample,
-and shuffled NHWC mini-batches in [-1, 1].
+shuffled NHWC mini-batches in [-1, 1], and the 2-D Gaussian mixtures of the mode-collapse
+benchmark (``mixtures.py``: ``gaussian_ring``, ``gaussian_grid``).
 
 ::
 
@@ -23,13 +24,35 @@ from .datasets import (
 from .download import DownloadError
 from .embedded import load_embedded_mnist
 from .idx import IDXFormatError, read_idx, write_idx
+from .mixtures import (
+    GRID,
+    GRID_MEANS,
+    GRID_STD,
+    MIXTURES,
+    RING,
+    RING_MEANS,
+    RING_STD,
+    Mixture,
+    gaussian_grid,
+    gaussian_ring,
+)
 
 __all__ = [
     "Batches",
     "DataNotFoundError",
     "DownloadError",
+    "GRID",
+    "GRID_MEANS",
+    "GRID_STD",
     "IDXFormatError",
     "MAX_IMAGES",
+    "MIXTURES",
+    "Mixture",
+    "RING",
+    "RING_MEANS",
+    "RING_STD",
+    "gaussian_grid",
+    "gaussian_ring",
     "load_dataset",
     "load_embedded_mnist",
     "load_fashion_mnist",

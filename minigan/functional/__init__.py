@@ -46,6 +46,7 @@ from .dense import dense_backward, dense_double_backward, dense_forward
 from .equalized_lr import equalized_weight_backward, equalized_weight_forward
 from .fade import fade_backward, fade_forward, sum_of_paths
 from .layernorm import layer_norm_backward, layer_norm_double_backward, layer_norm_forward
+from .maxout import maxout_backward, maxout_double_backward, maxout_forward
 from .minibatch_stddev import minibatch_stddev_backward, minibatch_stddev_forward
 from .pixel_norm import pixel_norm_backward, pixel_norm_forward
 from .pooling import avg_pool2d_backward, avg_pool2d_forward
@@ -62,7 +63,8 @@ __all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward",
            "dense_forward", "equalized_weight_backward", "equalized_weight_forward",
            "fade_backward", "fade_forward", "im2col", "layer_norm_backward",
            "layer_norm_double_backward", "layer_norm_forward", "leaky_relu_backward",
-           "leaky_relu_double_backward", "leaky_relu_forward", "minibatch_stddev_backward",
+           "leaky_relu_double_backward", "leaky_relu_forward", "maxout_backward",
+           "maxout_double_backward", "maxout_forward", "minibatch_stddev_backward",
            "minibatch_stddev_forward", "pixel_norm_backward", "pixel_norm_forward",
            "projection_backward", "projection_forward", "relu_backward", "relu_double_backward",
            "relu_forward", "sigmoid_backward", "sigmoid_double_backward", "sigmoid_forward",

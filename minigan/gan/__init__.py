@@ -1,7 +1,11 @@
 """GANs on minigan's layers: models, objectives, the trainer, penalties and techniques,
-progressive growing and the 1-D lab. Training runs on disk are ``minigan.app``."""
+progressive growing, PacGAN's networks and packing, and the 1-D lab. Training runs on disk
+are ``minigan.app``."""
 
-from . import lab1d  # the 1-D GAN lab (its theory functions: minigan.gan.lab1d)
+from . import (
+    lab1d,  # the 1-D GAN lab (its theory functions: minigan.gan.lab1d)
+    packing,  # PacGAN's packing of D's inputs (Trainer(..., pack=m))
+)
 from .conditional_dcgan import conditional_dcgan_discriminator, conditional_dcgan_generator
 from .dcgan_init import dcgan_init_
 from .growth import GrowthSchedule
@@ -19,6 +23,7 @@ from .models import (
     mlp_generator,
 )
 from .objectives import OBJECTIVES, Objective, get_objective
+from .pacgan import pacgan_discriminator, pacgan_generator
 from .penalties import double_backprop, gradient_penalty, input_gradient, r1_penalty
 from .progressive import ProgressiveDiscriminator, ProgressiveGenerator
 from .progressive_trainer import ProgressiveTrainer
@@ -34,4 +39,5 @@ __all__ = ["Gaussian", "GaussianMixture", "GrowthSchedule", "HistoricalAverage",
            "get_objective", "gradient_penalty", "input_gradient", "instance_noise_std",
            "is_conditional", "lab1d",
            "mlp_1d_discriminator", "mlp_1d_generator", "mlp_discriminator", "mlp_generator",
-           "r1_penalty", "train_discriminator_1d", "train_gan_1d"]
+           "pacgan_discriminator", "pacgan_generator", "packing", "r1_penalty",
+           "train_discriminator_1d", "train_gan_1d"]

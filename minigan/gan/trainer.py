@@ -47,6 +47,7 @@ from ..optim import make_optimizer
 from . import training_defaults as defaults
 from .finite_state import check_gradient, check_weights
 from .models import is_conditional
+from .packing import check_pack, check_packed_batch, pack, unpack
 from .penalties import double_backprop, gradient_penalty_term, r1_term
 from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
 from .trainer_checks import (
@@ -92,6 +93,13 @@ class Trainer:
         2018) added to D's loss; 0 (default) for none; with the BCE objectives only.
         With r1 or "wgan-gp", D must act on each sample alone (no BatchNorm:
         ``dcgan_critic``); another D is refused with a ConfigError naming the layer.
+    pack: PacGAN's packing (``minigan.gan.packing``): D judges m = pack samples at once.
+        The batch given to ``step`` then holds m * B samples; consecutive groups of m
+        (samples i*m .. i*m + m - 1) are concatenated along the last axis into one input
+        of D, (m*B, F) -> (B, m*F); each D step draws m * B fakes from G and packs them
+        the same way, and so does the G step. Every loss, penalty and technique then
+        applies to D's B packed inputs (instance noise is added per sample before
+        packing). 1 (default): no packing.
     seed: fixes all noise; a run is reproducible from (seed, step).
 
     Every argument is checked here (a ``ConfigError`` naming ``Trainer`` and the
@@ -106,8 +114,9 @@ class Trainer:
                  latent_dim=None, fake_label=0.0, instance_noise=0.0,
                  instance_noise_steps=5000, feature_matching=None, replay_size=0,
                  replay_fraction=0.5, historical_averaging=0.0, r1=0.0,
-                 optimizer=defaults.OPTIMIZER):
+                 optimizer=defaults.OPTIMIZER, pack=1):
         check_models(G, D)
+        self.pack = check_pack(pack, G, D)
         self.G, self.D = G, D
         self.objective = objective_by_name(loss)
         self.r1 = check_r1(r1, self.objective)
@@ -171,7 +180,7 @@ class Trainer:
                                                                   dtype=images.dtype)
 
     # -- one training step --------------------------------------------------
-    def step(self, real, labels=None):
+    def step(self, real, labels=None, *, update="both"):
         """One G update after ``d_steps`` D updates on the batch ``real``: images
         (N, H, W, C) such as MNIST's (N, 28, 28, 1), or vectors (N, F) such as the 1-D lab's.
 
@@ -182,16 +191,26 @@ class Trainer:
         penalty (included in loss_d) and grad_norm_x (the mean ||grad_x D|| it was taken
         of); for the WGAN critics wasserstein = d_real - d_fake. The D numbers are those of
         the last D step.
+
+        update: "both" (the step above), "d" (only the D updates) or "g" (only the G
+        update), to watch the two halves one at a time (the GAN lab's step buttons); a
+        half step returns only its own numbers and advances ``step_count`` like a step,
+        so the next one draws fresh noise.
         """
+        if update not in ("both", "d", "g"):
+            raise ConfigError(f"Trainer.step: update must be 'both', 'd' or 'g', got {update!r}")
         labels = self._check_batch(real, labels)
+        check_packed_batch(real, self.pack, self.D)
         n = real.shape[0]
+        d_stats = g_stats = {}
         try:
             with engine.region():  # the CPU engine holds the cores for the whole step
-                for k in range(self.d_steps):
+                for k in range(self.d_steps if update != "g" else 0):
                     self.d_step_index = k
                     d_stats = self._d_step(real, labels, stream=_D_STREAMS + 8 * k)
                 self.d_step_index = None
-                g_stats = self._g_step(real, labels, n)
+                if update != "d":
+                    g_stats = self._g_step(real, labels, n)
         finally:
             self.phase = self.d_step_index = None
         self.step_count += 1
@@ -237,7 +256,7 @@ class Trainer:
             fake, fake_labels = self.replay.mix(fake, fake_labels, self._rng(stream + 2))
         self.D.zero_grad()
         # real and fake go through D separately, each backward right after its forward
-        seen_real = self._with_instance_noise(real, stream + 3)
+        seen_real = pack(self._with_instance_noise(real, stream + 3), self.pack)
         self.phase = "d_real"
         out_real = self._discriminate(seen_real, labels)
         loss_real, grad_real = self.objective.d_real(out_real, self.real_label)
@@ -246,7 +265,7 @@ class Trainer:
         if self.r1:
             self.phase = "r1"
             penalty = self._r1_penalty(seen_real)
-        seen_fake = self._with_instance_noise(fake, stream + 4)
+        seen_fake = pack(self._with_instance_noise(fake, stream + 4), self.pack)
         self.phase = "d_fake"
         out_fake = self._discriminate(seen_fake, fake_labels)
         loss_fake, grad_fake = self.objective.d_fake(out_fake, self.fake_label)
@@ -299,13 +318,16 @@ class Trainer:
         self.D.freeze()  # D's weights get no gradient: only dL/dx is propagated
         try:
             if self.feature_matching is None:
-                out = self._discriminate(self._with_instance_noise(fake, _G_INSTANCE_NOISE),
-                                         fake_labels)
+                out = self._discriminate(
+                    pack(self._with_instance_noise(fake, _G_INSTANCE_NOISE), self.pack),
+                    fake_labels)
                 result = self.objective.g_loss(out)
                 loss_g = result["loss"]
                 grad_fake = self.D.run_backward(result["grad_fake"])  # dL_G/dx_fake through D
             else:
-                loss_g, grad_fake = self._feature_matching_gradient(real, fake)
+                loss_g, grad_fake = self._feature_matching_gradient(pack(real, self.pack),
+                                                                    pack(fake, self.pack))
+            grad_fake = unpack(grad_fake, self.pack)
         finally:
             self.D.unfreeze()
         self.G.zero_grad()

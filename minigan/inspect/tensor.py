@@ -40,7 +40,10 @@ class Tensor:
         # k-th value (evenly spaced), which is plenty for a summary and keeps recording fast
         flat = values.ravel()
         sample = flat[::max(1, flat.size // PERCENTILE_SAMPLE)]
-        counts, edges = numpy.histogram(sample, bins=HISTOGRAM_BINS)
+        sample = sample[numpy.isfinite(sample)]  # a NaN step is recorded, not a crash
+        if not sample.size:
+            sample = numpy.full(1, numpy.nan)
+        counts, edges = numpy.histogram(sample[numpy.isfinite(sample)], bins=HISTOGRAM_BINS)
         return cls(array=host if keep else None, shape=tuple(host.shape),
                    norm=float(numpy.sqrt(squares.sum())), sample_norm=float(per_sample.mean()),
                    mean=float(flat.mean()), std=float(flat.std()),

@@ -1,7 +1,10 @@
 """Numbers that judge a generator.
 
 - ``minigan.metrics.classifier``: MNIST-like images scored in the feature space of a small
-  shipped classifier (the Fréchet distance, the class histogram, the mean confidence).
+  shipped classifier (the Fréchet distance, the class histogram and coverage, the mean
+  confidence).
+- ``minigan.metrics.modes``: samples of a known Gaussian mixture (the 2-D ring and grid of
+  ``minigan.data.mixtures``): modes captured, high-quality fraction, reverse KL.
 """
 
 from .classifier import (
@@ -10,6 +13,7 @@ from .classifier import (
     FEATURES,
     NUM_CLASSES,
     WEIGHTS_FILE,
+    class_coverage,
     class_histogram,
     classifier_outputs,
     evaluate_samples,
@@ -21,12 +25,12 @@ from .classifier import (
     load_classifier,
     mean_confidence,
     mnist_classifier,
-    mode_coverage,
     weights_path,
 )
+from .modes import mode_coverage
 
 __all__ = ["ARCHITECTURE", "DEFAULT_MIN_FRACTION", "FEATURES", "NUM_CLASSES", "WEIGHTS_FILE",
-           "class_histogram", "classifier_outputs", "evaluate_samples", "feature_statistics",
-           "format_report", "frechet_distance", "frechet_distance_from_statistics",
-           "heldout_split", "load_classifier", "mean_confidence", "mnist_classifier",
-           "mode_coverage", "weights_path"]
+           "class_coverage", "class_histogram", "classifier_outputs", "evaluate_samples",
+           "feature_statistics", "format_report", "frechet_distance",
+           "frechet_distance_from_statistics", "heldout_split", "load_classifier",
+           "mean_confidence", "mnist_classifier", "mode_coverage", "weights_path"]

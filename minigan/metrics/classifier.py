@@ -223,7 +223,7 @@ def class_histogram(probabilities):
     return numpy.bincount(probabilities.argmax(axis=1), minlength=k).astype(numpy.int64)
 
 
-def mode_coverage(probabilities, min_fraction=DEFAULT_MIN_FRACTION):
+def class_coverage(probabilities, min_fraction=DEFAULT_MIN_FRACTION):
     """(classes present, KL(histogram || uniform) in nats) from probabilities (N, K).
 
     A class is *present* when at least ``max(1, min_fraction * N)`` samples are
@@ -234,7 +234,7 @@ def mode_coverage(probabilities, min_fraction=DEFAULT_MIN_FRACTION):
     all samples fall in one class.
     """
     if not 0.0 <= min_fraction < 1.0:
-        raise ConfigError(f"mode_coverage: min_fraction must lie in [0, 1), got {min_fraction}")
+        raise ConfigError(f"class_coverage: min_fraction must lie in [0, 1), got {min_fraction}")
     counts = class_histogram(probabilities)
     n, k = int(counts.sum()), len(counts)
     present = int((counts >= max(1.0, min_fraction * n)).sum())
@@ -263,7 +263,7 @@ def evaluate_samples(fake_images, real_images=None, batch_size=500,
         real_images = to_unit_range(load_embedded_mnist(quiet=True)[0])
     fake_features, fake_probabilities = classifier_outputs(fake_images, batch_size)
     real_features, _ = classifier_outputs(real_images, batch_size)
-    present, kl = mode_coverage(fake_probabilities, min_fraction)
+    present, kl = class_coverage(fake_probabilities, min_fraction)
     return {
         "frechet_distance": frechet_distance(fake_features, real_features),
         "classes_present": present,

@@ -9,6 +9,7 @@ from .dense import Dense
 from .equalized_lr import EqualizedLR
 from .fade import Fade
 from .layernorm import LayerNorm
+from .maxout import Maxout
 from .minibatch_stddev import MinibatchStdDev
 from .module import Module
 from .parameter import Parameter
@@ -21,6 +22,6 @@ from .spectral_norm import SpectralNorm, spectral_norm
 
 __all__ = ["AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dense",
            "EqualizedLR", "Fade", "Flatten", "LabelConditioned", "LayerNorm", "LeakyReLU",
-           "MinibatchStdDev", "Module", "Parameter", "PixelNorm", "ProjectionDiscriminator",
-           "ReLU", "Reshape", "Sequential", "Sigmoid", "SpectralNorm", "Tanh", "Upsample2d",
-           "spectral_norm"]
+           "Maxout", "MinibatchStdDev", "Module", "Parameter", "PixelNorm",
+           "ProjectionDiscriminator", "ReLU", "Reshape", "Sequential", "Sigmoid", "SpectralNorm",
+           "Tanh", "Upsample2d", "spectral_norm"]

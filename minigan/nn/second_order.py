@@ -10,7 +10,7 @@ the cache it made and puts the module's previous cache back; every later sweep c
 functional core with the path's cache. The modules' state is left as it was; only the
 parameters' ``.grad`` receive the penalty's gradient, as a backward would add it.
 
-Supported: Dense, Conv2d, ConvTranspose2d, LayerNorm, LeakyReLU, ReLU, Tanh, Sigmoid,
+Supported: Dense, Conv2d, ConvTranspose2d, LayerNorm, Maxout, LeakyReLU, ReLU, Tanh, Sigmoid,
 Flatten, Reshape, and Sequentials of them (nested too). Layers that mix the samples of a
 batch (BatchNorm, MinibatchStdDev) are refused with a ``ConfigError``: with them a
 sample's gradient would depend on the other samples of the batch, and a per-sample penalty
@@ -25,6 +25,7 @@ from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
 from .dense import Dense
 from .layernorm import LayerNorm
+from .maxout import Maxout
 from .minibatch_stddev import MinibatchStdDev
 from .sequential import Sequential
 from .shape import Flatten, Reshape
@@ -114,6 +115,19 @@ class _ConvTranspose2dPath(_AffinePath):
     double_backward_rule = staticmethod(F.conv_transpose2d_double_backward)
 
 
+class _MaxoutPath(LayerPath):
+    """The backward is linear in gy and in the weight, through the winning pieces' mask,
+    which is constant off ties: no input term, no bias gradient."""
+
+    def _backward(self, gy, need_input_grad, need_param_grads):
+        gx, gw, gb = F.maxout_backward(gy, self.cache, need_input_grad, need_param_grads)
+        return gx, {"weight": gw, "bias": gb}
+
+    def _double_backward(self, v, need_param_grads):
+        ggy, gw = F.maxout_double_backward(v, self.gy, self.cache, need_param_grads)
+        return ggy, None, {"weight": gw}
+
+
 class _LayerNormPath(LayerPath):
     """The backward depends on x (through the group's mean and std) and on gamma."""
 
@@ -172,8 +186,8 @@ class _ShapePath(LayerPath):
 
 PATHS = {
     Dense: _DensePath, Conv2d: _Conv2dPath, ConvTranspose2d: _ConvTranspose2dPath,
-    LayerNorm: _LayerNormPath, LeakyReLU: _LeakyReLUPath, ReLU: _ReLUPath, Tanh: _TanhPath,
-    Sigmoid: _SigmoidPath, Flatten: _ShapePath, Reshape: _ShapePath,
+    LayerNorm: _LayerNormPath, Maxout: _MaxoutPath, LeakyReLU: _LeakyReLUPath, ReLU: _ReLUPath,
+    Tanh: _TanhPath, Sigmoid: _SigmoidPath, Flatten: _ShapePath, Reshape: _ShapePath,
 }
 """module type -> its LayerPath class: the layers a penalised critic may contain."""
 

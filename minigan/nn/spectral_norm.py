@@ -1,4 +1,4 @@
-"""SpectralNorm: a Dense or Conv2d layer whose weight is used as W / sigma(W)
+"""SpectralNorm: a Dense, Maxout or Conv2d layer whose weight is used as W / sigma(W)
 (Miyato et al. 2018); see minigan/functional/spectral_norm.py for the math."""
 
 from .. import backend
@@ -8,6 +8,7 @@ from ..errors import ConfigError, MiniganError
 from ..functional.spectral_norm import as_matrix, from_matrix, normalize
 from .conv import Conv2d
 from .dense import Dense
+from .maxout import Maxout
 from .module import Module
 from .weight_grad import backward_catching_weight_grad
 
@@ -19,7 +20,8 @@ class SpectralNorm(Module):
     (N, OH, OW, C_out). sigma is the top singular value of the matrix view
     W (C_out, R) = weight.reshape(R, C_out).T (PyTorch's (out, in*kh*kw) shape).
 
-    ``layer`` is a Dense or a Conv2d; it keeps the raw weight W and the bias, so the
+    ``layer`` is a Dense, a Maxout (W is its (IN, OUT*K) weight: the map x -> z to all
+    pieces) or a Conv2d; it keeps the raw weight W and the bias, so the
     parameters are "layer.weight" and "layer.bias", and the buffer "u" (C_out,) holds
     the power-iteration vector (PyTorch's ``weight_u``): state_dict keys are
     "u", "layer.weight", "layer.bias". In training mode each forward first runs
@@ -32,8 +34,8 @@ class SpectralNorm(Module):
 
     def __init__(self, layer, n_power_iterations=1, eps=1e-12, *, rng=None):
         super().__init__()
-        if not isinstance(layer, (Dense, Conv2d)):
-            raise ConfigError(f"SpectralNorm: expected a Dense or Conv2d layer to wrap, "
+        if not isinstance(layer, (Dense, Conv2d, Maxout)):
+            raise ConfigError(f"SpectralNorm: expected a Dense, Maxout or Conv2d layer to wrap, "
                               f"got {type(layer).__name__}")
         if not is_int(n_power_iterations) or n_power_iterations < 1:
             raise ConfigError(f"SpectralNorm: n_power_iterations must be an int >= 1, "
