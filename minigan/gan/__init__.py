@@ -1,7 +1,7 @@
 """GANs on minigan's layers: models, objectives, the trainer, penalties and techniques,
 progressive growing and the 1-D lab. Training runs on disk are ``minigan.app``."""
 
-from . import lab1d  # the 1-D GAN lab (its theory functions: minigan.gan.lab1d)
+from . import games, lab1d  # the Dirac-GAN and bilinear game; the 1-D GAN lab
 from .conditional_dcgan import conditional_dcgan_discriminator, conditional_dcgan_generator
 from .dcgan_init import dcgan_init_
 from .growth import GrowthSchedule
@@ -30,6 +30,7 @@ __all__ = ["Gaussian", "GaussianMixture", "GrowthSchedule", "HistoricalAverage",
            "conditional_dcgan_discriminator", "conditional_dcgan_generator",
            "conditional_discriminator", "conditional_generator", "dcgan_critic",
            "dcgan_discriminator", "dcgan_generator", "dcgan_init_", "double_backprop",
-           "get_objective", "gradient_penalty", "input_gradient", "instance_noise_std", "lab1d",
+           "games", "get_objective", "gradient_penalty", "input_gradient", "instance_noise_std",
+           "lab1d",
            "mlp_1d_discriminator", "mlp_1d_generator", "mlp_discriminator", "mlp_generator",
            "r1_penalty", "train_discriminator_1d", "train_gan_1d"]
