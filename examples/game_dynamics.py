@@ -71,7 +71,7 @@ print(f"bilinear game, lr {bilinear_lr}, {bilinear_steps} steps from (1, 0): sim
       f"[{np.hypot(*alt.T).min():.3f}, {np.hypot(*alt.T).max():.3f}]")
 
 fig, ax = plt.subplots(figsize=(6.2, 6))
-grid = np.linspace(-3.2, 3.2, 17)
+grid = np.linspace(-11.0, 11.0, 23)
 gx, gy = np.meshgrid(grid, grid)
 ax.quiver(gx, gy, -gy, gx, color="0.75", angles="xy")
 ax.plot(*sim.T, ".-", color="C3", markersize=3, label=f"simultaneous (x{growth:.1f})")
