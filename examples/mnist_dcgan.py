@@ -124,7 +124,9 @@ print(f"trained {trainer.step_count} steps in {train_seconds:.0f} s")
 z_fixed = mg.backend.default_rng(args.seed + 1).standard_normal((64, 100), dtype="float32")
 mg.plots.save_image_grid(trainer.sample(64, z=z_fixed), os.path.join(args.out, "samples.png"),
                          title=f"DCGAN samples after {trainer.step_count} steps")
-mg.plots.plot_training_curves(records, os.path.join(args.out, "curves.png"))
+mg.plots.plot_training_curves(records, os.path.join(args.out, "curves.png"),
+                              equilibrium=mg.plots.bce_equilibrium(trainer.real_label,
+                                                                   trainer.fake_label))
 print(f"wrote {args.out}/samples.png and {args.out}/curves.png")
 
 # %% [markdown]

@@ -121,7 +121,29 @@ CRITIC_CURVES = [("grad_norm_x", "mean ||grad_x D|| (penalised)"),
 """What a gradient penalty or a WGAN critic adds to a step's record, for the third panel."""
 
 
-def plot_training_curves(records, path, smooth=None):
+def bce_equilibrium(real_label=1.0, fake_label=0.0):
+    """Where a BCE-trained GAN's curves sit at the equilibrium p_g = p_data: D* =
+    (real_label + fake_label) / 2 on every input, and loss_d = BCE(D*, real_label) +
+    BCE(D*, fake_label) -- log 4 = 1.386 and D = 0.5 without label smoothing, 1.376 and
+    0.45 with real_label 0.9. Returns {"loss_d": float, "d_output": float}, what
+    ``plot_training_curves(..., equilibrium=...)`` draws."""
+    import math
+
+    for name, label in (("real_label", real_label), ("fake_label", fake_label)):
+        if not 0.0 <= label <= 1.0:
+            raise ValueError(f"bce_equilibrium: {name} must lie in [0, 1], got {label!r}")
+    d = (real_label + fake_label) / 2
+    if not 0.0 < d < 1.0:
+        raise ValueError("bce_equilibrium: real_label + fake_label must lie in (0, 2), got "
+                         f"{real_label!r} + {fake_label!r}")
+
+    def bce(target):
+        return -(target * math.log(d) + (1 - target) * math.log(1 - d))
+
+    return {"loss_d": bce(real_label) + bce(fake_label), "d_output": d}
+
+
+def plot_training_curves(records, path, smooth=None, equilibrium=None):
     """Plot losses (D, D real/fake parts, the gradient penalty if any, G) and mean D
     outputs per step to a PNG; with a gradient penalty or a WGAN critic, a third panel:
     the mean ||grad_x D|| and the Wasserstein estimate (the ``CRITIC_CURVES`` found in
@@ -129,6 +151,8 @@ def plot_training_curves(records, path, smooth=None):
     each new resolution begins to fade in.
 
     records: list of dicts as returned by ``Trainer.step`` (with "step").
+    equilibrium: None, or ``bce_equilibrium(real_label, fake_label)`` for a BCE objective:
+    dotted reference lines at the equilibrium's loss_d (log 4 unsmoothed) and D output (0.5).
     """
     steps = numpy.array([r["step"] for r in records])
     smooth = smooth or max(1, len(records) // 100)
@@ -144,12 +168,18 @@ def plot_training_curves(records, path, smooth=None):
         values = _smooth([r[key] for r in records], smooth)
         losses.plot(steps[len(steps) - len(values):], values, label=label,
                     linewidth=1.6 if key in ("loss_d", "loss_g") else 0.8)
+    if equilibrium is not None:
+        losses.axhline(equilibrium["loss_d"], color="k", linewidth=0.9, linestyle=":",
+                       label=f"loss D at equilibrium ({equilibrium['loss_d']:.3f})")
     losses.set_ylabel("loss")
     _legend_outside(losses)
     losses.grid(alpha=0.3)
     for key, label in [("d_real", "D(x), real"), ("d_fake", "D(G(z)), fake")]:
         values = _smooth([r[key] for r in records], smooth)
         outputs.plot(steps[len(steps) - len(values):], values, label=label)
+    if equilibrium is not None:
+        outputs.axhline(equilibrium["d_output"], color="k", linewidth=0.9, linestyle=":",
+                        label=f"D* at equilibrium ({equilibrium['d_output']:g})")
     outputs.set_ylabel("mean D output")
     _legend_outside(outputs)
     outputs.grid(alpha=0.3)

@@ -1,10 +1,19 @@
 #!/usr/bin/env python
-"""Draw the documentation's figure of the transposed convolution as an adjoint.
+"""Draw the documentation's figures of the transposed convolution: as an adjoint, and
+the kernel taps each of its output pixels receives (the edge artefact).
 
 Usage (from the repository root)::
 
     python scripts/make_doc_figures.py            # writes docs/figures/conv_transpose_adjoint.png
+                                                  # and docs/figures/conv_transpose_taps.png
     python scripts/make_doc_figures.py --out DIR
+
+``conv_transpose_taps.png``: the DCGAN's transposed convolutions (kernel 5, stride 2,
+padding 2, output_padding 1: 7 -> 14 and 14 -> 28; the same map is D's first Conv2d's
+input gradient, 28 -> 14 backwards) applied to an all-ones input with an all-ones
+kernel: each output pixel's value is the number of kernel taps that reach it. The
+interior alternates 3, 2, 3, 2 per axis (9, 6 or 4 taps in 2-D); the last row and column
+get 2 then 1 per axis, and the bottom-right pixel a single tap.
 
 The matrices are not drawn by hand: they are *measured* from minigan's functional core.
 A 1-D strided convolution (an image of height 1: x (1, 1, L, 1), weight (1, K, 1, 1))
@@ -151,14 +160,56 @@ def make_figure(path):
     return path
 
 
+def tap_counts(size_in):
+    """Taps per output pixel of the DCGAN's ConvTranspose2d on a size_in x size_in input."""
+    ones = np.ones((1, size_in, size_in, 1))
+    counts, _ = conv_transpose2d_forward(ones, np.ones((KERNEL, KERNEL, 1, 1)), None,
+                                         stride=(STRIDE, STRIDE), padding=(PADDING, PADDING),
+                                         output_padding=(OUTPUT_PADDING, OUTPUT_PADDING))
+    return counts[0, :, :, 0]
+
+
+def make_taps_figure(path):
+    backend.use("numpy")
+    figure, axes = plt.subplots(1, 3, figsize=(14, 4.8),
+                                gridspec_kw={"width_ratios": [1, 1, 1.25]})
+    for ax, size_in in zip(axes[:2], (7, 14)):
+        counts = tap_counts(size_in)
+        image = ax.imshow(counts, cmap="viridis", vmin=0, vmax=9)
+        ax.set_title(f"ConvTranspose2d {size_in}x{size_in} -> {counts.shape[0]}x"
+                     f"{counts.shape[1]}:\ntaps per output pixel", fontsize=10)
+        if size_in == 7:
+            for (r, c), value in np.ndenumerate(counts):
+                ax.text(c, r, f"{int(value)}", ha="center", va="center", fontsize=7,
+                        color="white" if value < 6 else "black")
+    figure.colorbar(image, ax=axes[1], fraction=0.046)
+    row = tap_counts(14)[27]        # the last row has 1 tap along its axis: the 1-D pattern
+    axes[2].bar(range(len(row)), row, color=["#e15759" if i >= 26 else "#4e79a7"
+                                               for i in range(len(row))])
+    axes[2].set_xlabel("column of the 28x28 output (its last row, 27)")
+    axes[2].set_ylabel("taps")
+    axes[2].set_title("one row: 2, 2, 3, 2, 3, ..., 3, 2, 2, 1", fontsize=10)
+    figure.suptitle("Kernel 5, stride 2, padding 2, output_padding 1: the last row and "
+                    "column receive fewer kernel taps (the bottom-right pixel: 1)",
+                    fontsize=12)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     parser.add_argument("--out", default=os.path.join(root, "docs", "figures"),
                         help="directory for the PNG files")
     args = parser.parse_args(argv)
-    path = make_figure(os.path.join(args.out, "conv_transpose_adjoint.png"))
-    print(f"wrote {os.path.normpath(path)}")
+    for path in (make_figure(os.path.join(args.out, "conv_transpose_adjoint.png")),
+                 make_taps_figure(os.path.join(args.out, "conv_transpose_taps.png"))):
+        print(f"wrote {os.path.normpath(path)}")
+    counts = tap_counts(14)
+    print(f"taps per output pixel, 14 -> 28: interior {sorted(set(counts[2:26, 2:26].ravel()))}"
+          f", last row {counts[27].astype(int).tolist()}, corner {int(counts[27, 27])}")
     return 0
 
 

@@ -4,7 +4,7 @@ training curves and, for a growing generator, the same z at the end of every sta
 import os
 
 from ..gan.progressive_trainer import ProgressiveTrainer
-from ..plots import plot_training_curves, save_growth_figure, save_image_grid
+from ..plots import bce_equilibrium, plot_training_curves, save_growth_figure, save_image_grid
 
 STAGES_FIGURE = os.path.join("samples", "stages.png")
 
@@ -21,9 +21,19 @@ def save_epoch_pictures(trainer, epoch, z_fixed, y_fixed, records, run_dir):
     save_image_grid(images, os.path.join(run_dir, "samples", f"epoch_{epoch + 1:03d}.png"),
                     title=title)
     if records:
-        plot_training_curves(records, os.path.join(run_dir, "curves.png"))
+        plot_training_curves(records, os.path.join(run_dir, "curves.png"),
+                             equilibrium=_equilibrium(trainer))
     if isinstance(trainer, ProgressiveTrainer):
         save_stages_figure(trainer, os.path.join(run_dir, STAGES_FIGURE))
+
+
+def _equilibrium(trainer):
+    """The BCE equilibrium's reference lines for the curves (None for the other losses)."""
+    objective = getattr(trainer, "objective", None)
+    if not getattr(objective, "sigmoid_outputs", False):
+        return None
+    return bce_equilibrium(getattr(trainer, "real_label", 1.0),
+                           getattr(trainer, "fake_label", 0.0))
 
 
 def save_stages_figure(trainer, path):

@@ -3,6 +3,7 @@ progressive growing, PacGAN's networks and packing, and the 1-D lab. Training ru
 are ``minigan.app``."""
 
 from . import (
+    games,  # the Dirac-GAN and the bilinear game
     lab1d,  # the 1-D GAN lab (its theory functions: minigan.gan.lab1d)
     packing,  # PacGAN's packing of D's inputs (Trainer(..., pack=m))
 )
@@ -36,8 +37,8 @@ __all__ = ["Gaussian", "GaussianMixture", "GrowthSchedule", "HistoricalAverage",
            "conditional_dcgan_discriminator", "conditional_dcgan_generator",
            "conditional_discriminator", "conditional_generator", "dcgan_critic",
            "dcgan_discriminator", "dcgan_generator", "dcgan_init_", "double_backprop",
-           "get_objective", "gradient_penalty", "input_gradient", "instance_noise_std",
-           "is_conditional", "lab1d",
+           "games", "get_objective", "gradient_penalty", "input_gradient",
+           "instance_noise_std", "is_conditional", "lab1d",
            "mlp_1d_discriminator", "mlp_1d_generator", "mlp_discriminator", "mlp_generator",
            "pacgan_discriminator", "pacgan_generator", "packing", "r1_penalty",
            "train_discriminator_1d", "train_gan_1d"]
