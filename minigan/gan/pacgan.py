@@ -14,10 +14,9 @@ The discriminator can carry the mode-collapse remedies of ``mlp_discriminator``:
 the samples, so it is also the critic of WGAN-GP and the D of R1.
 """
 
-from ..checks import float_dtype, positive_int
+from ..checks import float_dtype, positive_int, true_or_false
 from ..init import normal
 from ..nn import BatchNorm1d, Dense, Maxout, MinibatchStdDev, ReLU, Sequential, SpectralNorm
-from .models import _flag
 
 HIDDEN_G, LAYERS_G = 400, 4
 UNITS_D, PIECES_D, LAYERS_D = 200, 5, 3
@@ -63,8 +62,8 @@ def pacgan_discriminator(pack=1, *, data_dim=2, minibatch_stddev=False, spectral
     where = "pacgan_discriminator"
     pack = positive_int(where, "pack", pack)
     data_dim = positive_int(where, "data_dim", data_dim)
-    minibatch_stddev = _flag(where, "minibatch_stddev", minibatch_stddev)
-    spectral_norm = _flag(where, "spectral_norm", spectral_norm)
+    minibatch_stddev = true_or_false(where, "minibatch_stddev", minibatch_stddev)
+    spectral_norm = true_or_false(where, "spectral_norm", spectral_norm)
     dtype = float_dtype(where, dtype)
     layers, width = [], pack * data_dim
     for _ in range(LAYERS_D):
