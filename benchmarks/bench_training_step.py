@@ -77,7 +77,7 @@ import common  # noqa: E402
 import step_products  # noqa: E402
 
 import minigan as mg  # noqa: E402
-from minigan.gan import trainer as trainer_module  # noqa: E402
+from minigan.gan import noise_streams  # noqa: E402
 
 TARGETS = {  # verdicts printed by the script (see the docstring)
     "numpy": {"step": 1.0, "step_resolved": 1.2, "overhead": 0.35, "generation": 0.9,
@@ -261,9 +261,9 @@ def step_gflop(trainer, n):
 def first_step_agreement(torch, trainer, t_models, real, device="cpu"):
     """Run one step of each on the same real batch and the same noise; compare losses."""
     n = real.shape[0]
-    # the noise Trainer.step will draw at this step_count (stream numbers from trainer.py)
-    z_d = trainer.noise(n, trainer_module._D_STREAMS)
-    z_g = trainer.noise(n, trainer_module._G_NOISE)
+    # the noise Trainer.step will draw at this step_count (minigan.gan.noise_streams)
+    z_d = trainer.noise(n, noise_streams.d_stream(0) + noise_streams.D_NOISE)
+    z_g = trainer.noise(n, noise_streams.G_NOISE)
     stats = trainer.step(real)
     t_stats = torch_step(torch, *t_models, nchw(torch, real, device),
                          to_torch(torch, z_d, device), to_torch(torch, z_g, device))

@@ -92,7 +92,7 @@ def test_the_generator_gets_the_unpacked_gradient_through_d():
     unpacked. Checked as a directional derivative of the G loss in G's last bias."""
     G, D = ring_models(2, seed=1)
     trainer = mg.gan.Trainer(G, D, pack=2, lr_g=0.0, lr_d=0.0)   # nothing moves
-    z = trainer.noise(8, 1)         # the G step's noise stream (_G_NOISE)
+    z = trainer.noise(8, 1)         # the G step's noise stream (noise_streams.G_NOISE)
 
     def g_loss():
         fake = G.forward(z)

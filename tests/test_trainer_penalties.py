@@ -11,7 +11,8 @@ import pytest
 
 import minigan as mg
 from minigan.errors import ConfigError
-from minigan.gan.trainer import _D_STREAMS, Trainer
+from minigan.gan.noise_streams import D_INTERPOLATION, D_NOISE, d_stream, stream_rng
+from minigan.gan.trainer import Trainer
 from minigan.optim import Adam
 
 
@@ -35,7 +36,7 @@ def replay_critic_step(trainer, G, D, real, penalty):
     """What one D step of ``trainer`` (its first step, d_steps=1) should do, by hand."""
     objective, n = trainer.objective, real.shape[0]
     opt = Adam(D.parameters(), lr=trainer.opt_d.lr, betas=trainer.opt_d.betas)
-    rng = trainer._rng(_D_STREAMS)          # the D step's noise stream, as the trainer draws
+    rng = stream_rng(trainer.seed, trainer.step_count, d_stream(0) + D_NOISE)  # as the trainer
     fake = G.forward(rng.standard_normal((n, 4), dtype=real.dtype))
     D.zero_grad()
     D.backward(objective.d_real(D.forward(real), trainer.real_label)[1])
@@ -57,7 +58,8 @@ def test_a_wgan_gp_critic_step_is_the_objective_plus_the_penalty_on_interpolates
     real = real_batch()
 
     def penalty(D, real, fake):
-        eps = trainer._rng(_D_STREAMS + 5).random((real.shape[0], 1, 1, 1))
+        eps = stream_rng(trainer.seed, trainer.step_count,
+                         d_stream(0) + D_INTERPOLATION).random((real.shape[0], 1, 1, 1))
         return mg.gan.gradient_penalty(D, eps * real + (1 - eps) * fake, weight=10.0)
 
     expected = replay_critic_step(trainer, G2, D2, real, penalty)

@@ -1,8 +1,8 @@
 """Keeping a training state finite: the checks around each optimizer update and before a
 checkpoint is written.
 
-A loss or gradient that is NaN or infinite is caught before the update (``Trainer``'s
-``_require_finite``). Two overflows are not: both start from finite numbers.
+A loss or gradient that is NaN or infinite is caught before the update (``require_finite``,
+below). Two overflows are not: both start from finite numbers.
 
 * **The second moment.** Adam and RMSprop square the gradient in the parameters' dtype:
   v <- b2 v + (1 - b2) g^2. In float32, g^2 is infinite once |g| > sqrt(3.4e38) ~ 1.8e19,
@@ -90,3 +90,21 @@ def check_checkpoint(arrays, step):
         raise NonFiniteError(
             f"step {step}: the training state holds NaN or infinite values ({shown}{more}); "
             f"no checkpoint was written, so the last one saved is intact ({ADVICE})")
+
+
+def require_finite(step, network, **values):
+    """Stop with a clear error, before the optimizer step, on a NaN or infinite value."""
+    bad = {name: value for name, value in values.items() if not math.isfinite(value)}
+    if bad:
+        found = ", ".join(f"{name} = {value}" for name, value in bad.items())
+        raise NonFiniteError(f"step {step}: the {network}'s {found}; the update was not "
+                             "applied (lower the learning rate, check the data for NaN/Inf, "
+                             "or resume from the last checkpoint)")
+
+
+def grad_norm(parameters):
+    """The Euclidean norm of all gradients together (one host sync). Squares are summed
+    in float64: a finite float32 gradient above ~1.8e19 would overflow its own square."""
+    xp = backend.xp
+    total = sum(xp.square(p.grad, dtype=xp.float64).sum() for p in parameters)
+    return math.sqrt(float(total))

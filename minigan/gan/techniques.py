@@ -8,6 +8,9 @@
 - ``HistoricalAverage``: adds l * ||theta - mean of past theta||^2 to a player's loss
   (Salimans et al. 2016); its gradient 2 l (theta - mean) pulls parameters back
   toward their history and damps oscillation.
+- ``add_instance_noise``, ``clip_weights`` (WGAN's weight clipping, Arjovsky et al. 2017)
+  and ``feature_matching_gradient`` (Salimans et al. 2016): the few lines by which the
+  Trainer applies a technique around its plain step.
 """
 
 from .. import backend
@@ -19,6 +22,32 @@ def instance_noise_std(initial_std, step, decay_steps):
     if initial_std == 0:
         return 0.0
     return initial_std * max(0.0, 1.0 - step / decay_steps)
+
+
+def add_instance_noise(images, std, rng):
+    """images + std * N(0, I) drawn from ``rng``; the images themselves when std is 0."""
+    if std == 0:
+        return images
+    return images + std * rng.standard_normal(images.shape, dtype=images.dtype)
+
+
+def clip_weights(parameters, clip_value):
+    """WGAN's weight clipping, in place: every weight into [-c, c] keeps the critic
+    Lipschitz."""
+    for p in parameters:
+        backend.xp.clip(p.data, -clip_value, clip_value, out=p.data)
+
+
+def feature_matching_gradient(D, layer, real, fake):
+    """G's loss ||mean_n f(G(z)) - mean_n f(x)||^2 on the output f of layer ``layer`` of
+    the Sequential D, and its gradient w.r.t. the fake images."""
+    head = D[: layer + 1]
+    target = head.run_forward(real).mean(axis=0)  # the real features' mean: constant for G
+    features = head.run_forward(fake)
+    difference = features.mean(axis=0) - target
+    # d/df_n ||mean f - t||^2 = 2 (mean f - t) / N for every sample n
+    grad = backend.xp.broadcast_to(2 * difference / features.shape[0], features.shape)
+    return float((difference * difference).sum()), head.run_backward(grad.copy())
 
 
 class ReplayBuffer:

@@ -36,38 +36,50 @@ an experience-replay buffer of past fakes, historical averaging, WGAN weight cli
 (switched on by the "wgan" objective), the WGAN-GP and R1 gradient penalties.
 """
 
-import math
-
 from .. import backend, engine
 from ..checks import check_finite, check_floating, finite_number, is_int, positive_int
-from ..errors import ConfigError, DTypeError, NonFiniteError, ShapeError, StateError
-from ..nn.minibatch_stddev import MinibatchStdDev
+from ..errors import ConfigError, DTypeError, ShapeError
 from ..nn.second_order import layer_paths
 from ..optim import make_optimizer
+from . import sampling, trainer_state
 from . import training_defaults as defaults
-from .finite_state import check_gradient, check_weights
+from .finite_state import check_gradient, check_weights, grad_norm, require_finite
 from .models import is_conditional
+from .noise_streams import (
+    D_FAKE_INSTANCE_NOISE,
+    D_INTERPOLATION,
+    D_LABELS,
+    D_NOISE,
+    D_REAL_INSTANCE_NOISE,
+    D_REPLAY,
+    G_INSTANCE_NOISE,
+    G_LABELS,
+    G_NOISE,
+    d_stream,
+    stream_rng,
+)
 from .packing import check_pack, check_packed_batch, pack, unpack
 from .penalties import double_backprop, gradient_penalty_term, r1_term
-from .techniques import HistoricalAverage, ReplayBuffer, instance_noise_std
+from .sampling import generate
+from .techniques import (
+    HistoricalAverage,
+    ReplayBuffer,
+    add_instance_noise,
+    clip_weights,
+    feature_matching_gradient,
+    instance_noise_std,
+)
 from .trainer_checks import (
     check_betas,
-    check_counters,
     check_feature_matching,
     check_models,
     check_r1,
-    check_sample_count,
     infer_latent_dim,
     objective_by_name,
 )
 
-# noise streams: each use of randomness in a step draws from its own generator
-_G_NOISE, _G_LABELS, _G_INSTANCE_NOISE, _SAMPLE = 1, 2, 3, 4
 PHASES = ("d_real", "d_fake", "r1", "gradient_penalty", "g")
 """The names ``trainer.phase`` takes during a step (see the module docstring)."""
-
-_D_STREAMS = 16  # D step k uses streams 16 + 8k + (0: z, 1: labels, 2: replay, 3-4: noise,
-#                                                  5: the WGAN-GP interpolation weights)
 
 
 class Trainer:
@@ -159,10 +171,8 @@ class Trainer:
 
     # -- noise --------------------------------------------------------------
     def _rng(self, stream):
-        """A generator for (seed, step, stream): noise is reproducible after a resume
-        without saving generator state (CuPy's cannot be serialised). The hash of a
-        tuple of ints is the same in every Python process."""
-        return backend.default_rng(backend.derived_seed(self.seed, self.step_count, stream))
+        """A generator for (seed, step, stream) (``minigan.gan.noise_streams``)."""
+        return stream_rng(self.seed, self.step_count, stream)
 
     def noise(self, n, stream=0):
         """z ~ N(0, I), (n, latent_dim), in the generator's dtype."""
@@ -174,10 +184,7 @@ class Trainer:
 
     def _with_instance_noise(self, images, stream):
         std = instance_noise_std(self.instance_noise, self.step_count, self.instance_noise_steps)
-        if std == 0:
-            return images
-        return images + std * self._rng(stream).standard_normal(images.shape,
-                                                                  dtype=images.dtype)
+        return add_instance_noise(images, std, self._rng(stream))
 
     # -- one training step --------------------------------------------------
     def step(self, real, labels=None, *, update="both"):
@@ -207,7 +214,7 @@ class Trainer:
             with engine.region():  # the CPU engine holds the cores for the whole step
                 for k in range(self.d_steps if update != "g" else 0):
                     self.d_step_index = k
-                    d_stats = self._d_step(real, labels, stream=_D_STREAMS + 8 * k)
+                    d_stats = self._d_step(real, labels, stream=d_stream(k))
                 self.d_step_index = None
                 if update != "d":
                     g_stats = self._g_step(real, labels, n)
@@ -249,14 +256,15 @@ class Trainer:
 
     def _d_step(self, real, labels, stream):
         n = real.shape[0]
-        fake_labels = None if labels is None else self._random_labels(n, stream + 1)
+        fake_labels = None if labels is None else self._random_labels(n, stream + D_LABELS)
         self.phase = "d_fake"
-        fake = self._generate(self.noise(n, stream), fake_labels)  # G's cache is not used
+        fake = self._generate(self.noise(n, stream + D_NOISE), fake_labels)  # G's cache: unused
         if self.replay is not None:
-            fake, fake_labels = self.replay.mix(fake, fake_labels, self._rng(stream + 2))
+            fake, fake_labels = self.replay.mix(fake, fake_labels, self._rng(stream + D_REPLAY))
         self.D.zero_grad()
         # real and fake go through D separately, each backward right after its forward
-        seen_real = pack(self._with_instance_noise(real, stream + 3), self.pack)
+        seen_real = pack(self._with_instance_noise(real, stream + D_REAL_INSTANCE_NOISE),
+                         self.pack)
         self.phase = "d_real"
         out_real = self._discriminate(seen_real, labels)
         loss_real, grad_real = self.objective.d_real(out_real, self.real_label)
@@ -265,33 +273,32 @@ class Trainer:
         if self.r1:
             self.phase = "r1"
             penalty = self._r1_penalty(seen_real)
-        seen_fake = pack(self._with_instance_noise(fake, stream + 4), self.pack)
+        seen_fake = pack(self._with_instance_noise(fake, stream + D_FAKE_INSTANCE_NOISE),
+                         self.pack)
         self.phase = "d_fake"
         out_fake = self._discriminate(seen_fake, fake_labels)
         loss_fake, grad_fake = self.objective.d_fake(out_fake, self.fake_label)
         self.D.run_backward(grad_fake, need_input_grad=False)
         if self.objective.gp_weight is not None:
             self.phase = "gradient_penalty"
-            penalty = self._gradient_penalty(seen_real, seen_fake, stream + 5)
+            penalty = self._gradient_penalty(seen_real, seen_fake, stream + D_INTERPOLATION)
         if self.averages:
             self.averages[0].add_penalty_gradient(self.historical_averaging)
-        grad_norm = _grad_norm(self.D.parameters())
+        norm = grad_norm(self.D.parameters())
         penalty_value = 0.0 if penalty is None else penalty.value
-        _require_finite(self.step_count + 1, "discriminator", loss_real=loss_real,
-                        loss_fake=loss_fake, penalty=penalty_value,
-                        gradient_norm=grad_norm)  # before any update
-        check_gradient(self.step_count + 1, "discriminator", grad_norm, self.D.parameters())
+        require_finite(self.step_count + 1, "discriminator", loss_real=loss_real,
+                       loss_fake=loss_fake, penalty=penalty_value,
+                       gradient_norm=norm)  # before any update
+        check_gradient(self.step_count + 1, "discriminator", norm, self.D.parameters())
         self.opt_d.step()
         check_weights(self.step_count + 1, "discriminator", self.D.parameters())
         if self.objective.clip_value is not None:  # WGAN: keep the critic Lipschitz
-            for p in self.D.parameters():
-                backend.xp.clip(p.data, -self.objective.clip_value, self.objective.clip_value,
-                                out=p.data)
+            clip_weights(self.D.parameters(), self.objective.clip_value)
         if self.averages:
             self.averages[0].update()
         stats = {"loss_d": loss_real + loss_fake + penalty_value, "loss_d_real": loss_real,
                  "loss_d_fake": loss_fake, "d_real": self.objective.mean_output(out_real),
-                 "d_fake": self.objective.mean_output(out_fake), "grad_norm_d": grad_norm}
+                 "d_fake": self.objective.mean_output(out_fake), "grad_norm_d": norm}
         if penalty is not None:  # the penalty, and the mean ||grad_x D|| it was taken of
             stats.update(penalty=penalty_value, grad_norm_x=penalty.mean_norm)
         if self.objective.critic:  # mean D(x) - mean D(G(z)): the Wasserstein-1 estimate
@@ -312,14 +319,14 @@ class Trainer:
         return double_backprop(self.D, real, r1_term(self.r1), caller="Trainer")
 
     def _g_step(self, real, labels, n):
-        fake_labels = None if labels is None else self._random_labels(n, _G_LABELS)
+        fake_labels = None if labels is None else self._random_labels(n, G_LABELS)
         self.phase = "g"
-        fake = self._generate(self.noise(n, _G_NOISE), fake_labels)
+        fake = self._generate(self.noise(n, G_NOISE), fake_labels)
         self.D.freeze()  # D's weights get no gradient: only dL/dx is propagated
         try:
             if self.feature_matching is None:
                 out = self._discriminate(
-                    pack(self._with_instance_noise(fake, _G_INSTANCE_NOISE), self.pack),
+                    pack(self._with_instance_noise(fake, G_INSTANCE_NOISE), self.pack),
                     fake_labels)
                 result = self.objective.g_loss(out)
                 loss_g = result["loss"]
@@ -334,30 +341,24 @@ class Trainer:
         self.G.run_backward(grad_fake, need_input_grad=False)  # dL/dz is never needed
         if self.averages:
             self.averages[1].add_penalty_gradient(self.historical_averaging)
-        grad_norm = _grad_norm(self.G.parameters())
-        _require_finite(self.step_count + 1, "generator", loss=loss_g, gradient_norm=grad_norm)
-        check_gradient(self.step_count + 1, "generator", grad_norm, self.G.parameters())
+        norm = grad_norm(self.G.parameters())
+        require_finite(self.step_count + 1, "generator", loss=loss_g, gradient_norm=norm)
+        check_gradient(self.step_count + 1, "generator", norm, self.G.parameters())
         self.opt_g.step()
         check_weights(self.step_count + 1, "generator", self.G.parameters())
         if self.averages:
             self.averages[1].update()
-        return {"loss_g": loss_g, "grad_norm_g": grad_norm}
+        return {"loss_g": loss_g, "grad_norm_g": norm}
 
     def _feature_matching_gradient(self, real, fake):
-        """G's loss ||mean_n f(G(z)) - mean_n f(x)||^2 on the output f of layer
-        ``feature_matching`` of D, and its gradient w.r.t. the fake images."""
-        head = self.D[: self.feature_matching + 1]
-        target = head.run_forward(real).mean(axis=0)  # the real features' mean: constant for G
-        features = head.run_forward(fake)
-        difference = features.mean(axis=0) - target
-        # d/df_n ||mean f - t||^2 = 2 (mean f - t) / N for every sample n
-        grad = backend.xp.broadcast_to(2 * difference / features.shape[0], features.shape)
-        return float((difference * difference).sum()), head.run_backward(grad.copy())
+        """G's feature-matching loss on layer ``feature_matching`` of D, and its gradient
+        w.r.t. the fake images (``techniques.feature_matching_gradient``)."""
+        return feature_matching_gradient(self.D, self.feature_matching, real, fake)
 
     # the networks' unchecked forward: step() has checked the real batch once, and a NaN
     # arising inside G or D is caught by the loss and gradient-norm checks
     def _generate(self, z, labels):
-        return self.G.run_forward(z) if labels is None else self.G.run_forward(z, labels)
+        return generate(self.G, z, labels)
 
     def _discriminate(self, images, labels):
         return self.D.run_forward(images) if labels is None else self.D.run_forward(images, labels)
@@ -366,101 +367,17 @@ class Trainer:
     def sample(self, n, z=None, labels=None):
         """n samples from G in eval mode -- images (n, 28, 28, 1) in [-1, 1] for the MNIST
         models, (n, F) for a generator of vectors such as the 1-D lab's (BatchNorm uses its
-        running statistics); G's mode is restored afterwards. ``z`` fixes the noise."""
-        n = positive_int("Trainer.sample", "n", n)
-        check_sample_count(n)
-        if z is None:
-            z = self.noise(n, _SAMPLE)
-        else:
-            check_floating("Trainer.sample", "z", z, f"(n, {self.latent_dim})")
-            check_finite("Trainer.sample", "z", z)
-        if labels is not None and is_conditional(self.G):
-            labels = self.G.check_labels(labels, n)
-        was_training = self.G.training
-        self.G.eval()
-        try:
-            with engine.region():
-                return self._generate_in_chunks(z, labels)
-        finally:
-            self.G.train(was_training)
+        running statistics); G's mode is restored afterwards. ``z`` fixes the noise
+        (``minigan.gan.sampling``)."""
+        return sampling.sample(self, n, z, labels)
 
-    def _generate_in_chunks(self, z, labels):
-        """G(z) in eval mode, ``engine.sample_chunk()`` samples per forward pass (all at
-        once when it is None, as on a GPU).
-
-        In eval mode each sample's image depends on its own z only (BatchNorm uses its
-        running statistics), so passes of a few samples give the same images as one pass;
-        on a CPU their activations stay small enough to be reused and cached. A generator
-        with a layer that mixes the samples (MinibatchStdDev) always runs whole.
-        """
-        n, chunk = z.shape[0], engine.sample_chunk()
-        if (chunk is None or n <= chunk
-                or any(isinstance(m, MinibatchStdDev) for m in self.G.modules())):
-            return self._generate(z, labels)
-        parts = [self._generate(z[s:s + chunk], None if labels is None else labels[s:s + chunk])
-                 for s in range(0, n, chunk)]
-        return backend.xp.concatenate(parts)
-
-    # -- state for checkpoints -----------------------------------------------
+    # -- state for checkpoints (minigan.gan.trainer_state) ---------------------
     def state_dict(self):
         """Everything a resumed run needs, as {name: array or number}, flat."""
-        state = {"step_count": self.step_count, "seed": self.seed}
-        for prefix, source in [("G.", self.G), ("D.", self.D), ("opt_g.", self.opt_g),
-                               ("opt_d.", self.opt_d)]:
-            state.update({prefix + k: v for k, v in source.state_dict().items()})
-        if self.replay is not None:
-            state.update({"replay." + k: v for k, v in self.replay.state_dict().items()})
-        if self.averages:
-            for prefix, average in zip(["avg_d.", "avg_g."], self.averages):
-                state.update({prefix + k: v for k, v in average.state_dict().items()})
-        return state
+        return trainer_state.state_dict(self)
 
     def load_state_dict(self, state):
         """Restore what ``state_dict`` returned. All or nothing: when any part does not fit
         (a key missing, a shape that differs), the trainer is left exactly as it was, not
         with G restored and D not."""
-        before = self.state_dict()
-        try:
-            self._load_state_dict(state)
-        except BaseException:
-            self._load_state_dict(before)
-            raise
-
-    def _load_state_dict(self, state):
-        def part(prefix):
-            return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-
-        for key in ("step_count", "seed"):
-            if key not in state:
-                raise StateError(f"Trainer.load_state_dict: the state has no '{key}'")
-        check_counters(state)
-
-        self.G.load_state_dict(part("G."))
-        self.D.load_state_dict(part("D."))
-        self.opt_g.load_state_dict(part("opt_g."))
-        self.opt_d.load_state_dict(part("opt_d."))
-        if self.replay is not None:
-            self.replay.load_state_dict(part("replay."))
-        if self.averages:
-            for prefix, average in zip(["avg_d.", "avg_g."], self.averages):
-                average.load_state_dict(part(prefix))
-        self.step_count = int(state["step_count"])
-        self.seed = int(state["seed"])
-
-
-def _require_finite(step, network, **values):
-    """Stop with a clear error, before the optimizer step, on a NaN or infinite value."""
-    bad = {name: value for name, value in values.items() if not math.isfinite(value)}
-    if bad:
-        found = ", ".join(f"{name} = {value}" for name, value in bad.items())
-        raise NonFiniteError(f"step {step}: the {network}'s {found}; the update was not "
-                             "applied (lower the learning rate, check the data for NaN/Inf, "
-                             "or resume from the last checkpoint)")
-
-
-def _grad_norm(parameters):
-    """The Euclidean norm of all gradients together (one host sync). Squares are summed
-    in float64: a finite float32 gradient above ~1.8e19 would overflow its own square."""
-    xp = backend.xp
-    total = sum(xp.square(p.grad, dtype=xp.float64).sum() for p in parameters)
-    return math.sqrt(float(total))
+        trainer_state.load_state_dict(self, state)
