@@ -111,7 +111,7 @@ def test_bad_arguments_end_in_one_line_and_change_nothing(row, tiny_run, tmp_pat
         def no_loading(*args, **kwargs):
             raise AssertionError("data was loaded before the arguments were checked")
 
-        monkeypatch.setattr("minigan.app.run.load_with_source", no_loading)
+        monkeypatch.setattr("minigan.app.run_setup.load_with_source", no_loading)
         monkeypatch.setattr("minigan.app.scoring.load_with_source", no_loading)
     assert_refused(argv, capsys, tmp_path, status, pattern)
 
@@ -132,7 +132,7 @@ def test_a_full_disk_ends_in_one_line_and_keeps_the_last_checkpoint(tiny_run, tm
     ``save_checkpoint`` that writes part of the file through ``atomic_write`` and then
     raises ``OSError(ENOSPC)``, as a real write would. Exit status 1, one line naming the
     error, and last.npz is still epoch 1's, with no temporary file left."""
-    import minigan.app.run as run_module
+    import minigan.app.run_checkpoints as run_module  # where a run saves its checkpoints
 
     real, calls = run_module.save_checkpoint, []
 

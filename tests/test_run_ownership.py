@@ -303,7 +303,7 @@ def test_a_kill_at_any_point_of_a_rewind_leaves_a_run_a_plain_resume_completes(
     """A rewind to epoch 1 (``--overwrite``) killed before its ``point``-th write (of the
     writes it makes in order), then ``--resume run/checkpoints/last.npz``: the run is the
     uninterrupted one again, metrics steps 1..8 and last.npz bit for bit."""
-    import minigan.app.run as run_module
+    import minigan.app.run_setup as run_module  # where a rewind makes its writes
 
     calls, limit = [], point if point < len(REWIND_WRITES) else float("inf")
     for name in REWIND_WRITES:
