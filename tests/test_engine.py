@@ -413,9 +413,9 @@ def test_sample_in_passes_is_one_whole_eval_forward(array_backend, model, monkey
     z = trainer.noise(37, 5)
     labels = backend.xp.arange(37) % 10 if model == "conditional" else None
     passes = []
-    generate = trainer._generate
-    monkeypatch.setattr(trainer, "_generate", lambda z, y: (passes.append(z.shape[0]),
-                                                            generate(z, y))[1])
+    generate = mg.gan.sampling.generate  # the forward pass Trainer.sample makes per chunk
+    monkeypatch.setattr(mg.gan.sampling, "generate", lambda G, z, y: (passes.append(z.shape[0]),
+                                                                      generate(G, z, y))[1])
     in_passes = host(trainer.sample(37, z=z, labels=labels))
     assert passes == [16, 16, 5]
     G.eval()

@@ -380,4 +380,12 @@ class Trainer:
         """Restore what ``state_dict`` returned. All or nothing: when any part does not fit
         (a key missing, a shape that differs), the trainer is left exactly as it was, not
         with G restored and D not."""
-        trainer_state.load_state_dict(self, state)
+        before = self.state_dict()
+        try:
+            self._load_state_dict(state)
+        except BaseException:
+            self._load_state_dict(before)
+            raise
+
+    def _load_state_dict(self, state):  # what a subclass extends (ProgressiveTrainer)
+        trainer_state.load_parts(self, state)

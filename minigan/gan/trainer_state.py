@@ -1,4 +1,5 @@
-"""A trainer's state for checkpoints: ``Trainer.state_dict`` / ``load_state_dict``."""
+"""A trainer's state for checkpoints: what ``Trainer.state_dict`` holds and
+``Trainer.load_state_dict`` restores."""
 
 from ..errors import StateError
 from .trainer_checks import check_counters
@@ -18,19 +19,9 @@ def state_dict(trainer):
     return state
 
 
-def load_state_dict(trainer, state):
-    """Restore what ``state_dict`` returned. All or nothing: when any part does not fit
-    (a key missing, a shape that differs), the trainer is left exactly as it was, not
-    with G restored and D not."""
-    before = state_dict(trainer)
-    try:
-        _load(trainer, state)
-    except BaseException:
-        _load(trainer, before)
-        raise
-
-
-def _load(trainer, state):
+def load_parts(trainer, state):
+    """Load what ``state_dict`` returned into the trainer's parts (``Trainer.load_state_dict``
+    makes it all or nothing)."""
     def part(prefix):
         return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
 
