@@ -225,7 +225,7 @@ def test_an_argument_error_is_one_line_and_no_usage(argv, line, capsys):
 
 def test_no_parser_in_the_repository_takes_abbreviations():
     """Every argparse parser of the examples, benchmarks and scripts is made with
-    allow_abbrev=False (the CLI's are _Parser, covered above)."""
+    allow_abbrev=False (the CLI's are cli.parser's _Parser, covered above)."""
     import pathlib
 
     root = pathlib.Path(__file__).resolve().parent.parent

@@ -31,8 +31,7 @@ LAYERS = [
     [("gan", ("minigan.gan", "minigan.inspect", "minigan.inspect_plots", "minigan.metrics"))],
     [("app", ("minigan.app",)), ("lab", ("minigan.lab",)),
      ("exercises", ("minigan.exercises",))],
-    [("cli", ("minigan.cli", "minigan.cli_checks", "minigan.cli_exercises", "minigan.cli_lab",
-              "minigan.cli_output", "minigan.__main__", "minigan"))],
+    [("cli", ("minigan.cli", "minigan.__main__", "minigan"))],
 ]
 # packages the table places although a checkout need not have them (yet)
 OPTIONAL_MEMBERS = {"minigan.lab", "minigan.exercises"}
