@@ -223,7 +223,7 @@ def _download_split(name, split, progress):
 
 
 def load_dataset(name, split="train", path=None, download=True, embedded_fallback=False,
-                 progress=True):
+                 progress=True, embedded_split=False):
     """Load a split of ``"mnist"`` or ``"fashion-mnist"``: ``(images, labels)``.
 
     ``images`` is uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)`` (raw pixel values;
@@ -233,9 +233,10 @@ def load_dataset(name, split="train", path=None, download=True, embedded_fallbac
     cache when ``download`` is true; when nothing is found, ``DataNotFoundError`` (listing
     the places searched and each mirror's failure), unless ``embedded_fallback`` is true
     and ``name`` is ``"mnist"``: then the 5,000-digit sample shipped in the package is
-    returned, for any split, with a line on stderr saying so. Raises ``IDXFormatError`` if
-    a file found is malformed or not uint8 28x28 images (or uint8 labels) of at most
-    ``MAX_IMAGES``.
+    returned, for any split, with a line on stderr saying so (with ``embedded_split``, only
+    the split's part of it: 4,500 training or 500 held-out test digits). Raises
+    ``IDXFormatError`` if a file found is malformed or not uint8 28x28 images (or uint8
+    labels) of at most ``MAX_IMAGES``.
     """
     _check(name, split)
     title = DATASETS[name]["title"]
@@ -254,7 +255,8 @@ def load_dataset(name, split="train", path=None, download=True, embedded_fallbac
     else:
         reason = brief = "downloading was not allowed"
     if embedded_fallback and name == "mnist":
-        return load_embedded_mnist(searched=searched, reason=brief)
+        return load_embedded_mnist(searched=searched, reason=brief,
+                                   split=split if embedded_split else None)
     where = ", ".join(map(str, searched))
     files = ", ".join(stem + "[.gz]" for stem in SPLITS[split])
     raise DataNotFoundError(

@@ -6,6 +6,11 @@
 and the MNIST terms are in ``MNIST_SAMPLE.md`` next to it. It lets minigan's main job
 (training the DCGAN on MNIST) run offline when no MNIST files can be found; the full
 training set has twelve times as many digits.
+
+Like MNIST, the sample has a training and a test split: ``split="train"`` gives 4,500
+of its digits and ``split="test"`` the other 500 (50 per class), always the same ones
+(``heldout.heldout_split``), so a generator trained on it is scored against digits it
+never saw.
 """
 
 import contextlib
@@ -13,6 +18,9 @@ import os
 import sys
 
 import numpy as np
+
+from ..errors import ConfigError
+from .heldout import heldout_split
 
 __all__ = ["EMBEDDED_PATH", "load_embedded_mnist", "embedded_notice", "notice_once"]
 
@@ -49,13 +57,18 @@ def notice_once():
         _told = previous
 
 
-def load_embedded_mnist(searched=None, reason=None, quiet=False):
-    """Load the embedded sample: ``(images uint8 (5000, 28, 28), labels uint8 (5000,))``.
+def load_embedded_mnist(searched=None, reason=None, quiet=False, split=None):
+    """Load the embedded sample: ``(images uint8 (5000, 28, 28), labels uint8 (5000,))``,
+    or with ``split="train"`` its 4,500 training digits, with ``split="test"`` its 500
+    held-out ones (``heldout.heldout_split``: fixed, 50 per class).
 
     Unless ``quiet``, prints ``embedded_notice(searched, reason)`` to stderr, so a run on
     the sample says so. ``searched`` lists the places where MNIST was looked for;
     ``reason`` says why it was not downloaded.
     """
+    if split not in (None, "train", "test"):
+        raise ConfigError(f"load_embedded_mnist: split must be None, 'train' or 'test', got "
+                          f"{split!r}")
     with np.load(EMBEDDED_PATH, allow_pickle=False) as npz:
         images, labels = npz["images"], npz["labels"]
     if images.shape != (5000, 28, 28) or labels.shape != (5000,) or images.dtype != np.uint8:
@@ -66,4 +79,7 @@ def load_embedded_mnist(searched=None, reason=None, quiet=False):
         print(embedded_notice(searched, reason), file=sys.stderr, flush=True)
         if _told is not None:
             _told = True
+    if split is not None:
+        part = heldout_split(labels)[0 if split == "train" else 1]
+        images, labels = images[part], labels[part]
     return images, labels
