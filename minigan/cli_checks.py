@@ -111,23 +111,24 @@ def check_seed(seed):
         raise InputError(f"--seed: expected an integer from 0 to 2**63 - 1, got {seed}")
 
 
-def sample_path(out):
-    """The file ``sample --out`` writes: ``out``, or ``out + ".png"`` without an
-    extension; refused if its folder is missing or its format cannot be written."""
+def sample_path(out, flag="--out"):
+    """The image file ``sample --out`` (or ``evaluate --nearest``: ``flag``) writes:
+    ``out``, or ``out + ".png"`` without an extension; refused if its folder is missing or
+    its format cannot be written."""
     extension = os.path.splitext(out)[1].lower().lstrip(".")
     if not extension:
         out += ".png"
     elif extension not in IMAGE_FORMATS:
-        raise InputError(f"--out {out}: expected an image file name ending in "
+        raise InputError(f"{flag} {out}: expected an image file name ending in "
                          f"{', '.join('.' + f for f in IMAGE_FORMATS)}, got .{extension}")
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
-        raise InputError(f"--out {out}: the folder {folder} does not exist (or is not a "
+        raise InputError(f"{flag} {out}: the folder {folder} does not exist (or is not a "
                          "folder)")
     if os.path.isdir(out):
-        raise InputError(f"--out {out}: is a directory, expected an image file name")
+        raise InputError(f"{flag} {out}: is a directory, expected an image file name")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"--out {out}: the folder {folder} is not writable")
+        raise InputError(f"{flag} {out}: the folder {folder} is not writable")
     return out
 
 
