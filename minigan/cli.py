@@ -246,8 +246,8 @@ def build_parser():
                           help="number of generated samples to score")
     evaluate.add_argument("--seed", type=int, default=0, metavar="S", help="seeds the noise")
     evaluate.add_argument("--data", metavar="DIR", default=None,
-                          help="directory holding the test split's IDX files (default: the "
-                               "run's --data, else the usual places)")
+                          help="directory holding the training and test splits' IDX files "
+                               "(default: the run's --data, else the usual places)")
     evaluate.add_argument("--nearest", metavar="FILE", default=None,
                           help="write a grid of the samples closest to a training image, "
                                "each beside that image (.png, .pdf, .svg, .jpg)")

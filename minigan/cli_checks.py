@@ -25,6 +25,7 @@ import os
 from .app.config_checks import MAX_SEED, RunConfigError, check_config, training_keys
 from .app.resume import flag, setting_key
 from .app.run_dir import checkpoint_run_dir
+from .data.datasets import named_dir
 from .errors import InputError
 from .gan.objectives import OBJECTIVES
 
@@ -78,6 +79,11 @@ def _check_flags_apply(config, explicit):
     if "real_label" in explicit and not OBJECTIVES[config.loss].uses_labels:
         raise InputError(f"--real-label does not apply to --loss {config.loss}, which has no "
                          "targets (its margins or critic values are fixed): leave it out")
+    if "train_on_heldout" in explicit and (config.dataset != "mnist"
+                                           or named_dir(config.data)[0] is not None):
+        raise InputError("--train-on-heldout applies to the embedded sample of MNIST only "
+                         "(MNIST and Fashion-MNIST files hold a test split apart already): "
+                         "leave it out")
     for key in ("beta1", "beta2"):
         if key in explicit and config.optimizer != "adam":
             raise InputError(f"--{key} is Adam's and does not apply to --optimizer "

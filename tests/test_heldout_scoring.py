@@ -121,3 +121,14 @@ def test_a_run_from_before_the_split_resumes_on_all_5000_digits(tmp_path, capsys
     summary = json.loads((out / "summary.json").read_text())
     assert summary["trained_on_heldout"] is True and "not held out" in summary["warning"]
     assert "Warning: this run trained on all 5,000" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", [["--dataset", "fashion-mnist"], ["--data", "{tmp}"]])
+def test_train_on_heldout_is_refused_where_it_would_change_nothing(where, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "--out", str(out), *QUICK, "--train-on-heldout",
+            *[a.format(tmp=tmp_path) for a in where]]
+    assert main(argv) == 2
+    assert "--train-on-heldout applies to the embedded sample of MNIST only" in \
+        capsys.readouterr().err
+    assert not out.exists()
