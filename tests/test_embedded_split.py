@@ -41,4 +41,6 @@ def test_load_dataset_falls_back_to_the_splits_part(capsys):
                               embedded_split=True)
     whole, _ = data.load_mnist("test", download=False, embedded_fallback=True)
     assert (len(train), len(test), len(whole)) == (4500, 500, 5000)
-    assert capsys.readouterr().err.count("EMBEDDED SAMPLE") == 3
+    err = capsys.readouterr().err
+    assert err.count("EMBEDDED SAMPLE") == 3
+    assert err.count("training on 4,500 of them, scoring against the other 500") == 2

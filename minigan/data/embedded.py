@@ -27,14 +27,17 @@ __all__ = ["EMBEDDED_PATH", "load_embedded_mnist", "embedded_notice", "notice_on
 EMBEDDED_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_sample.npz")
 
 
-def embedded_notice(searched=None, reason=None):
-    """The three lines printed when a run falls back to the embedded sample: what it uses,
-    where it looked (and why nothing was downloaded), how to get the full set."""
+def embedded_notice(searched=None, reason=None, split=None):
+    """The three lines printed when a run falls back to the embedded sample: what it uses
+    (with a ``split``: its part of the sample), where it looked (and why nothing was
+    downloaded), how to get the full set."""
     where = ", ".join(map(str, searched)) if searched else "(no places given)"
     why = f" ({reason})" if reason else ""
+    part = (" (split in two: training on 4,500 of them, scoring against the other 500)"
+            if split else "")
     return (
         "minigan: using the EMBEDDED SAMPLE of MNIST: 5,000 real MNIST digits (500 per "
-        "class) shipped inside the package.\n"
+        f"class) shipped inside the package{part}.\n"
         f"  No MNIST files were found in: {where}{why}.\n"
         "  For the full set (60,000 training digits): --data DIR with the four IDX files "
         "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
@@ -76,7 +79,7 @@ def load_embedded_mnist(searched=None, reason=None, quiet=False, split=None):
                            f"{images.dtype} {images.shape}, labels {labels.shape}")
     global _told
     if not quiet and not _told:
-        print(embedded_notice(searched, reason), file=sys.stderr, flush=True)
+        print(embedded_notice(searched, reason, split), file=sys.stderr, flush=True)
         if _told is not None:
             _told = True
     if split is not None:
