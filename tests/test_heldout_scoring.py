@@ -74,6 +74,18 @@ def test_a_copier_scores_like_real_digits_but_is_caught(split):
     assert bad["frechet_distance"] > 20 * bad["reference_frechet_distance"]
 
 
+def test_a_score_of_three_samples_has_no_precision_and_says_so(split):
+    from minigan.app.heldout_scores import format_heldout_lines
+
+    train, heldout = split
+    result = held_out_scores(train[:3], train, heldout)
+    assert result["precision"] is None and result["recall"] is None   # k = 3 needs 4 points
+    assert result["copy_fraction"] == 1.0 and result["memorisation"]["n_heldout"] == 3
+    result.update(heldout="the test split", trained_on_heldout=False)
+    assert "Precision (fidelity) n/a   recall (diversity) n/a" in "\n".join(
+        format_heldout_lines(result))
+
+
 def test_evaluate_draws_the_closest_pairs_and_refuses_a_bad_file_first(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--out", str(out), *QUICK, "--max-steps", "2",
