@@ -5,7 +5,8 @@
                      [--r1 GAMMA] [--out DIR] [--seed S]
                      [--resume CHECKPOINT] [--backend numpy|cupy] [--threads N] [...]
     minigan sample   CHECKPOINT [--n 64] [--out grid.png] [--backend numpy|cupy] [--threads N]
-    minigan evaluate CHECKPOINT [--n 2000] [--data DIR] [--backend numpy|cupy] [--threads N]
+    minigan evaluate CHECKPOINT [--n 2000] [--data DIR] [--nearest FILE] [--backend numpy|cupy]
+                     [--threads N]
     minigan check    [--mode elementwise|directional] [--seed S] [--backend numpy|cupy]
     minigan lab      [--port P] [--no-browser] [--data ring|grid|line|moons] [...]
     minigan lab      --export lab.html [--gif lab.gif] [--steps N]   (see cli_lab)
@@ -228,6 +229,9 @@ def build_parser():
     train.add_argument("--equalized-lr", action="store_true",
                        help="progressive: equalised learning rate (weights scaled by He's "
                             "constant at run time)")
+    train.add_argument("--train-on-heldout", action="store_true",
+                       help="embedded sample only: train on all 5,000 digits, the 500 held "
+                            "out for scoring too (the scores are then not held out)")
     train.add_argument("--inspect-every", type=_non_negative_int, default=d.inspect_every,
                        metavar="N",
                        help="every N steps, record the step layer by layer and write "
@@ -255,8 +259,11 @@ def build_parser():
                           help="number of generated samples to score")
     evaluate.add_argument("--seed", type=int, default=0, metavar="S", help="seeds the noise")
     evaluate.add_argument("--data", metavar="DIR", default=None,
-                          help="directory holding the test split's IDX files, or 'embedded' "
-                               "(default: the run's --data, else the usual places)")
+                          help="directory holding the training and test splits' IDX files, or "
+                               "'embedded' (default: the run's --data, else the usual places)")
+    evaluate.add_argument("--nearest", metavar="FILE", default=None,
+                          help="write a grid of the samples closest to a training image, "
+                               "each beside that image (.png, .pdf, .svg, .jpg)")
     _no_download_option(evaluate)
     evaluate.add_argument("--backend", choices=["numpy", "cupy"], default=None,
                           help="default: the backend the checkpoint was trained on")
@@ -334,12 +341,15 @@ def sample_title(checkpoint, step, n, seed):
 
 def command_evaluate(args, stop):
     from .app.evaluate import evaluate_checkpoint
+    from .app.heldout_scores import format_heldout_lines
     from .metrics import format_report
 
     cli_checks.check_seed(args.seed)
     cli_checks.check_sample_count(args.n)
-    print(format_report(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed,
-                                            backend_name=args.backend, data=args.data)))
+    nearest = None if args.nearest is None else cli_checks.sample_path(args.nearest, "--nearest")
+    result = evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed,
+                                 backend_name=args.backend, data=args.data, nearest=nearest)
+    print("\n".join([format_report(result), *format_heldout_lines(result)]))
     return 0
 
 

@@ -39,7 +39,7 @@ from .. import backend
 from ..atomic import atomic_write
 from ..checkpoint import CheckpointError, CheckpointReader, save_checkpoint
 from ..data import Batches, DataNotFoundError
-from ..data.datasets import SPLITS, find_split, load_with_source, named_dir
+from ..data.datasets import SPLITS, find_split, named_dir
 from ..data.embedded import notice_once
 from ..engine.blas_kernel import forced_kernel_note
 from ..errors import ConfigError
@@ -52,6 +52,7 @@ from ..gan.progressive_trainer import STAGE_STEPS, ProgressiveTrainer, as_seen_b
 from ..gan.trainer import Trainer
 from . import health
 from .config_checks import RunConfigError, check_config, use_backend
+from .heldout_scores import format_heldout_lines, run_split
 from .metrics_log import check_metrics_reach, read_metrics, write_metrics
 from .progress import epoch_bar, run_bar, run_total, step_numbers, where_things_are
 from .restore import RunCheckpoint
@@ -113,6 +114,9 @@ class RunConfig:
     minibatch_stddev: bool = False  # D sees the batch's standard deviation as a feature
     stage_steps: int = None  # progressive: steps per growth phase (None: STAGE_STEPS)
     equalized_lr: bool = False  # progressive: every weight scaled by He's constant at run time
+    # the embedded sample: train on all 5,000 digits, the 500 held out for scoring too (how
+    # runs trained before the held-out split; heldout_scores)
+    train_on_heldout: bool = False
 
     def __post_init__(self):
         defaults = dict(LOSS_DEFAULTS.get(self.loss, LOSS_DEFAULTS["non-saturating"]))
@@ -248,8 +252,8 @@ def _build_checked(config):
 def _load_batches(config, trainer):
     """The training data as Batches, checked against the settings; and, when the run
     ends with a score, that the test split is where the data is named to be."""
-    images, labels, data = load_with_source(config.dataset, "train", config.data,
-                                            embedded_fallback=True)
+    # the embedded sample: its 4,500 training digits; data: where they came from
+    images, labels, data = run_split(config, "train")
     if config.batch_size > len(images):
         raise RunConfigError(f"--batch-size {config.batch_size}: more than the "
                              f"{len(images):,} training images (an epoch needs a full batch)")
@@ -393,7 +397,7 @@ def _final_report(trainer, config, seconds, run_dir, log, data=None, findings=()
     result["health"] = list(findings)  # the failure modes the metrics show (app.health)
     with atomic_write(os.path.join(run_dir, "summary.json"), "w") as file:
         json.dump(result, file, indent=2)
-    log(format_report(result))
+    log("\n".join([format_report(result), *format_heldout_lines(result)]))
 
 
 class TrainingInterrupted(Stopped):
