@@ -58,7 +58,7 @@ STEPS_TARGET, FRAMES_TARGET = 30, 10
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     p.add_argument("--threads", type=int, default=2, help="BLAS and minigan threads (2)")
     p.add_argument("--seconds", type=float, default=8.0,
                    help="length of the live and the browser runs (8)")

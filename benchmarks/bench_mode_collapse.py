@@ -106,7 +106,7 @@ PAPER = {
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     p.add_argument("--steps", type=int, default=2000, help="G steps per trial (default 2000; "
                    "the paper: 400,000)")
     p.add_argument("--seeds", type=int, default=5, help="trials per cell (default 5)")

@@ -30,16 +30,16 @@ import argparse
 import os
 import time
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from minigan.gan import games, lab1d
+from minigan.plots import plt, save_figure  # (Agg, or inline in a notebook)
 
-from minigan.gan import games, lab1d  # noqa: E402
+QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
 
-parser = argparse.ArgumentParser(description="Gradient dynamics of two-player games.")
-parser.add_argument("--quick", action="store_true", help="CI mode: fewer steps")
+parser = argparse.ArgumentParser(description="Gradient dynamics of two-player games.",
+                                 allow_abbrev=False)
+parser.add_argument("--quick", action="store_true", default=QUICK, help="CI mode: fewer steps")
 parser.add_argument("--out", default="runs/examples/game_dynamics", help="figure folder")
 parser.add_argument("--steps", type=int, default=None,
                     help="Dirac-GAN steps per run (default 5000; 600 with --quick)")
@@ -83,8 +83,7 @@ ax.set_title(f"f(x, y) = xy: {bilinear_steps} gradient steps of size {bilinear_l
 ax.set_aspect("equal")
 ax.legend(loc="lower left", fontsize=8)
 fig.tight_layout()
-fig.savefig(os.path.join(args.out, "bilinear.png"), dpi=110)
-plt.close(fig)
+save_figure(fig, os.path.join(args.out, "bilinear.png"), dpi=110)
 
 # %% [markdown]
 # ## 2. The Dirac-GAN
@@ -135,8 +134,7 @@ axes[0, 0].legend(loc="lower left", fontsize=8)
 fig.suptitle(f"The Dirac-GAN (Mescheder et al. 2018), gradient steps of size {lr} from "
              "(1, 1); arrows: the unregularised field")
 fig.tight_layout()
-fig.savefig(os.path.join(args.out, "dirac_gan.png"), dpi=110)
-plt.close(fig)
+save_figure(fig, os.path.join(args.out, "dirac_gan.png"), dpi=110)
 
 # %% [markdown]
 # ## 3. The eigenvalues at the equilibrium
@@ -171,8 +169,7 @@ ax.set_ylabel("imaginary part (rotation)")
 ax.set_title("Eigenvalues of the Dirac-GAN's Jacobian at the equilibrium")
 ax.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(os.path.join(args.out, "eigenvalues.png"), dpi=110)
-plt.close(fig)
+save_figure(fig, os.path.join(args.out, "eigenvalues.png"), dpi=110)
 
 # %% [markdown]
 # ## 4. Jensen-Shannon versus Wasserstein-1 as two distributions move apart
@@ -199,7 +196,6 @@ ax.set_ylabel("divergence (nats)")
 ax.set_title("JSD saturates at log 2; W1 grows with the distance")
 ax.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(os.path.join(args.out, "jsd_vs_w1.png"), dpi=110)
-plt.close(fig)
+save_figure(fig, os.path.join(args.out, "jsd_vs_w1.png"), dpi=110)
 print(f"JSD at shift 2 for std 0.1: {lab1d.jensen_shannon(lab1d.Gaussian(0, 0.1).pdf(x), lab1d.Gaussian(2, 0.1).pdf(x), x):.6f} (log 2 = {np.log(2):.6f}); W1 = 2")  # noqa: E501
 print(f"figures written to {args.out}")

@@ -64,7 +64,7 @@ def shoot(browser, name, settings, steps, switches, target, out):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     p.add_argument("--out", default="docs/figures/gan_lab")
     p.add_argument("--only", nargs="*", choices=list(SHOTS), default=None)
     args = p.parse_args(argv)

@@ -160,7 +160,7 @@ def dcgan_architecture(path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     parser.add_argument("--out", default=os.path.join(root, "docs", "figures"),
                         help="directory for the PNG files")

@@ -33,7 +33,7 @@ from minigan.gan.lab1d_train import train_gan_1d  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     parser.add_argument("--out", default=os.path.join(root, "docs", "figures", "gaussian_1d",
                                                       "training.gif"))

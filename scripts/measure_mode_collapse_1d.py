@@ -35,7 +35,7 @@ def discriminator(remedy, seed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--remedy", choices=["plain", "mbsd", "sn"], default="sn")

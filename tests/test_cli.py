@@ -144,7 +144,7 @@ def test_a_nan_mid_run_stops_with_a_message_and_keeps_the_last_good_checkpoint(
     real_step = Trainer.step
 
     def step_that_diverges(self, real, labels=None):
-        if self.step_count == 22:  # two steps into the second epoch (20 steps per epoch)
+        if self.step_count == 22:  # two steps into the second epoch (4,500 digits / 225)
             raise NonFiniteError("step 23: the discriminator's loss_real = nan; the update "
                                  "was not applied")
         return real_step(self, real, labels)
@@ -152,7 +152,7 @@ def test_a_nan_mid_run_stops_with_a_message_and_keeps_the_last_good_checkpoint(
     monkeypatch.setattr(Trainer, "step", step_that_diverges)
     out = tmp_path / "run"
     assert main(["train", "--out", str(out), "--model", "mlp", "--epochs", "3",
-                 "--batch-size", "250", "--no-progress", "--evaluate", "0"]) == 1
+                 "--batch-size", "225", "--no-progress", "--evaluate", "0"]) == 1
     assert "minigan: error: step 23: the discriminator's loss_real = nan" in \
         capsys.readouterr().err
     arrays, meta = load_checkpoint(str(out / "checkpoints" / "last.npz"))

@@ -187,7 +187,7 @@ def test_every_option_has_a_help_line_showing_its_default(name):
             expected += f" (default: {shown_default(action.default)})"
             checked += 1
         assert "".join(expected.split()) in text, (name, expected)
-    assert checked == {"minigan": 0, "train": 20, "sample": 3, "evaluate": 3, "check": 3}[name]
+    assert checked == {"minigan": 0, "train": 21, "sample": 3, "evaluate": 3, "check": 3}[name]
 
 
 def test_train_help_shows_real_defaults():
@@ -216,7 +216,7 @@ def test_train_help_shows_real_defaults():
     (["sample", "x.npz", "--se", "1"], "minigan: error: sample: unrecognized arguments: --se "
                                        "1; try 'minigan sample --help'"),
     (["fly"], "minigan: error: COMMAND: expected one of 'train', 'sample', 'evaluate', "
-              "'check', 'exercises', got 'fly'; try 'minigan --help'"),
+              "'check', 'exercises', 'lab', got 'fly'; try 'minigan --help'"),
 ])
 def test_an_argument_error_is_one_line_and_no_usage(argv, line, capsys):
     status, out, err = run(argv, capsys)

@@ -111,8 +111,8 @@ def test_bad_arguments_end_in_one_line_and_change_nothing(row, tiny_run, tmp_pat
         def no_loading(*args, **kwargs):
             raise AssertionError("data was loaded before the arguments were checked")
 
-        monkeypatch.setattr("minigan.app.run_setup.load_with_source", no_loading)
-        monkeypatch.setattr("minigan.app.scoring.load_with_source", no_loading)
+        # training and scoring load their splits through heldout_scores.run_split
+        monkeypatch.setattr("minigan.app.heldout_scores.load_with_source", no_loading)
     assert_refused(argv, capsys, tmp_path, status, pattern)
 
 

@@ -159,6 +159,10 @@ def check_config(config, name=lambda key: f"RunConfig.{key}"):
 STORED_BEFORE_OPTIMIZERS = {"optimizer": "adam"}
 """What settings stored before the optimizer could be chosen mean: every run used Adam."""
 
+STORED_BEFORE_HELDOUT = {"train_on_heldout": True}
+"""What settings stored before the embedded sample's held-out split mean: a run on the
+embedded sample trained on all 5,000 digits (it resumes so; its scores say so)."""
+
 
 def config_from_dict(config_type, values, name=lambda key: f"config key '{key}'"):
     """A ``config_type`` (RunConfig) from a dict such as a checkpoint's stored settings:
@@ -173,6 +177,8 @@ def config_from_dict(config_type, values, name=lambda key: f"config key '{key}'"
         raise RunConfigError(f"unknown {name(unknown[0])} (known: {', '.join(sorted(known))})")
     if "optimizer" not in values:   # stored before the optimizer was a setting
         values = {**STORED_BEFORE_OPTIMIZERS, **values}
+    if "train_on_heldout" not in values:   # stored before the held-out split
+        values = {**STORED_BEFORE_HELDOUT, **values}
     return check_config(config_type(**values), name)
 
 

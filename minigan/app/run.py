@@ -43,6 +43,7 @@ from ..engine.blas_kernel import forced_kernel_note
 from ..gan.progressive_trainer import as_seen_by_d
 from . import health
 from .config_checks import check_config, use_backend
+from .heldout_scores import format_heldout_lines
 from .progress import epoch_bar, run_bar, run_total, step_numbers, where_things_are
 from .restore import RunCheckpoint
 from .resume import apply_changes, check_changes, differences, setting_key
@@ -191,7 +192,7 @@ def _final_report(trainer, config, seconds, run_dir, log, data=None, findings=()
     result["health"] = list(findings)  # the failure modes the metrics show (app.health)
     with atomic_write(os.path.join(run_dir, "summary.json"), "w") as file:
         json.dump(result, file, indent=2)
-    log(format_report(result))
+    log("\n".join([format_report(result), *format_heldout_lines(result)]))
 
 
 def _done(trainer, config):

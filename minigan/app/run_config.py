@@ -58,6 +58,9 @@ class RunConfig:
     minibatch_stddev: bool = False  # D sees the batch's standard deviation as a feature
     stage_steps: int = None  # progressive: steps per growth phase (None: STAGE_STEPS)
     equalized_lr: bool = False  # progressive: every weight scaled by He's constant at run time
+    # the embedded sample: train on all 5,000 digits, the 500 held out for scoring too (how
+    # runs trained before the held-out split; heldout_scores)
+    train_on_heldout: bool = False
 
     def __post_init__(self):
         defaults = dict(LOSS_DEFAULTS.get(self.loss, LOSS_DEFAULTS["non-saturating"]))

@@ -8,7 +8,7 @@ from .. import backend
 from ..atomic import atomic_write
 from ..checkpoint import CheckpointError, CheckpointReader, save_checkpoint
 from ..data import Batches, DataNotFoundError
-from ..data.datasets import SPLITS, find_split, load_with_source, named_dir
+from ..data.datasets import SPLITS, find_split, named_dir
 from ..errors import ConfigError
 from ..gan.model_names import build_models
 from ..gan.models import is_conditional
@@ -16,6 +16,7 @@ from ..gan.objectives import get_objective
 from ..gan.progressive_trainer import ProgressiveTrainer
 from ..gan.trainer import Trainer
 from .config_checks import RunConfigError
+from .heldout_scores import run_split
 from .metrics_log import check_metrics_reach, read_metrics, write_metrics
 from .resume import record_resume
 from .run_checkpoints import checkpoint_content
@@ -71,8 +72,8 @@ def build_checked(config):
 def load_batches(config, trainer):
     """The training data as Batches, checked against the settings; and, when the run
     ends with a score, that the test split is where the data is named to be."""
-    images, labels, data = load_with_source(config.dataset, "train", config.data,
-                                            embedded_fallback=True)
+    # the embedded sample: its 4,500 training digits; data: where they came from
+    images, labels, data = run_split(config, "train")
     if config.batch_size > len(images):
         raise RunConfigError(f"--batch-size {config.batch_size}: more than the "
                              f"{len(images):,} training images (an epoch needs a full batch)")

@@ -1,15 +1,13 @@
 """The quality numbers of a trainer's generator: ``n`` samples scored against the real
-test images (``minigan.metrics``), for the report at the end of a run and for
-``minigan evaluate``."""
+held-out images (``heldout_scores``, ``minigan.metrics``), for the report at the end of a
+run and for ``minigan evaluate``."""
 
 import numpy
 
 from .. import backend
-from ..data import to_unit_range
-from ..data.datasets import load_with_source
 from ..gan.models import is_conditional
 from ..gan.progressive_trainer import growth_note
-from ..metrics import evaluate_samples
+from .heldout_scores import score_generator
 
 
 def sample_labels(trainer, n):
@@ -32,19 +30,17 @@ def generate(trainer, n, seed=0, chunk=500):
     return numpy.concatenate(pieces)
 
 
-def evaluate_trainer(trainer, config, n=2000, seed=0):
+def evaluate_trainer(trainer, config, n=2000, seed=0, nearest=None):
     """Fréchet distance in the MNIST classifier's feature space, class histogram, mode
-    coverage and confidence of ``n`` samples from the trainer's generator, against the
-    real test images of the run's dataset (the embedded sample when none are found). A
-    progressive generator below 28x28 is scored on its images nearest-upsampled to 28x28
-    (``trainer.sample``), and the result says so under "generator". "test_data" says
-    where the real images came from (``load_with_source``: embedded sample, directory or
-    download, and how many)."""
-    images, _, data = load_with_source(config.dataset, "test", config.data,
-                                       embedded_fallback=True)
-    result = evaluate_samples(generate(trainer, n, seed), to_unit_range(images))
+    coverage and confidence, precision and recall, and the copy fraction of ``n`` samples
+    from the trainer's generator, against the real held-out images of the run's dataset
+    (its test split; the embedded sample's 500 held-out digits when none are found), with
+    the real-vs-real references at the same sizes (``heldout_scores``); ``nearest``: a
+    file for the grid of the closest sample-training pairs. A progressive generator below
+    28x28 is scored on its images nearest-upsampled to 28x28 (``trainer.sample``), and
+    the result says so under "generator"."""
+    result = score_generator(lambda count: generate(trainer, count, seed), config, n, nearest)
     result.update({"step": trainer.step_count, "dataset": config.dataset})
-    result["test_data"] = data  # where the real images came from (load_with_source)
     growth = growth_note(trainer)  # a progressive G below 28x28 is scored upsampled
     if growth:
         result["generator"] = growth

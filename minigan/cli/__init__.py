@@ -5,7 +5,8 @@
                      [--r1 GAMMA] [--out DIR] [--seed S]
                      [--resume CHECKPOINT] [--backend numpy|cupy] [--threads N] [...]
     minigan sample   CHECKPOINT [--n 64] [--out grid.png] [--backend numpy|cupy] [--threads N]
-    minigan evaluate CHECKPOINT [--n 2000] [--data DIR] [--backend numpy|cupy] [--threads N]
+    minigan evaluate CHECKPOINT [--n 2000] [--data DIR] [--nearest FILE] [--backend numpy|cupy]
+                     [--threads N]
     minigan check    [--mode elementwise|directional] [--seed S] [--backend numpy|cupy]
     minigan lab      [--port P] [--no-browser] [--data ring|grid|line|moons] [...]
     minigan lab      --export lab.html [--gif lab.gif] [--steps N]   (see cli/lab.py)

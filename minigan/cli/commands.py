@@ -54,12 +54,16 @@ def sample_title(checkpoint, step, n, seed):
 
 def command_evaluate(args, stop):
     from ..app.evaluate import evaluate_checkpoint
+    from ..app.heldout_scores import format_heldout_lines
     from ..metrics import format_report
 
     validate_args.check_seed(args.seed)
     validate_args.check_sample_count(args.n)
-    print(format_report(evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed,
-                                            backend_name=args.backend, data=args.data)))
+    nearest = (None if args.nearest is None
+               else validate_args.sample_path(args.nearest, "--nearest"))
+    result = evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed,
+                                 backend_name=args.backend, data=args.data, nearest=nearest)
+    print("\n".join([format_report(result), *format_heldout_lines(result)]))
     return 0
 
 

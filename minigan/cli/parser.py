@@ -36,7 +36,7 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argparse parser whose errors are one line, in the style of ``cli_checks``:
+    """An argparse parser whose errors are one line, in the style of ``validate_args``:
     ``minigan: error: train: --epochs: expected a positive integer, got 0; try 'minigan
     train --help'`` (exit status 2), not the usage."""
 
@@ -201,6 +201,9 @@ def _train_technique_options(train, d):
     train.add_argument("--equalized-lr", action="store_true",
                        help="progressive: equalised learning rate (weights scaled by He's "
                             "constant at run time)")
+    train.add_argument("--train-on-heldout", action="store_true",
+                       help="embedded sample only: train on all 5,000 digits, the 500 held "
+                            "out for scoring too (the scores are then not held out)")
     train.add_argument("--inspect-every", type=non_negative_int, default=d.inspect_every,
                        metavar="N",
                        help="every N steps, record the step layer by layer and write "
@@ -234,8 +237,11 @@ def add_evaluate_parser(commands):
                           help="number of generated samples to score")
     evaluate.add_argument("--seed", type=int, default=0, metavar="S", help="seeds the noise")
     evaluate.add_argument("--data", metavar="DIR", default=None,
-                          help="directory holding the test split's IDX files, or 'embedded' "
-                               "(default: the run's --data, else the usual places)")
+                          help="directory holding the training and test splits' IDX files, or "
+                               "'embedded' (default: the run's --data, else the usual places)")
+    evaluate.add_argument("--nearest", metavar="FILE", default=None,
+                          help="write a grid of the samples closest to a training image, "
+                               "each beside that image (.png, .pdf, .svg, .jpg)")
     _no_download_option(evaluate)
     evaluate.add_argument("--backend", choices=["numpy", "cupy"], default=None,
                           help="default: the backend the checkpoint was trained on")

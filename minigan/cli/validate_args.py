@@ -26,6 +26,7 @@ from ..app.bounds import MAX_EVALUATE, MAX_GRID, MAX_THREADS, check_count, check
 from ..app.config_checks import MAX_SEED, RunConfigError, check_config, training_keys
 from ..app.resume import flag, setting_key
 from ..app.run_dir import checkpoint_run_dir
+from ..data.datasets import named_dir
 from ..errors import InputError
 from ..file_kind import describe_path
 from ..gan.objectives import OBJECTIVES
@@ -80,6 +81,11 @@ def _check_flags_apply(config, explicit):
     if "real_label" in explicit and not OBJECTIVES[config.loss].uses_labels:
         raise InputError(f"--real-label does not apply to --loss {config.loss}, which has no "
                          "targets (its margins or critic values are fixed): leave it out")
+    if "train_on_heldout" in explicit and (config.dataset != "mnist"
+                                           or named_dir(config.data)[0] is not None):
+        raise InputError("--train-on-heldout applies to the embedded sample of MNIST only "
+                         "(MNIST and Fashion-MNIST files hold a test split apart already): "
+                         "leave it out")
     for key in ("beta1", "beta2"):
         if key in explicit and config.optimizer != "adam":
             raise InputError(f"--{key} is Adam's and does not apply to --optimizer "
@@ -113,26 +119,27 @@ def check_seed(seed):
         raise InputError(f"--seed: expected an integer from 0 to 2**63 - 1, got {seed}")
 
 
-def sample_path(out):
-    """The file ``sample --out`` writes: ``out``, or ``out + ".png"`` without an
-    extension; refused if its folder is missing or its format cannot be written."""
+def sample_path(out, flag="--out"):
+    """The image file ``sample --out`` (or ``evaluate --nearest``: ``flag``) writes:
+    ``out``, or ``out + ".png"`` without an extension; refused if its folder is missing or
+    its format cannot be written."""
     if os.path.exists(out) and not os.path.isfile(out) and not os.path.isdir(out):
-        raise InputError(f"--out {out}: is {describe_path(out)}, expected an image file name "
+        raise InputError(f"{flag} {out}: is {describe_path(out)}, expected an image file name "
                          "(such as grid.png)")
     extension = os.path.splitext(out)[1].lower().lstrip(".")
     if not extension:
         out += ".png"
     elif extension not in IMAGE_FORMATS:
-        raise InputError(f"--out {out}: expected an image file name ending in "
+        raise InputError(f"{flag} {out}: expected an image file name ending in "
                          f"{', '.join('.' + f for f in IMAGE_FORMATS)}, got .{extension}")
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
-        raise InputError(f"--out {out}: the folder {folder} does not exist (or is not a "
+        raise InputError(f"{flag} {out}: the folder {folder} does not exist (or is not a "
                          "folder)")
     if os.path.isdir(out):
-        raise InputError(f"--out {out}: is a directory, expected an image file name")
+        raise InputError(f"{flag} {out}: is a directory, expected an image file name")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"--out {out}: the folder {folder} is not writable")
+        raise InputError(f"{flag} {out}: the folder {folder} is not writable")
     return out
 
 

@@ -232,7 +232,7 @@ def _download_split(name, split, progress):
 
 
 def load_dataset(name, split="train", path=None, download=True, embedded_fallback=False,
-                 progress=True):
+                 progress=True, embedded_split=False):
     """Load a split of ``"mnist"`` or ``"fashion-mnist"``: ``(images, labels)``.
 
     ``images`` is uint8 ``(N, 28, 28)``, ``labels`` uint8 ``(N,)`` (raw pixel values;
@@ -245,14 +245,16 @@ def load_dataset(name, split="train", path=None, download=True, embedded_fallbac
     ``DataNotFoundError`` (listing the places searched and why nothing was downloaded),
     unless ``embedded_fallback`` is true and ``name`` is ``"mnist"``: then the 5,000-digit
     sample shipped in the package is returned, for any split, with two lines on stderr
-    saying so. Raises ``IDXFormatError`` if a file found is malformed or not uint8 28x28
-    images (or uint8 labels) of at most ``MAX_IMAGES``.
+    saying so (with ``embedded_split``, only the split's part of it: 4,500 training or
+    500 held-out test digits). Raises ``IDXFormatError`` if a file found is malformed or
+    not uint8 28x28 images (or uint8 labels) of at most ``MAX_IMAGES``.
     """
-    return load_with_source(name, split, path, download, embedded_fallback, progress)[:2]
+    return load_with_source(name, split, path, download, embedded_fallback, progress,
+                            embedded_split)[:2]
 
 
 def load_with_source(name, split="train", path=None, download=True, embedded_fallback=False,
-                     progress=True):
+                     progress=True, embedded_split=False):
     """``load_dataset``, and where the data came from: ``(images, labels, source)``, where
     ``source`` (what a run records in config.json and summary.json) is a dict:
     ``"source"`` -- "embedded sample", "directory" or "download" --, ``"path"`` (the
@@ -265,7 +267,8 @@ def load_with_source(name, split="train", path=None, download=True, embedded_fal
             raise DataNotFoundError(f"--data {offline.EMBEDDED}: only MNIST has an embedded "
                                     f"sample, not {title}", reason="no embedded sample")
         asked = "--data embedded" if path is not None else "MINIGAN_DATA=embedded"
-        return _sourced(load_embedded_mnist(reason=f"as {asked} asks", asked=True),
+        part = split if embedded_split else None
+        return _sourced(load_embedded_mnist(reason=f"as {asked} asks", asked=True, split=part),
                         "embedded sample", None, f"asked for ({asked})")
     named, source = named_dir(path)
     if named is not None:
@@ -289,7 +292,8 @@ def load_with_source(name, split="train", path=None, download=True, embedded_fal
             offline.forget_failure(cache)
             return _sourced(read_pair(*paths), "download", cache, "downloaded into the cache")
     if embedded_fallback and name == "mnist":
-        return _sourced(load_embedded_mnist(searched=searched, reason=brief),
+        return _sourced(load_embedded_mnist(searched=searched, reason=brief,
+                                            split=split if embedded_split else None),
                         "embedded sample", None, f"no MNIST files found; {brief}")
     where = ", ".join(map(str, searched))
     files = ", ".join(stem + "[.gz]" for stem in SPLITS[split])

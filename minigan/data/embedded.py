@@ -6,6 +6,11 @@
 and the MNIST terms are in ``MNIST_SAMPLE.md`` next to it. It lets minigan's main job
 (training the DCGAN on MNIST) run offline when no MNIST files can be found; the full
 training set has twelve times as many digits.
+
+Like MNIST, the sample has a training and a test split: ``split="train"`` gives 4,500
+of its digits and ``split="test"`` the other 500 (50 per class), always the same ones
+(``heldout.heldout_split``), so a generator trained on it is scored against digits it
+never saw.
 """
 
 import contextlib
@@ -14,16 +19,21 @@ import sys
 
 import numpy as np
 
+from ..errors import ConfigError
+from .heldout import heldout_split
+
 __all__ = ["EMBEDDED_PATH", "load_embedded_mnist", "embedded_notice", "notice_once"]
 
 EMBEDDED_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_sample.npz")
 
 
-def embedded_notice(searched=None, reason=None, asked=False):
-    """The two lines printed when a run falls back to the embedded sample: what it uses,
-    where it looked and why nothing was downloaded; then where the full set's files go and
-    the options that name them. One line when the sample was asked for (``asked``)."""
-    what = "minigan: using the embedded MNIST sample (5,000 real digits, 500 per class)"
+def embedded_notice(searched=None, reason=None, asked=False, split=None):
+    """The two lines printed when a run falls back to the embedded sample: what it uses
+    (with a ``split``: that it trains on 4,500 of the digits and scores against the other
+    500), where it looked and why nothing was downloaded; then where the full set's files
+    go and the options that name them. One line when the sample was asked for (``asked``)."""
+    part = "; training on 4,500 of them, scoring against the other 500" if split else ""
+    what = f"minigan: using the embedded MNIST sample (5,000 real digits, 500 per class{part})"
     if asked:
         return f"{what}{f', {reason}' if reason else ''}."
     where = ", ".join(map(str, searched)) if searched else "(no places given)"
@@ -52,14 +62,19 @@ def notice_once():
         _told = previous
 
 
-def load_embedded_mnist(searched=None, reason=None, quiet=False, asked=False):
-    """Load the embedded sample: ``(images uint8 (5000, 28, 28), labels uint8 (5000,))``.
+def load_embedded_mnist(searched=None, reason=None, quiet=False, asked=False, split=None):
+    """Load the embedded sample: ``(images uint8 (5000, 28, 28), labels uint8 (5000,))``,
+    or with ``split="train"`` its 4,500 training digits, with ``split="test"`` its 500
+    held-out ones (``heldout.heldout_split``: fixed, 50 per class).
 
     Unless ``quiet``, prints ``embedded_notice(searched, reason, asked)`` to stderr, so a
     run on the sample says so. ``searched`` lists the places where MNIST was looked for;
     ``reason`` says why it was not downloaded; ``asked``: the caller asked for the sample
     (``--data embedded``), and one line says so.
     """
+    if split not in (None, "train", "test"):
+        raise ConfigError(f"load_embedded_mnist: split must be None, 'train' or 'test', got "
+                          f"{split!r}")
     with np.load(EMBEDDED_PATH, allow_pickle=False) as npz:
         images, labels = npz["images"], npz["labels"]
     if images.shape != (5000, 28, 28) or labels.shape != (5000,) or images.dtype != np.uint8:
@@ -67,7 +82,10 @@ def load_embedded_mnist(searched=None, reason=None, quiet=False, asked=False):
                            f"{images.dtype} {images.shape}, labels {labels.shape}")
     global _told
     if not quiet and not _told:
-        print(embedded_notice(searched, reason, asked), file=sys.stderr, flush=True)
+        print(embedded_notice(searched, reason, asked, split), file=sys.stderr, flush=True)
         if _told is not None:
             _told = True
+    if split is not None:
+        part = heldout_split(labels)[0 if split == "train" else 1]
+        images, labels = images[part], labels[part]
     return images, labels

@@ -52,6 +52,7 @@ import math
 import numpy
 
 from .. import backend, nn
+from ..data.heldout import heldout_split  # noqa: F401  (a name of minigan.metrics)
 from ..errors import ConfigError, ShapeError, StateError
 from .judge_notes import judge_note
 
@@ -79,28 +80,6 @@ def mnist_classifier(*, dtype=None, rng=None):
         nn.Dense(7 * 7 * 32, FEATURES, **kw), nn.ReLU(),
         nn.Dense(FEATURES, NUM_CLASSES, **kw),
     )
-
-
-def heldout_split(labels, per_class=50, seed=0):
-    """The fixed, stratified train / held-out split of a labelled set (host NumPy).
-
-    labels (N,) integers in [0, 10) -> (train_indices, heldout_indices), both sorted
-    int64 arrays; the held-out part has ``per_class`` samples of every class, drawn
-    with ``numpy.random.default_rng(seed)``. With the embedded 5,000-digit sample:
-    4,500 training and 500 held-out digits.
-    """
-    labels = backend.to_numpy(labels)
-    rng = numpy.random.default_rng(seed)
-    heldout = []
-    for digit in range(NUM_CLASSES):
-        members = numpy.flatnonzero(labels == digit)
-        if len(members) < per_class:
-            raise ConfigError(f"heldout_split: class {digit} has {len(members)} samples, "
-                              f"fewer than per_class={per_class}")
-        heldout.append(rng.permutation(members)[:per_class])
-    heldout = numpy.sort(numpy.concatenate(heldout))
-    train = numpy.setdiff1d(numpy.arange(len(labels)), heldout)
-    return train, heldout
 
 
 def weights_path():
