@@ -2,8 +2,8 @@
 
 from . import backend
 from . import functional as F
-from .checks import check_finite, check_floating
 from .errors import ConfigError, DTypeError, ShapeError, StateError
+from .validate import check_finite, check_floating
 
 
 class _Loss:

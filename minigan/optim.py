@@ -13,9 +13,9 @@ Parameters with ``requires_grad=False`` are skipped.
 import math
 
 from . import backend, engine
-from .checks import finite_number
 from .errors import ConfigError, StateError
 from .nn.parameter import Parameter
+from .validate import finite_number
 
 
 class Optimizer:

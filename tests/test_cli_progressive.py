@@ -100,8 +100,8 @@ def test_the_conditional_models_train_with_the_cures(tmp_path, capsys):
 
 
 def test_the_growth_settings_and_their_defaults():
-    from minigan.app.config_checks import check_config
     from minigan.app.run import RunConfig
+    from minigan.app.validate_config import check_config
 
     assert RunConfig(model="progressive").stage_steps == 156   # two epochs of the sample
     assert RunConfig(model="progressive", stage_steps=30).stage_steps == 30

@@ -22,12 +22,12 @@ PACKAGE = ROOT / "minigan"
 # beneath it; the layers of one level (app, lab, exercises) do not import one another.
 # A member names a module or a package (with everything inside it).
 LAYERS = [
-    [("base", ("minigan.backend", "minigan.errors", "minigan.checks", "minigan.atomic",
+    [("base", ("minigan.backend", "minigan.errors", "minigan.validate", "minigan.atomic",
                "minigan.file_kind", "minigan.checkpoint", "minigan.plots", "minigan.data"))],
     [("engine", ("minigan.engine", "minigan.parallel"))],
     [("math core", ("minigan.functional",))],
     [("nn", ("minigan.nn", "minigan.init", "minigan.losses", "minigan.optim",
-             "minigan.gradcheck", "minigan.check_layers"))],
+             "minigan.gradcheck"))],
     [("gan", ("minigan.gan", "minigan.inspect", "minigan.inspect_plots", "minigan.metrics"))],
     [("app", ("minigan.app",)), ("lab", ("minigan.lab",)),
      ("exercises", ("minigan.exercises",))],

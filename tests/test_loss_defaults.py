@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import minigan as mg
-from minigan.app.config_checks import config_from_dict
 from minigan.app.run import LOSS_DEFAULTS, RunConfig, build_trainer
+from minigan.app.validate_config import config_from_dict
 from minigan.cli import LOSSES, main
 from minigan.gan import training_defaults
 

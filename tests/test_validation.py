@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import minigan as mg
-import minigan.checks as checks
 import minigan.nn.module as module
+import minigan.validate as checks
 from minigan.data import Batches
 from minigan.errors import ConfigError, DTypeError, NonFiniteError, ShapeError
 from minigan.gan import Trainer, get_objective

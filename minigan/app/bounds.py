@@ -5,7 +5,7 @@ A count with no upper bound is a request for memory or time that no machine has:
 --n 20000`` a figure 4,000 pixels wide, a checkpoint storing ``d_steps: 10**12`` a first
 step that never ends and ``latent_dim: 10**30`` an array numpy cannot make. Each bound
 here is far above any real use and far below what breaks, and is checked with the other
-rules of a run's settings (``config_checks``: the command line, ``train()`` from Python,
+rules of a run's settings (``validate_config``: the command line, ``train()`` from Python,
 a checkpoint's stored settings) or by the command line (``sample --n``, ``evaluate --n``,
 ``--threads``, ``$MINIGAN_NUM_THREADS``) before any data is loaded or file written.
 """

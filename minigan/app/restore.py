@@ -21,7 +21,7 @@ from ..checkpoint import CheckpointError, CheckpointReader
 from ..data.batches import generator_state_from_json
 from ..errors import MiniganError
 from .bounds import MAX_STEPS
-from .config_checks import MAX_SEED, config_from_dict
+from .validate_config import MAX_SEED, config_from_dict
 
 PREFIX = "trainer."
 NOT_FOR_SAMPLING = ("D.", "opt_g.", "opt_d.", "avg_d.", "avg_g.", "replay.")

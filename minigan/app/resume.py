@@ -2,7 +2,7 @@
 
 A checkpoint stores the settings its run was trained with. A resume whose settings
 differ in anything that changes the training -- every ``RunConfig`` field except
-``config_checks.FREE_KEYS``, so a field added later is compared too -- is refused with
+``validate_config.FREE_KEYS``, so a field added later is compared too -- is refused with
 each difference named, unless that change is allowed explicitly (``--allow-change KEY``,
 ``train(..., allow_changes=[...])``). Every resume, with what it changed, is appended to
 ``<run>/resumes.jsonl``, so the run directory says how its run came about.
@@ -15,7 +15,7 @@ import shlex
 import time
 
 from ..errors import InputError
-from .config_checks import FREE_KEYS
+from .validate_config import FREE_KEYS
 
 RESUMES_NAME = "resumes.jsonl"
 

@@ -24,7 +24,7 @@ parameters then match an uninterrupted run with the same seed.
 A run directory belongs to one run. What is refused, and why, is in ``run_dir``
 (a new run into a non-empty directory, a second writer, a rewind), ``resume`` (a
 resume that changes the training), ``restore`` (a checkpoint that is damaged or does
-not fit) and ``config_checks`` (settings out of range); ``stop_signals`` makes SIGINT,
+not fit) and ``validate_config`` (settings out of range); ``stop_signals`` makes SIGINT,
 SIGTERM and SIGHUP save a checkpoint before the run ends.
 
 The settings are ``run_config``'s (``RunConfig``, ``LOSS_DEFAULTS``), the trainer, data
@@ -42,7 +42,6 @@ from ..data.embedded import notice_once
 from ..engine.blas_kernel import forced_kernel_note
 from ..gan.progressive_trainer import as_seen_by_d
 from . import health
-from .config_checks import check_config, use_backend
 from .heldout_scores import format_heldout_lines
 from .progress import epoch_bar, run_bar, run_total, step_numbers, where_things_are
 from .restore import RunCheckpoint
@@ -62,6 +61,7 @@ from .run_setup import (
 from .scoring import evaluate_trainer, sample_labels
 from .session_report import finished_note, is_finished, session_line
 from .stop_signals import StopSignals
+from .validate_config import check_config, use_backend
 
 # the names a run's callers import from here (defined in run_config, run_setup,
 # run_checkpoints)
@@ -74,7 +74,7 @@ def train(config, resume=None, log=print, *, overwrite=False, allow_changes=(), 
     """Run (or resume) training as ``config`` says; returns the run directory.
 
     Everything is checked before anything is written (each failure an ``InputError``
-    naming what was wrong): the settings (``config_checks``), the run directory
+    naming what was wrong): the settings (``validate_config``), the run directory
     (``run_dir``: a new run needs it empty, unless ``overwrite``), the checkpoint
     (``restore``) and the settings it was trained with (``resume``: a change of the
     training needs its key in ``allow_changes``), the data. Then the directory is locked

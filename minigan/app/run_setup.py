@@ -15,13 +15,13 @@ from ..gan.models import is_conditional
 from ..gan.objectives import get_objective
 from ..gan.progressive_trainer import ProgressiveTrainer
 from ..gan.trainer import Trainer
-from .config_checks import RunConfigError
 from .heldout_scores import run_split
 from .metrics_log import check_metrics_reach, read_metrics, write_metrics
 from .resume import record_resume
 from .run_checkpoints import checkpoint_content
 from .run_config import ADAM_BETAS
 from .run_dir import check_rewind, remove_after, remove_run_files, remove_unfinished_writes
+from .validate_config import RunConfigError
 
 FIXED_NOISE_SEED = 20160107  # the samples grid uses this noise in every epoch of every run
 

@@ -68,8 +68,8 @@ def command_evaluate(args, stop):
 
 
 def command_check(args, stop):
-    from ..app.config_checks import use_backend
-    from ..check_layers import TOLERANCE, check_all_layers
+    from ..app.validate_config import use_backend
+    from ..gradcheck.layers import TOLERANCE, check_all_layers
 
     validate_args.check_seed(args.seed)
     use_backend(args.backend)

@@ -5,7 +5,7 @@ decided here, and every refusal is an ``InputError`` whose one-line message name
 flag, what it expected and what it got (exit status 2):
 
 * ``train``: the settings as a ``RunConfig``, checked by the rules every run's settings
-  follow (``app.config_checks``), named as flags. With ``--resume``, the settings the
+  follow (``app.validate_config``), named as flags. With ``--resume``, the settings the
   checkpoint was trained with are the starting point and only the flags given on the
   command line override them (``explicit_options``), so ``minigan train --resume
   RUN/checkpoints/last.npz`` continues the run as it was; ``--out`` defaults to the
@@ -23,9 +23,9 @@ import dataclasses
 import os
 
 from ..app.bounds import MAX_EVALUATE, MAX_GRID, MAX_THREADS, check_count, check_threads_env
-from ..app.config_checks import MAX_SEED, RunConfigError, check_config, training_keys
 from ..app.resume import flag, setting_key
 from ..app.run_dir import checkpoint_run_dir
+from ..app.validate_config import MAX_SEED, RunConfigError, check_config, training_keys
 from ..data.datasets import named_dir
 from ..errors import InputError
 from ..file_kind import describe_path

@@ -23,8 +23,8 @@ an uninterrupted one would have seen.
 import numpy as np
 
 from .. import backend
-from ..checks import SUPPORTED_FLOATS, check_finite, is_int
 from ..errors import ConfigError, DTypeError, ShapeError, StateError
+from ..validate import SUPPORTED_FLOATS, check_finite, is_int
 
 __all__ = ["Batches", "to_unit_range"]
 

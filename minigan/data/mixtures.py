@@ -16,8 +16,8 @@ import math
 import numpy
 
 from .. import backend
-from ..checks import finite_number, is_int
 from ..errors import ConfigError, ShapeError
+from ..validate import finite_number, is_int
 
 
 class Mixture:

@@ -18,9 +18,9 @@ a one-hot code. Both networks keep the DCGAN's layers, sizes and initialisation,
 conditional and unconditional models can be compared directly.
 """
 
-from ..checks import class_count, float_dtype, positive_int, true_or_false
 from ..nn import Dense, ProjectionDiscriminator, Sequential, SpectralNorm
 from ..nn.concat import LabelConditioned
+from ..validate import class_count, float_dtype, positive_int, true_or_false
 from .dcgan_init import dcgan_init_
 from .models import dcgan_discriminator, dcgan_generator
 

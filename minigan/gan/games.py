@@ -20,12 +20,12 @@ the Jacobian's eigenvalues ±i f'(0), what the regularisers do to them) are in
 import numpy
 
 from .. import backend
-from ..checks import finite_number, is_int, positive_int
 from ..errors import ConfigError
 from ..losses import BCEWithLogits
 from ..nn.dense import Dense
 from ..nn.parameter import Parameter
 from ..optim import SGD
+from ..validate import finite_number, is_int, positive_int
 from .games_theory import (
     F_PRIME_0,
     F_SECOND_0,

@@ -31,8 +31,8 @@ import math
 
 import numpy
 
-from ..checks import finite_number, positive_int
 from ..errors import ConfigError
+from ..validate import finite_number, positive_int
 
 LOSSES = ("standard", "non-saturating", "wgan")
 """The Dirac-GAN losses: the standard (minimax) GAN, its non-saturating G, the WGAN."""

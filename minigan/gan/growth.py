@@ -13,8 +13,8 @@ last step (what a sample drawn now shows); alpha is a function of the counters, 
 resumed at any step, mid-fade included, continues exactly.
 """
 
-from ..checks import is_int, positive_int
 from ..errors import StateError
+from ..validate import is_int, positive_int
 
 
 class GrowthSchedule:

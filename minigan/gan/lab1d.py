@@ -35,7 +35,9 @@ import numpy
 
 from .. import backend
 from .. import functional as F
-from ..checks import (
+from ..errors import ConfigError
+from ..nn import Dense, LeakyReLU, Sequential
+from ..validate import (
     check_floating,
     finite_number,
     float_dtype,
@@ -43,8 +45,6 @@ from ..checks import (
     positive_int,
     true_or_false,
 )
-from ..errors import ConfigError
-from ..nn import Dense, LeakyReLU, Sequential
 from .lab1d_theory import (  # noqa: F401 (re-exported: the lab's theory lives there)
     JSD_MAX,
     V_OPTIMUM,

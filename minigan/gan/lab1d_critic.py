@@ -22,10 +22,10 @@ import time
 import numpy
 
 from .. import backend
-from ..checks import finite_number, positive_int
 from ..errors import ConfigError
 from ..nn.module import Module
 from ..optim import Adam
+from ..validate import finite_number, positive_int
 from .lab1d import GaussianMixture
 from .lab1d_train import DATA_STREAM, grid_for
 from .objectives import get_objective

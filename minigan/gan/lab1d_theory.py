@@ -15,8 +15,8 @@ import numpy
 
 from .. import backend
 from .. import functional as F
-from ..checks import check_floating, finite_number, positive_int
 from ..errors import ConfigError, ShapeError
+from ..validate import check_floating, finite_number, positive_int
 
 V_OPTIMUM = -math.log(4.0)
 """min over G of max over D of V(D, G): -log 4 ~ -1.386, reached exactly when p_g = p_data

@@ -17,10 +17,10 @@ import math
 import numpy
 
 from .. import backend
-from ..checks import finite_number, is_int, positive_int
 from ..errors import ConfigError
 from ..nn.module import Module
 from ..optim import Adam
+from ..validate import finite_number, is_int, positive_int
 from .lab1d import (
     GaussianMixture,
     discriminator_on_grid,

@@ -24,7 +24,6 @@ map images to raw scores (N, 1): logits for the BCE objectives, critic values fo
 
 import math
 
-from ..checks import class_count, float_dtype, is_int, positive_int, true_or_false
 from ..errors import ConfigError
 from ..nn import (
     BatchNorm2d,
@@ -42,6 +41,7 @@ from ..nn import (
     Tanh,
 )
 from ..nn.concat import LabelConditioned
+from ..validate import class_count, float_dtype, is_int, positive_int, true_or_false
 from .dcgan_init import dcgan_init_
 
 LEAKY_SLOPE = 0.2

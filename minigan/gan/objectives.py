@@ -43,8 +43,8 @@ import inspect
 
 from .. import backend
 from .. import functional as F
-from ..checks import check_floating, finite_number
 from ..errors import ConfigError
+from ..validate import check_floating, finite_number
 
 
 class Objective:

@@ -14,9 +14,9 @@ The discriminator can carry the mode-collapse remedies of ``mlp_discriminator``:
 the samples, so it is also the critic of WGAN-GP and the D of R1.
 """
 
-from ..checks import float_dtype, positive_int, true_or_false
 from ..init import normal
 from ..nn import BatchNorm1d, Dense, Maxout, MinibatchStdDev, ReLU, Sequential, SpectralNorm
+from ..validate import float_dtype, positive_int, true_or_false
 
 HIDDEN_G, LAYERS_G = 400, 4
 UNITS_D, PIECES_D, LAYERS_D = 200, 5, 3

@@ -16,8 +16,8 @@ unpacked GAN, the same computation.
 """
 
 from .. import backend
-from ..checks import is_int
 from ..errors import ConfigError, ShapeError
+from ..validate import is_int
 
 
 def pack(x, m):

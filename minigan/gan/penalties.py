@@ -32,9 +32,9 @@ The derivation on a two-layer critic: docs/backprop_through_the_backprop.md.
 import dataclasses
 
 from .. import backend
-from ..checks import check_finite, check_floating, finite_number
 from ..errors import ShapeError
 from ..nn.second_order import layer_paths
+from ..validate import check_finite, check_floating, finite_number
 
 
 @dataclasses.dataclass

@@ -46,14 +46,6 @@ deviation as one more channel (Karras et al. §3).
 import math
 
 from .. import backend
-from ..checks import (
-    check_array,
-    finite_number,
-    float_dtype,
-    is_int,
-    positive_int,
-    true_or_false,
-)
 from ..errors import ConfigError, MiniganError, ShapeError
 from ..nn import (
     AvgPool2d,
@@ -72,6 +64,14 @@ from ..nn import (
 )
 from ..nn.equalized_lr import fan_in
 from ..nn.module import Module
+from ..validate import (
+    check_array,
+    finite_number,
+    float_dtype,
+    is_int,
+    positive_int,
+    true_or_false,
+)
 
 RESOLUTIONS = (7, 14, 28)
 """The image sizes of the stages: 7x7 (stage 0), 14x14 (stage 1), 28x28 (stage 2)."""

@@ -21,8 +21,8 @@ any step, in the middle of a fade too, continues exactly.
 
 from .. import backend
 from .. import functional as F
-from ..checks import check_floating
 from ..errors import ConfigError, ShapeError, StateError
+from ..validate import check_floating
 from .growth import GrowthSchedule
 from .progressive import RESOLUTIONS, ProgressiveDiscriminator, ProgressiveGenerator
 from .trainer import Trainer

@@ -2,11 +2,11 @@
 forward pass the training step uses."""
 
 from .. import backend, engine
-from ..checks import check_finite, check_floating, positive_int
 from ..nn.minibatch_stddev import MinibatchStdDev
+from ..validate import check_finite, check_floating, positive_int
 from . import noise_streams
 from .models import is_conditional
-from .trainer_checks import check_sample_count
+from .validate_trainer import check_sample_count
 
 
 def generate(G, z, labels):

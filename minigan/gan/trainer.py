@@ -37,10 +37,10 @@ an experience-replay buffer of past fakes, historical averaging, WGAN weight cli
 """
 
 from .. import backend, engine
-from ..checks import check_finite, check_floating, finite_number, is_int, positive_int
 from ..errors import ConfigError, DTypeError, ShapeError
 from ..nn.second_order import layer_paths
 from ..optim import make_optimizer
+from ..validate import check_finite, check_floating, finite_number, is_int, positive_int
 from . import sampling, trainer_state
 from . import training_defaults as defaults
 from .finite_state import check_gradient, check_weights, grad_norm, require_finite
@@ -69,7 +69,7 @@ from .techniques import (
     feature_matching_gradient,
     instance_noise_std,
 )
-from .trainer_checks import (
+from .validate_trainer import (
     check_betas,
     check_feature_matching,
     check_models,

@@ -2,7 +2,7 @@
 ``Trainer.load_state_dict`` restores."""
 
 from ..errors import StateError
-from .trainer_checks import check_counters
+from .validate_trainer import check_counters
 
 
 def state_dict(trainer):

@@ -22,8 +22,8 @@ import math
 import numpy
 
 from .. import backend
-from ..checks import finite_number
 from ..errors import ConfigError, ShapeError
+from ..validate import finite_number
 
 
 def mode_coverage(samples, means, std):

@@ -1,7 +1,7 @@
 """Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid (any input shape, dtype kept)."""
 
 from .. import functional as F
-from ..checks import check_array, finite_number
+from ..validate import check_array, finite_number
 from .module import Module
 
 

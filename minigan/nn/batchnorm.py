@@ -9,7 +9,8 @@ batch variance in ``running_var``. Eval: normalise with the running statistics.
 
 from .. import functional as F
 from .. import init
-from ..checks import (
+from ..errors import ConfigError, ShapeError
+from ..validate import (
     check_array,
     check_dtype_matches,
     check_features,
@@ -17,7 +18,6 @@ from ..checks import (
     float_dtype,
     positive_int,
 )
-from ..errors import ConfigError, ShapeError
 from .module import Module
 from .parameter import Parameter
 

@@ -14,8 +14,8 @@ on the class y: the generator sees [z, onehot(y)], the discriminator [x, onehot(
 import math
 
 from .. import backend
-from ..checks import check_array, class_count, is_int
 from ..errors import ConfigError, ShapeError, StateError
+from ..validate import check_array, class_count, is_int
 from .labels import Labelled
 from .module import Module
 

@@ -2,7 +2,8 @@
 
 from .. import functional as F
 from .. import init
-from ..checks import (
+from ..errors import ShapeError
+from ..validate import (
     check_array,
     check_dtype_matches,
     check_features,
@@ -10,7 +11,6 @@ from ..checks import (
     pair,
     positive_int,
 )
-from ..errors import ShapeError
 from .module import Module
 from .parameter import Parameter
 

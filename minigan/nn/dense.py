@@ -2,7 +2,7 @@
 
 from .. import functional as F
 from .. import init
-from ..checks import check_array, check_dtype_matches, check_features, float_dtype, positive_int
+from ..validate import check_array, check_dtype_matches, check_features, float_dtype, positive_int
 from .module import Module
 from .parameter import Parameter
 

@@ -5,8 +5,8 @@ import math
 
 from .. import backend
 from .. import functional as F
-from ..checks import finite_number
 from ..errors import ConfigError, MiniganError
+from ..validate import finite_number
 from .conv import Conv2d
 from .dense import Dense
 from .module import Module

@@ -2,8 +2,8 @@
 progressive GAN brings in a new block without a shock (Karras et al. 2018, §3)."""
 
 from .. import functional as F
-from ..checks import finite_number
 from ..errors import ConfigError, MiniganError, ShapeError
+from ..validate import finite_number
 from .module import Module
 
 

@@ -2,7 +2,8 @@
 
 from .. import functional as F
 from .. import init
-from ..checks import (
+from ..errors import ConfigError, ShapeError
+from ..validate import (
     check_array,
     check_dtype_matches,
     finite_number,
@@ -10,7 +11,6 @@ from ..checks import (
     is_int,
     true_or_false,
 )
-from ..errors import ConfigError, ShapeError
 from .module import Module
 from .parameter import Parameter
 

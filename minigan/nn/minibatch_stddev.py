@@ -2,8 +2,8 @@
 (Karras et al. 2018); see minigan/functional/minibatch_stddev.py for the math."""
 
 from .. import functional as F
-from ..checks import check_array, finite_number, positive_int
 from ..errors import ShapeError
+from ..validate import check_array, finite_number, positive_int
 from .module import Module
 
 LAYOUT = "(N, F) or (N, H, W, C) NHWC"

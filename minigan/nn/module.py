@@ -33,8 +33,8 @@ core's backward rules itself, such as ``second_order.py``).
 """
 
 from .. import backend
-from ..checks import all_finite, dtype_problem, non_finite_error
 from ..errors import ShapeError, StateError
+from ..validate import all_finite, dtype_problem, non_finite_error
 from .hooks import add_hook
 from .parameter import Parameter
 

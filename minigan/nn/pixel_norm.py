@@ -2,8 +2,8 @@
 2018); the math is in minigan/functional/pixel_norm.py."""
 
 from .. import functional as F
-from ..checks import check_array, finite_number
 from ..errors import ShapeError
+from ..validate import check_array, finite_number
 from .module import Module
 
 LAYOUT = "(N, H, W, C) NHWC or (N, F)"

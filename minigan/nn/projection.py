@@ -3,8 +3,8 @@ product with the image's features (Miyato & Koyama 2018); the projection's math 
 minigan/functional/projection.py."""
 
 from .. import functional as F
-from ..checks import is_int
 from ..errors import ConfigError, MiniganError, ShapeError
+from ..validate import is_int
 from .dense import Dense
 from .labels import Labelled
 from .module import Module

@@ -3,8 +3,8 @@ kept, no parameters); the math, and why each is the other's adjoint up to a cons
 in minigan/functional/upsample.py and pooling.py."""
 
 from .. import functional as F
-from ..checks import check_array, pair
 from ..errors import ShapeError
+from ..validate import check_array, pair
 from .module import Module
 
 LAYOUT = "(N, H, W, C) NHWC"

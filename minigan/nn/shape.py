@@ -2,8 +2,8 @@
 
 import math
 
-from ..checks import check_array, is_int
 from ..errors import ConfigError, ShapeError
+from ..validate import check_array, is_int
 from .module import Module
 
 

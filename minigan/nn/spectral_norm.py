@@ -3,9 +3,9 @@
 
 from .. import backend
 from .. import functional as F
-from ..checks import finite_number, is_int
 from ..errors import ConfigError, MiniganError
 from ..functional.spectral_norm import as_matrix, from_matrix, normalize
+from ..validate import finite_number, is_int
 from .conv import Conv2d
 from .dense import Dense
 from .maxout import Maxout

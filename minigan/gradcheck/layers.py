@@ -3,9 +3,9 @@
 Used by ``minigan check`` so a student can see the proof run, and by the tests.
 """
 
-from . import backend, nn
-from .gradcheck import GradientError, check_module, numerical_gradient
-from .losses import BCEWithLogits
+from .. import backend, nn
+from ..losses import BCEWithLogits
+from . import GradientError, check_module, numerical_gradient
 
 TOLERANCE = 1e-6
 """Largest relative error accepted between analytic and finite-difference gradients."""

@@ -1,9 +1,9 @@
 """The Trainer's argument checks: each failure is a ConfigError naming ``Trainer``, the
 argument, what it expected and what it got."""
 
-from ..checks import finite_number, is_int
 from ..errors import ConfigError
 from ..nn.module import Module
+from ..validate import finite_number, is_int
 from .models import is_conditional
 from .objectives import get_objective
 

@@ -28,8 +28,8 @@ the check as before it.
 import itertools
 from dataclasses import dataclass
 
-from . import backend
-from .errors import ConfigError, DTypeError
+from .. import backend
+from ..errors import ConfigError, DTypeError
 
 
 @dataclass
