@@ -15,9 +15,9 @@ the samples, so it is also the critic of WGAN-GP and the D of R1.
 """
 
 from ..checks import float_dtype, positive_int
+from ..errors import ConfigError
 from ..init import normal
 from ..nn import BatchNorm1d, Dense, Maxout, MinibatchStdDev, ReLU, Sequential, SpectralNorm
-from .models import _flag
 
 HIDDEN_G, LAYERS_G = 400, 4
 UNITS_D, PIECES_D, LAYERS_D = 200, 5, 3
@@ -78,6 +78,12 @@ def pacgan_discriminator(pack=1, *, data_dim=2, minibatch_stddev=False, spectral
         layers = [SpectralNorm(layer, rng=rng) if isinstance(layer, (Dense, Maxout)) else layer
                   for layer in layers]
     return Sequential(*layers)
+
+
+def _flag(where, name, value):
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {name} must be True or False, got {value!r}")
+    return value
 
 
 def _init(layer, rng):
