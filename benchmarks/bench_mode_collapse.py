@@ -269,20 +269,27 @@ def draw_figure(trials, mixtures, methods, path):
     import matplotlib.pyplot as plt
 
     firsts = {(t["mixture"], t["method"]): t for t in trials if "samples" in t}
-    fig, axes = plt.subplots(len(mixtures), len(methods), squeeze=False,
-                             figsize=(1.9 * len(methods), 2.0 * len(mixtures)))
+    columns = min(5, len(methods))
+    per_mixture = -(-len(methods) // columns)            # rows of panels per mixture
+    fig, axes = plt.subplots(len(mixtures) * per_mixture, columns, squeeze=False,
+                             figsize=(1.7 * columns, 1.8 * len(mixtures) * per_mixture))
+    for ax in axes.ravel():
+        ax.set_axis_off()
     for i, mixture in enumerate(mixtures):
         data = mg.data.MIXTURES[mixture]
         lim = 1.5 if mixture == "ring" else 5.5
         for j, method in enumerate(methods):
-            ax = axes[i][j]
-            ax.scatter(data.means[:, 0], data.means[:, 1], s=12, c="tab:red", marker="x",
+            ax = axes[i * per_mixture + j // columns][j % columns]
+            ax.set_axis_on()
+            ax.scatter(data.means[:, 0], data.means[:, 1], s=10, c="tab:red", marker="x",
                        linewidths=0.8)
             t = firsts.get((mixture, method))
             if t is not None:
-                s = np.asarray(t["samples"])
-                ax.scatter(s[:, 0], s[:, 1], s=1, c="tab:blue", alpha=0.4)
-                ax.set_title(f"{method}\n{t['modes']}/{data.modes} modes", fontsize=7)
+                pts = np.asarray(t["samples"])
+                ax.scatter(pts[:, 0], pts[:, 1], s=0.5, c="tab:blue", alpha=0.4,
+                           rasterized=True)
+                ax.set_title(f"{mixture}: {method}\n{t['modes']}/{data.modes} modes, "
+                             f"{100 * t['high_quality']:.1f} % HQ", fontsize=6)
             ax.set_xlim(-lim, lim)
             ax.set_ylim(-lim, lim)
             ax.set_xticks([])
@@ -291,7 +298,7 @@ def draw_figure(trials, mixtures, methods, path):
     fig.suptitle(f"final samples (seed {trials[0]['seed'] if trials else 0}, "
                  f"{trials[0]['steps'] if trials else 0} steps); x: the modes", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
 
 

@@ -173,3 +173,20 @@ def test_state_dict_and_repr():
     layer = mg.nn.Maxout(4, 200, 5)
     assert sorted(layer.state_dict()) == ["bias", "weight"]
     assert repr(layer) == "Maxout(4, 200, pieces=5, bias=True)"
+
+
+@given(n=st.integers(1, 3), fan_in=st.integers(1, 4), units=st.integers(1, 3),
+       pieces=st.integers(1, 3), seed=seeds)
+@settings(max_examples=15, deadline=None)
+def test_a_spectrally_normalised_maxout_matches_finite_differences(array_backend, n, fan_in,
+                                                                   units, pieces, seed):
+    """SpectralNorm(Maxout): the gradient reaches W through W / sigma(W) (eval mode: u
+    fixed, so the forward is a function of W alone)."""
+    layer = mg.nn.Maxout(fan_in, units, pieces, dtype="float64",
+                         rng=mg.backend.default_rng(seed))
+    sn = mg.nn.SpectralNorm(layer, rng=mg.backend.default_rng(seed + 1))
+    sn.eval()
+    x = random_input((n, fan_in), seed + 2)
+    assume(layer_gap(layer, x) > 1e-3)
+    errors = assert_gradients_match(sn, x)
+    assert "layer.weight" in [e.name for e in errors]

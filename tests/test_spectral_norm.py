@@ -258,8 +258,8 @@ def test_float32_training_step_runs():
 
 
 def test_bad_layers_arguments_and_inputs():
-    with pytest.raises(ConfigError, match="SpectralNorm: expected a Dense or Conv2d layer to "
-                                          "wrap, got ReLU"):
+    with pytest.raises(ConfigError, match="SpectralNorm: expected a Dense, Maxout or Conv2d "
+                                          "layer to wrap, got ReLU"):
         mg.nn.SpectralNorm(mg.nn.ReLU())
     with pytest.raises(ConfigError, match="got ConvTranspose2d"):
         mg.nn.spectral_norm(mg.nn.ConvTranspose2d(2, 2, 3))
