@@ -30,7 +30,7 @@ import numpy as np
 
 import minigan as mg
 from minigan.inspect import inspect_step, saliency
-from minigan.inspect_plots import plot_gradient_images, plot_gradient_norms, plot_saliency
+from minigan.inspect.plots import plot_gradient_images, plot_gradient_norms, plot_saliency
 
 QUICK = os.environ.get("MINIGAN_QUICK") == "1"  # True: a short run, as --quick
 

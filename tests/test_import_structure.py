@@ -28,7 +28,7 @@ LAYERS = [
     [("math core", ("minigan.functional",))],
     [("nn", ("minigan.nn", "minigan.init", "minigan.losses", "minigan.optim",
              "minigan.gradcheck"))],
-    [("gan", ("minigan.gan", "minigan.inspect", "minigan.inspect_plots", "minigan.metrics"))],
+    [("gan", ("minigan.gan", "minigan.inspect", "minigan.metrics"))],
     [("app", ("minigan.app",)), ("lab", ("minigan.lab",)),
      ("exercises", ("minigan.exercises",))],
     [("cli", ("minigan.cli", "minigan.__main__", "minigan"))],

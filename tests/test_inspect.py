@@ -14,7 +14,7 @@ from minigan import nn
 from minigan.errors import ConfigError
 from minigan.gan import Trainer
 from minigan.inspect import Recorder, generator_gradient, inspect_step, saliency
-from minigan.inspect_plots import write_step_report
+from minigan.inspect.plots import write_step_report
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -171,7 +171,7 @@ def _step(trainer, x, y, config, run_dir):
     if not config.inspect_every or (trainer.step_count + 1) % config.inspect_every:
         return trainer.step(x, y)
     from ..inspect import inspect_step
-    from ..inspect_plots import write_step_report
+    from ..inspect.plots import write_step_report
 
     record = inspect_step(trainer, x, y)
     write_step_report(record, os.path.join(run_dir, "inspect"),

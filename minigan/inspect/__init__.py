@@ -38,12 +38,14 @@ layers are recorded; names "net.0", ...). Not supported: the feature-matching G 
 (it runs a slice of D, not D itself) -- ``inspect_step`` refuses it with a ConfigError,
 and the gradient penalties (their passes through D take paths of their own, where no
 hook fires).
-Plots of a record: ``minigan.inspect_plots``.
+Plots of a record: ``minigan.inspect.plots``, imported (with matplotlib) on first use.
 
 The files: ``tensor.py`` (a recorded array and its numbers), ``record.py`` (the layer
 and network calls of a step, ``StepRecord``), ``recorder.py`` (the hooks,
 ``inspect_step``), ``gradients.py`` (``saliency``, ``generator_gradient``).
 """
+
+import importlib
 
 from .gradients import generator_gradient, preserved, saliency
 from .record import PHASES, LayerCall, StepRecord
@@ -53,3 +55,10 @@ from .tensor import HISTOGRAM_BINS, PERCENTILE_SAMPLE, PERCENTILES, Tensor
 __all__ = ["HISTOGRAM_BINS", "PERCENTILES", "PERCENTILE_SAMPLE", "PHASES", "LayerCall",
            "Recorder", "StepRecord", "Tensor", "generator_gradient", "inspect_step",
            "preserved", "saliency"]
+
+
+def __getattr__(name):
+    """``minigan.inspect.plots``: imported (with matplotlib) on first use."""
+    if name == "plots":
+        return importlib.import_module(".plots", __name__)
+    raise AttributeError(f"module 'minigan.inspect' has no attribute {name!r}")

@@ -17,8 +17,8 @@ import os
 
 import numpy
 
-from . import backend
-from .plots import plt, save_figure  # matplotlib, headless outside a notebook
+from .. import backend
+from ..plots import plt, save_figure  # matplotlib, headless outside a notebook
 
 _PHASE_STYLE = {"d_real": ("D step, real batch", "tab:blue", "o"),
                 "d_fake": ("D step, fake batch", "tab:orange", "s"),
@@ -178,7 +178,7 @@ def write_step_report(record, directory, prefix, real=None, D=None, labels=None,
     """``<prefix>_gradient_norms.png``, ``<prefix>_gradient_images.png``,
     ``<prefix>_saliency.png`` (when ``real`` and ``D`` are given) and ``<prefix>.json``
     (the record's summary) in ``directory``; returns the paths written."""
-    from .inspect import saliency
+    from . import saliency
 
     os.makedirs(directory, exist_ok=True)
     base = os.path.join(directory, prefix)
