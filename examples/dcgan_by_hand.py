@@ -5,7 +5,7 @@
 The MNIST DCGAN trained without ``Trainer``: the D step on a real and a fake batch, then
 the G step whose gradient reaches G *through* the frozen D -- written with nothing but
 ``layer(x)``, ``layer.backward(gy)``, the loss and the two optimizers, the way PyTorch's
-``examples/dcgan/main.py`` loop reads. ``tests/test_dcgan_by_hand.py`` checks that
+``examples/dcgan/main.py`` loop reads. ``tests/gan/test_dcgan_by_hand.py`` checks that
 ``train_step`` below computes exactly what ``Trainer.step`` computes from the same weights
 and noise (bit for bit: the same operations in the same order).
 

@@ -16,7 +16,15 @@ import sys
 import pytest
 from hypothesis import HealthCheck, settings
 
-sys.path.insert(0, os.path.dirname(__file__))
+# the helpers here (strict_backend, cli_rows, conv_geometry, exercise_solutions) and the
+# test modules in the folders below (some import another's helpers: ``from test_penalties
+# import ...``) import by their names; every test module's name is unique across folders
+TESTS = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, TESTS)
+for _folder in sorted(os.listdir(TESTS)):
+    if os.path.isdir(os.path.join(TESTS, _folder)) and _folder[0] not in "_." \
+            and _folder != "exercise_solutions":
+        sys.path.insert(1, os.path.join(TESTS, _folder))
 
 from minigan import backend  # noqa: E402
 

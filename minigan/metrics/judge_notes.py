@@ -9,7 +9,7 @@ confidence of 0.88, and those -- not 10/10, 0 and 1 -- are what a perfect genera
 get. The Fréchet distance in its features still compares generated with real images of
 the dataset: 1.05 between two disjoint parts of the real test set, 394 for uniform noise.
 (``REFERENCE``: 2,000 of the 10,000 test images, drawn with ``default_rng(0)``, against
-5,000 others; ``tests/test_judge_notes.py`` recomputes them from Debian's
+5,000 others; ``tests/docs/test_judge_notes.py`` recomputes them from Debian's
 dataset-fashion-mnist.)
 """
 
