@@ -25,9 +25,8 @@ def instance_noise_std(initial_std, step, decay_steps):
 
 
 def add_instance_noise(images, std, rng):
-    """images + std * N(0, I) drawn from ``rng``; the images themselves when std is 0."""
-    if std == 0:
-        return images
+    """images + std * N(0, I) drawn from ``rng`` (the caller skips it, and the generator,
+    when std is 0)."""
     return images + std * rng.standard_normal(images.shape, dtype=images.dtype)
 
 

@@ -184,7 +184,7 @@ class Trainer:
 
     def _with_instance_noise(self, images, stream):
         std = instance_noise_std(self.instance_noise, self.step_count, self.instance_noise_steps)
-        return add_instance_noise(images, std, self._rng(stream))
+        return images if std == 0 else add_instance_noise(images, std, self._rng(stream))
 
     # -- one training step --------------------------------------------------
     def step(self, real, labels=None, *, update="both"):
