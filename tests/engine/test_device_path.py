@@ -58,9 +58,11 @@ def cupy_is_strict(monkeypatch):
 
 
 def test_a_training_step_transfers_only_its_logged_numbers(transfers):
-    """Per step: one sync for the finiteness check of the real batch and the seven logged
-    floats (loss_real, loss_fake, d_real, d_fake, grad_norm_d, loss_g, grad_norm_g),
-    nothing else -- no array comes back to the host."""
+    """Per step: one sync for the finiteness check of the real batch, the seven logged
+    floats (loss_real, loss_fake, d_real, d_fake, grad_norm_d, loss_g, grad_norm_g) and
+    one float per network update for the check that its weights are still finite (a
+    float64 sum, ``gan.finite_state.check_weights``), nothing else -- no array comes back
+    to the host."""
     strict_backend.activate()
     rng = backend.default_rng(0)
     trainer = Trainer(dcgan_generator(rng=rng), dcgan_discriminator(rng=rng))
@@ -68,7 +70,7 @@ def test_a_training_step_transfers_only_its_logged_numbers(transfers):
     trainer.step(real)  # warm-up: nothing is allocated lazily on the host
     transfers.clear()
     stats = trainer.step(real)
-    assert dict(transfers) == {"__bool__": 1, "__float__": 7}
+    assert dict(transfers) == {"__bool__": 1, "__float__": 7 + 2}
     assert all(isinstance(v, (int, float)) for v in stats.values())
 
 
@@ -85,7 +87,7 @@ def test_a_conditional_step_checks_the_label_range_once(transfers):
     trainer.step(real, labels)
     transfers.clear()
     trainer.step(real, labels)
-    assert dict(transfers) == {"__bool__": 2, "__float__": 7}
+    assert dict(transfers) == {"__bool__": 2, "__float__": 7 + 2}   # as above
     out_of_range = r"labels must lie in \[0, 10\), got values in \[{}\]"
     with pytest.raises(ConfigError, match=out_of_range.format("0, 10")):
         trainer.step(real, backend.xp.asarray(np.array([0, 1, 2, 3, 4, 10])))
