@@ -282,20 +282,8 @@ class Trainer:
         if self.objective.gp_weight is not None:
             self.phase = "gradient_penalty"
             penalty = self._gradient_penalty(seen_real, seen_fake, stream + D_INTERPOLATION)
-        if self.averages:
-            self.averages[0].add_penalty_gradient(self.historical_averaging)
-        norm = grad_norm(self.D.parameters())
         penalty_value = 0.0 if penalty is None else penalty.value
-        require_finite(self.step_count + 1, "discriminator", loss_real=loss_real,
-                       loss_fake=loss_fake, penalty=penalty_value,
-                       gradient_norm=norm)  # before any update
-        check_gradient(self.step_count + 1, "discriminator", norm, self.D.parameters())
-        self.opt_d.step()
-        check_weights(self.step_count + 1, "discriminator", self.D.parameters())
-        if self.objective.clip_value is not None:  # WGAN: keep the critic Lipschitz
-            clip_weights(self.D.parameters(), self.objective.clip_value)
-        if self.averages:
-            self.averages[0].update()
+        norm = self._update(0, loss_real=loss_real, loss_fake=loss_fake, penalty=penalty_value)
         stats = {"loss_d": loss_real + loss_fake + penalty_value, "loss_d_real": loss_real,
                  "loss_d_fake": loss_fake, "d_real": self.objective.mean_output(out_real),
                  "d_fake": self.objective.mean_output(out_fake), "grad_norm_d": norm}
@@ -339,16 +327,30 @@ class Trainer:
             self.D.unfreeze()
         self.G.zero_grad()
         self.G.run_backward(grad_fake, need_input_grad=False)  # dL/dz is never needed
-        if self.averages:
-            self.averages[1].add_penalty_gradient(self.historical_averaging)
-        norm = grad_norm(self.G.parameters())
-        require_finite(self.step_count + 1, "generator", loss=loss_g, gradient_norm=norm)
-        check_gradient(self.step_count + 1, "generator", norm, self.G.parameters())
-        self.opt_g.step()
-        check_weights(self.step_count + 1, "generator", self.G.parameters())
-        if self.averages:
-            self.averages[1].update()
+        norm = self._update(1, loss=loss_g)
         return {"loss_g": loss_g, "grad_norm_g": norm}
+
+    def _update(self, player, **losses):
+        """One player's optimizer step (player 0: D, 1: G) once its gradient is in .grad:
+        historical averaging's gradient added, the losses and the gradient norm checked
+        finite before any update, the update, the weights checked, WGAN's weight clipping
+        (D), the historical average updated. Returns the gradient norm."""
+        network, optimizer = (self.D, self.opt_d) if player == 0 else (self.G, self.opt_g)
+        name = ("discriminator", "generator")[player]
+        average = self.averages[player] if self.averages else None
+        parameters = network.parameters()
+        if average:
+            average.add_penalty_gradient(self.historical_averaging)
+        norm = grad_norm(parameters)
+        require_finite(self.step_count + 1, name, **losses, gradient_norm=norm)
+        check_gradient(self.step_count + 1, name, norm, parameters)
+        optimizer.step()
+        check_weights(self.step_count + 1, name, parameters)
+        if player == 0 and self.objective.clip_value is not None:  # WGAN: critic Lipschitz
+            clip_weights(parameters, self.objective.clip_value)
+        if average:
+            average.update()
+        return norm
 
     def _feature_matching_gradient(self, real, fake):
         """G's feature-matching loss on layer ``feature_matching`` of D, and its gradient
