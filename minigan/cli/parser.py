@@ -45,7 +45,22 @@ class _Parser(argparse.ArgumentParser):
         # no abbreviations (--epoch taken as --epochs): each subparser is a _Parser too,
         # and argparse asks each parser its own allow_abbrev
         kwargs.setdefault("allow_abbrev", False)
+        self.options, self.commands = [], None  # before argparse adds --help
         super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        """As argparse's; the parser keeps the actions it adds (``options``)."""
+        action = super().add_argument(*args, **kwargs)
+        self.options.append(action)
+        return action
+
+    def all_actions(self):
+        """Every option of this parser and of its commands, the commands' action too."""
+        yield from self.options
+        if self.commands is not None:
+            yield self.commands
+            for command in self.commands.choices.values():
+                yield from command.all_actions()
 
     def error(self, message):
         command = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
@@ -62,7 +77,7 @@ class _Parser(argparse.ArgumentParser):
         to the top parser, whose --help would not describe the command's options)."""
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
-            commands = getattr(self, "commands", None)
+            commands = self.commands
             command = commands.choices.get(getattr(parsed, commands.dest, None)) \
                 if commands else None
             (command or self).error(f"unrecognized arguments: {' '.join(extras)}")

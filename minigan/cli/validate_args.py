@@ -38,17 +38,9 @@ IMAGE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg")
 def explicit_options(parser, argv):
     """The destinations of the options given on the command line ``argv`` (not those
     that took their default): the same parser, with every default suppressed."""
-    for action in _all_actions(parser):
+    for action in parser.all_actions():
         action.default = argparse.SUPPRESS
     return set(vars(parser.parse_args(argv)))
-
-
-def _all_actions(parser):
-    for action in parser._actions:
-        yield action
-        if isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                yield from _all_actions(sub)
 
 
 def train_settings(args, explicit):
