@@ -6,14 +6,12 @@ server's message; an exported page opened from disk replays with its scrubber.""
 
 import os
 import shutil
-import threading
 import urllib.parse
 
 import pytest
+from served_lab import served_lab
 
-from minigan.lab import LabSession
 from minigan.lab.export import export_run
-from minigan.lab.server import make_server
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium"
                                         if os.path.exists("/usr/bin/chromium") else None)
@@ -35,15 +33,8 @@ def browser():
 
 @pytest.fixture
 def lab():
-    session = LabSession({"batch_size": 64}, resolution=24).start()
-    server = make_server(session, 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    session.close()
+    with served_lab(batch_size=64, resolution=24) as server:
+        yield server
 
 
 def watched_page(browser, allowed):

@@ -12,14 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
+from served_lab import served_lab
 
 from minigan.cli import main
 from minigan.errors import InputError
-from minigan.lab import LabSession
 from minigan.lab.server import STATIC, make_server
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
@@ -27,15 +26,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 
 @pytest.fixture
 def lab():
-    session = LabSession({"batch_size": 32}, resolution=12).start()
-    server = make_server(session, 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    session.close()
+    with served_lab(batch_size=32, resolution=12) as server:
+        yield server
 
 
 def request(server, method, path, body=None, headers=None, raw=None):
