@@ -83,6 +83,18 @@ def _parse_header(path, f):
     return dims, np.dtype(">" + IDX_TYPES[code]), 4 + 4 * ndim
 
 
+def _check_describable(path, dims, dtype):
+    """Before an array of shape ``dims`` is made: NumPy can describe it only if the product
+    of its nonzero dimensions, in bytes, fits its index type -- even for an empty array (a
+    shape like (2**32 - 1, 2**31 + 1, 0) has no data and still cannot be made)."""
+    span = dtype.itemsize
+    for d in dims:
+        span *= max(d, 1)
+    if span > np.iinfo(np.intp).max:
+        _fail(path, f"header says {_describe(dims, dtype)}: dimensions too large for an array "
+                    f"(their nonzero ones multiply past {np.iinfo(np.intp).max} bytes)")
+
+
 def _data_bytes(dims, dtype):
     n = dtype.itemsize  # Python ints: no overflow however large the header claims
     for d in dims:
@@ -124,6 +136,7 @@ def _readinto_growing(path, stream, dims, dtype, offset, first):
                                 "decompressed stream holds")
                 got += n
         if got == expected:
+            _check_describable(path, dims, dtype)
             return buffer.view(dtype).reshape(dims)
         buffer.resize(min(expected, 2 * len(buffer)), refcheck=False)  # realloc, in place
 
@@ -150,6 +163,7 @@ def _read_raw(path, f, file_size, accept):
     expected = _data_bytes(dims, dtype)
     if file_size - offset != expected:
         _size_error(path, dims, dtype, offset, expected, file_size - offset)
+    _check_describable(path, dims, dtype)
     out = np.empty(dims, dtype=dtype)
     _readinto_exact(path, f, out, dims, dtype, offset, "file holds")
     return out

@@ -172,3 +172,15 @@ def test_write_idx_refuses_unstorable(tmp_path):
     with pytest.raises(IDXFormatError, match=r"1 to 255 dimensions, got 0"):
         write_idx(tmp_path / "s", np.uint8(3))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["raw", "gzip"])
+def test_an_empty_array_whose_other_dims_overflow_is_refused(tmp_path, compress):
+    """(2**32 - 1) x (2**31 + 1) x 0 holds no data, so the file's size agrees with its
+    header, but no NumPy array has that shape: an IDXFormatError, not NumPy's ValueError."""
+    p = put(tmp_path / "empty", header(0x08, [2**32 - 1, 2**31 + 1, 0]), compress=compress)
+    with pytest.raises(IDXFormatError, match=r"empty: header says 4294967295x2147483649x0 "
+                                             r"uint8: dimensions too large for an array"):
+        read_idx(p)
+    ok = put(tmp_path / "fine", header(0x08, [5, 0, 7]), compress=compress)
+    assert read_idx(ok).shape == (5, 0, 7)   # an empty array of a describable shape reads

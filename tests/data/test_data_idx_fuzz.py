@@ -47,6 +47,8 @@ def spec_decode(data):
     if header is None:
         return None
     dims, dtype, offset = header
+    if dtype.itemsize * math.prod(max(d, 1) for d in dims) > np.iinfo(np.intp).max:
+        return None  # a shape no array can have, even an empty one
     if len(data) - offset != dtype.itemsize * math.prod(dims):  # exact size, no trailing bytes
         return None
     count = math.prod(dims)
