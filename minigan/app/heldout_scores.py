@@ -8,31 +8,17 @@ MNIST or Fashion-MNIST files, the test split (10,000 images); with the embedded
 digits; their checkpoints say ``train_on_heldout``, they resume as they were, and
 their scores are marked as not held out.)
 
-What ``held_out_scores`` adds to the classifier's report (``metrics.evaluate_samples``
-of the n samples against the held-out images):
-
-- ``reference_frechet_distance``: the same Fréchet distance for n *real training*
-  digits against the same held-out images -- the value a perfect generator would get
-  at these sample sizes (FD is biased upwards for small sets, so compare with this,
-  not with 0);
-- ``precision``, ``recall`` (``metrics.precision_recall``, k = 3) of m samples against
-  m held-out images, m = min(n, held-out images), and ``reference_precision`` /
-  ``reference_recall`` of m training digits against the same m held-out images;
-- ``copy_fraction`` and the rest of ``metrics.memorisation``: all n samples against
-  every training image, with the copy threshold from the same m held-out images.
-
-The real digits of the references are a fixed random subset (``REFERENCE_SEED``).
+The report itself is ``metrics.heldout_report`` (the Fréchet distance and its
+real-vs-real reference, precision and recall, the copy fraction); this module finds the
+run's two splits, says what the held-out images are, and draws the nearest pairs.
 """
 
 import numpy
 
 from ..data import to_unit_range
 from ..data.datasets import load_with_source
-from ..metrics import closest_pairs, evaluate_samples, frechet_distance, memorisation
-from ..metrics.classifier import classifier_outputs
-from ..metrics.precision_recall import DEFAULT_K, precision_recall
+from ..metrics import closest_pairs, heldout_report
 
-REFERENCE_SEED = 0
 NEAREST_PAIRS = 16   # the closest sample-training pairs ``--nearest`` draws
 
 
@@ -50,33 +36,6 @@ def _embedded(source):
     return source["source"] == "embedded sample"
 
 
-def held_out_scores(fake, train, heldout, k=DEFAULT_K):
-    """The report of ``fake`` against ``heldout``, with the references and memorisation.
-
-    fake (n, 28, 28, 1), train (M, 28, 28, 1), heldout (H, 28, 28, 1): floats in [-1, 1].
-    Returns ``metrics.evaluate_samples(fake, heldout)`` plus the keys of the module
-    docstring; Python numbers only.
-    """
-    rng = numpy.random.default_rng(REFERENCE_SEED)
-    reference = train[rng.permutation(len(train))[:len(fake)]]
-    m = min(len(fake), len(heldout))
-    held_m = heldout[rng.permutation(len(heldout))[:m]]
-    result = evaluate_samples(fake, heldout)
-    result["reference_frechet_distance"] = frechet_distance(
-        classifier_outputs(reference)[0], classifier_outputs(heldout)[0])
-    result["n_reference"] = int(len(reference))
-    result.update(precision=None, recall=None, reference_precision=None,
-                  reference_recall=None, precision_recall_n=m, precision_recall_k=k)
-    if m > k:   # the k-th neighbour needs k + 1 points (none for a 2- or 3-sample score)
-        scores = precision_recall(fake[:m], held_m, k)
-        real = precision_recall(reference[:m], held_m, k)
-        result.update(precision=scores["precision"], recall=scores["recall"],
-                      reference_precision=real["precision"], reference_recall=real["recall"])
-    result["memorisation"] = memorisation(fake, train, held_m)
-    result["copy_fraction"] = result["memorisation"]["copy_fraction"]
-    return result
-
-
 def heldout_note(config, train_embedded, test_embedded, n_heldout):
     """What the held-out images are, and whether the run trained on them, for the report."""
     if test_embedded:
@@ -91,13 +50,13 @@ def heldout_note(config, train_embedded, test_embedded, n_heldout):
 
 
 def score_generator(generate, config, n, nearest=None):
-    """``held_out_scores`` of ``generate(n)``'s images (n, 28, 28, 1) against the run's
+    """``metrics.heldout_report`` of ``generate(n)``'s images (n, 28, 28, 1) against the run's
     held-out split; ``nearest``: a file to draw the closest sample-training pairs into."""
     heldout, _, test_data = run_split(config, "test")
     train, _, train_data = run_split(config, "train")
     train, heldout = to_unit_range(train), to_unit_range(heldout)
     fake = generate(n)
-    result = held_out_scores(fake, train, heldout)
+    result = heldout_report(fake, train, heldout)
     result.update(heldout_note(config, _embedded(train_data), _embedded(test_data),
                                len(heldout)))
     result["test_data"] = test_data  # where the held-out images came from

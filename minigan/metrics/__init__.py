@@ -9,6 +9,8 @@
   images, measured against held-out digits (``memorisation``, ``closest_pairs``).
 - ``minigan.metrics.precision_recall``: fidelity and diversity apart (Kynkäänniemi et al.
   2019), in the same classifier's feature space.
+- ``minigan.metrics.heldout_report``: all of these for a generator's images against
+  held-out images, with the real-vs-real references at the same sizes.
 """
 
 from .classifier import (
@@ -31,6 +33,7 @@ from .classifier import (
     mnist_classifier,
     weights_path,
 )
+from .heldout_report import heldout_report
 from .memorisation import closest_pairs, memorisation, nearest_training
 from .modes import mode_coverage
 from .precision_recall import precision_recall
@@ -38,6 +41,6 @@ from .precision_recall import precision_recall
 __all__ = ["ARCHITECTURE", "DEFAULT_MIN_FRACTION", "FEATURES", "NUM_CLASSES", "WEIGHTS_FILE",
            "class_coverage", "class_histogram", "classifier_outputs", "closest_pairs",
            "evaluate_samples", "feature_statistics", "format_report", "frechet_distance",
-           "frechet_distance_from_statistics", "heldout_split", "load_classifier",
-           "mean_confidence", "memorisation", "mnist_classifier", "mode_coverage",
-           "nearest_training", "precision_recall", "weights_path"]
+           "frechet_distance_from_statistics", "heldout_report", "heldout_split",
+           "load_classifier", "mean_confidence", "memorisation", "mnist_classifier",
+           "mode_coverage", "nearest_training", "precision_recall", "weights_path"]

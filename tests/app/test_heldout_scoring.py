@@ -9,10 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from minigan.app.heldout_scores import held_out_scores
 from minigan.checkpoint import load_checkpoint, save_checkpoint
 from minigan.cli import main
 from minigan.data import datasets, load_embedded_mnist, to_unit_range
+from minigan.metrics import heldout_report
 
 QUICK = ["--model", "mlp", "--batch-size", "50", "--epochs", "1", "--no-progress",
          "--seed", "3"]
@@ -63,13 +63,13 @@ def split():
 def test_a_copier_scores_like_real_digits_but_is_caught(split):
     train, heldout = split
     order = np.random.default_rng(7).permutation(len(train))
-    copier = held_out_scores(train[order[:400]], train, heldout)
+    copier = heldout_report(train[order[:400]], train, heldout)
     assert copier["copy_fraction"] >= 0.9
     # by the classifier's numbers alone a copier looks as good as real digits
     assert copier["frechet_distance"] < 2 * copier["reference_frechet_distance"] + 5
     assert copier["precision"] > 0.7 and copier["recall"] > 0.7
     noise = np.random.default_rng(8).uniform(-1, 1, (400, 28, 28, 1)).astype(np.float32)
-    bad = held_out_scores(noise, train, heldout)
+    bad = heldout_report(noise, train, heldout)
     assert bad["copy_fraction"] == 0.0 and bad["precision"] < 0.05
     assert bad["frechet_distance"] > 20 * bad["reference_frechet_distance"]
 
@@ -78,7 +78,7 @@ def test_a_score_of_three_samples_has_no_precision_and_says_so(split):
     from minigan.app.heldout_scores import format_heldout_lines
 
     train, heldout = split
-    result = held_out_scores(train[:3], train, heldout)
+    result = heldout_report(train[:3], train, heldout)
     assert result["precision"] is None and result["recall"] is None   # k = 3 needs 4 points
     assert result["copy_fraction"] == 1.0 and result["memorisation"]["n_heldout"] == 3
     result.update(heldout="the test split", trained_on_heldout=False)
