@@ -81,14 +81,17 @@ for name, labels in VARIANTS.items():
 # Every few steps we *probe* D on the same 64 real digits and on fakes from the same 64
 # noise vectors, and record its raw logits. D's training batches change every step, so
 # the trainer's own ``d_real`` / ``d_fake`` numbers are noisy; fixed probes are not. The
-# real digits' classifier features are computed once for the Fréchet distance.
+# runs train on the embedded sample's 4,500 training digits (with the MNIST files: the
+# training split) and are scored against the 500 held-out ones (the test split).
 
 # %%
 images, _ = mg.data.load_mnist("train", path=args.data, download=args.download,
-                               embedded_fallback=True)
-x_probe = mg.data.to_unit_range(images[np.random.default_rng(12345).permutation(len(images))[:64]])
+                               embedded_fallback=True, embedded_split=True)
+heldout, _ = mg.data.load_mnist("test", path=args.data, download=args.download,
+                                embedded_fallback=True, embedded_split=True)
+train_real, heldout_real = mg.data.to_unit_range(images), mg.data.to_unit_range(heldout)
+x_probe = train_real[np.random.default_rng(12345).permutation(len(images))[:64]]
 z_probe = mg.backend.default_rng(args.seed + 1).standard_normal((64, 100), dtype="float32")
-real_features, _ = mg.metrics.classifier_outputs(mg.data.to_unit_range(images))
 
 
 def build(model, seed):
@@ -157,25 +160,26 @@ for name, targets in VARIANTS.items():
 # %% [markdown]
 # ## 4. Sample quality after the same steps
 #
-# The Fréchet distance between generated and real digits in the shipped classifier's
-# feature space (lower is better), the classes present and the mean confidence.
+# The Fréchet distance between generated and held-out digits in the shipped classifier's
+# feature space (lower is better; real training digits at these sizes:
+# ``reference_frechet_distance``), the classes present, the mean confidence, precision,
+# recall and the copy fraction (``mg.metrics.heldout_report``).
 
 # %%
 eval_z = mg.backend.default_rng(10_000 + args.seed).standard_normal((args.eval_n, 100),
                                                                     dtype="float32")
+REPORTED = ("frechet_distance", "reference_frechet_distance", "classes_present",
+            "kl_to_uniform", "mean_confidence", "precision", "recall", "copy_fraction",
+            "n_fake", "n_real")
 summary = {}
 for name, run in runs.items():
     fake = mg.backend.to_numpy(run["trainer"].sample(args.eval_n, z=eval_z))
-    features, probabilities = mg.metrics.classifier_outputs(fake)
-    present, kl = mg.metrics.class_coverage(probabilities)
+    report = mg.metrics.heldout_report(fake, train_real, heldout_real)
     tail = run["records"][-max(1, len(run["records"]) // 10):]  # the last 10% of steps
     probe_real = np.array([np.abs(p[1]).mean() for p in run["probes"]])
     probe_fake = np.array([np.abs(p[2]).mean() for p in run["probes"]])
     summary[name] = dict(
-        **VARIANTS[name],
-        frechet_distance=mg.metrics.frechet_distance(features, real_features),
-        classes_present=present, kl_to_uniform=kl,
-        mean_confidence=mg.metrics.mean_confidence(probabilities),
+        **VARIANTS[name], **{key: report[key] for key in REPORTED},
         d_real_last10pct=float(np.mean([r["d_real"] for r in tail])),
         d_fake_last10pct=float(np.mean([r["d_fake"] for r in tail])),
         loss_d_last10pct=float(np.mean([r["loss_d"] for r in tail])),
@@ -185,7 +189,7 @@ for name, run in runs.items():
         steps=args.steps, train_seconds=round(run["seconds"], 1))
 
 print(f"\nafter {args.steps} steps ({args.model}, batch {args.batch_size}, seed {args.seed}; "
-      f"FD from {args.eval_n} samples vs {len(real_features)} real digits):")
+      f"FD from {args.eval_n} samples vs {len(heldout)} held-out digits):")
 print(f"{'variant':32s} {'FD':>7s} {'classes':>7s} {'conf':>5s} {'D(x)':>5s} {'D(G(z))':>7s} "
       f"{'|logit| real':>12s} {'|logit| fake':>12s} {'max |logit| real':>16s}")
 for name, s in summary.items():

@@ -16,6 +16,7 @@ Each example is found by glob (a new one is picked up without touching this file
 """
 
 import ast
+import json
 import os
 import re
 import struct
@@ -31,6 +32,8 @@ EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples"
 EXAMPLES = sorted(p for p in EXAMPLES_DIR.glob("*.py") if not p.name.startswith("_"))
 TIMEOUT_S = 180
 QUICK_LINE = 'QUICK = os.environ.get("MINIGAN_QUICK") == "1"'
+MNIST_TRAINING_EXAMPLES = ("mnist_dcgan", "mnist_mlp_gan", "conditional_mnist",
+                           "label_smoothing", "wgan_gp_mnist")
 SCRIPT_RUN = "gradient_penalty_1d"  # the example run as a script too: a fast one
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -124,6 +127,24 @@ def test_example_writes_exactly_the_documented_figures_and_shows_them(path, quic
              for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
     assert len(shown) == len(figures), (f"{path.name}: {len(figures)} figures written, "
                                         f"{len(shown)} shown inline in the notebook")
+
+
+@pytest.mark.parametrize("name", MNIST_TRAINING_EXAMPLES)
+def test_mnist_training_example_is_scored_against_images_it_never_trained_on(name, quick_runs):
+    """Each MNIST training example trains on the training split and scores its samples
+    against the held-out split (the embedded sample's 500 digits, or the test split of the
+    MNIST files this machine has), with the real-vs-real reference and the copy fraction."""
+    error, _, out = quick_runs(EXAMPLES_DIR / f"{name}.py")
+    assert error is None, f"{name}.py failed as a notebook: {error[-2000:]}"
+    heldout = minigan.data.load_mnist("test", download=False, embedded_fallback=True,
+                                      embedded_split=True)[0]
+    results = json.loads((out / "results.json").read_text())
+    reports = [results] if "frechet_distance" in results else list(results.values())
+    assert reports and all("frechet_distance" in report for report in reports), results.keys()
+    for report in reports:
+        assert report["n_real"] == len(heldout), (name, report["n_real"], len(heldout))
+        assert 0.0 <= report["copy_fraction"] <= 1.0
+        assert report["reference_frechet_distance"] < report["frechet_distance"]
 
 
 @examples
