@@ -4,12 +4,14 @@ import dataclasses
 import json
 import os
 
+import numpy
+
 from .. import backend
 from ..atomic import atomic_write
 from ..checkpoint import CheckpointError, CheckpointReader, save_checkpoint
 from ..data import Batches, DataNotFoundError
 from ..data.datasets import SPLITS, find_split, named_dir
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..gan.model_names import build_models
 from ..gan.models import is_conditional
 from ..gan.objectives import get_objective
@@ -86,8 +88,22 @@ def load_batches(config, trainer):
                                 "them, or pass --evaluate 0", searched=[named],
                                 reason="no test split")
     conditional = is_conditional(trainer.G)
+    if conditional:
+        check_labels(labels, trainer.G.num_classes, config, data)
     return Batches(images, labels if conditional else None, config.batch_size,
                    seed=config.seed), data
+
+
+def check_labels(labels, num_classes, config, data):
+    """A conditional model's training labels are classes 0 .. num_classes - 1: an input
+    error (exit status 2, before any directory is made) names the first that is not."""
+    outside = numpy.flatnonzero(numpy.asarray(labels) >= num_classes)
+    if len(outside):
+        where = data["path"] or data["source"]
+        raise InputError(f"--model {config.model} needs training labels 0 to "
+                         f"{num_classes - 1}, but {len(outside):,} of the {len(labels):,} "
+                         f"labels in {where} are not (label {int(labels[outside[0]])} at "
+                         f"index {int(outside[0])})")
 
 
 def prepare_run_dir(trainer, batches, config, resume, own, overwrite, changes, data=None):

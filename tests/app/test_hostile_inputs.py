@@ -281,6 +281,8 @@ def data_dir(kind):
     images, labels = np.zeros((200, 28, 28), np.uint8), np.zeros(200, np.uint8)
     if kind == "32x32":
         images = np.zeros((200, 32, 32), np.uint8)
+    if kind == "label 12":
+        labels[[7, 9]] = 12
     if kind != "empty":
         write_idx("d/train-labels-idx1-ubyte.gz", labels)
         write_idx("d/train-images-idx3-ubyte.gz", images)
@@ -311,6 +313,9 @@ DATA = [
      r"header says 2000000x28x28 uint8; expected at most 1,000,000 images"),
     ("a corrupt gzip file", "corrupt gzip", ["--data", "d"],
      r"train-images-idx3-ubyte\.gz: corrupt or truncated gzip data"),
+    ("a label 12 for a conditional model", "label 12", ["--data", "d", "--model", "conditional"],
+     r"--model conditional needs training labels 0 to 9, but 2 of the 200 labels in d are "
+     r"not \(label 12 at index 7\)"),
     ("no test split to score against", "train only", ["--data", "d", "--evaluate", "100"],
      r"--evaluate 100 scores against the test split, which the data directory d does not "
      r"hold \(expected t10k-images-idx3-ubyte\.gz and t10k-labels-idx1-ubyte\.gz\)"),
