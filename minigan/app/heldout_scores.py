@@ -17,9 +17,11 @@ import numpy
 
 from ..data import to_unit_range
 from ..data.datasets import load_with_source
-from ..metrics import closest_pairs, heldout_report
+from ..errors import InputError
+from ..metrics import closest_pairs, format_heldout_report, heldout_report
 
 NEAREST_PAIRS = 16   # the closest sample-training pairs ``--nearest`` draws
+MIN_HELDOUT = 2      # held-out images a score needs: two make a covariance
 
 
 def run_split(config, split):
@@ -30,6 +32,19 @@ def run_split(config, split):
     part = split == "test" or not config.train_on_heldout
     return load_with_source(config.dataset, split, config.data, embedded_fallback=True,
                             embedded_split=part)
+
+
+def load_heldout(config, asking, instead="add images, or name other data (--data DIR)"):
+    """``run_split(config, "test")``, refused (``InputError``, naming ``asking``: the flag
+    or command that scores, and what to do ``instead``) when it holds fewer than
+    ``MIN_HELDOUT`` images."""
+    heldout, labels, source = run_split(config, "test")
+    if len(heldout) < MIN_HELDOUT:
+        raise InputError(f"{asking}: the test split to score against, in "
+                         f"{source['path'] or source['source']}, holds {len(heldout)} "
+                         f"image(s); at least {MIN_HELDOUT} are needed (a Fréchet distance "
+                         f"needs a covariance): {instead}")
+    return heldout, labels, source
 
 
 def _embedded(source):
@@ -52,7 +67,7 @@ def heldout_note(config, train_embedded, test_embedded, n_heldout):
 def score_generator(generate, config, n, nearest=None):
     """``metrics.heldout_report`` of ``generate(n)``'s images (n, 28, 28, 1) against the run's
     held-out split; ``nearest``: a file to draw the closest sample-training pairs into."""
-    heldout, _, test_data = run_split(config, "test")
+    heldout, _, test_data = load_heldout(config, "scoring the samples")
     train, _, train_data = run_split(config, "train")
     train, heldout = to_unit_range(train), to_unit_range(heldout)
     fake = generate(n)
@@ -80,25 +95,13 @@ def write_nearest_grid(fake, train, path, threshold, count=NEAREST_PAIRS):
 
 
 def format_heldout_lines(result):
-    """The report lines of the held-out scores (after ``metrics.format_report``'s)."""
+    """The report lines of the held-out scores (after ``metrics.format_report``'s): what
+    the held-out images are, then ``metrics.format_heldout_report``'s lines."""
     lines = [f"Scored against {result['heldout']}, never trained on"
              if not result.get("trained_on_heldout") else f"Scored against {result['heldout']}",
-             f"  real vs real at these sizes ({result['n_reference']} training digits): "
-             f"Frechet distance {result['reference_frechet_distance']:.3f}",
-             f"Precision (fidelity) {_number(result['precision'])}   recall (diversity) "
-             f"{_number(result['recall'])}   (k={result['precision_recall_k']}, "
-             f"{result['precision_recall_n']} vs {result['precision_recall_n']}; real vs "
-             f"real: {_number(result['reference_precision'])} / "
-             f"{_number(result['reference_recall'])})",
-             f"Copy fraction {result['copy_fraction']:.3f}: samples nearer a training digit "
-             f"than 99% of held-out digits are (pixel distance < "
-             f"{result['memorisation']['threshold']:.2f}; a new digit scores ~0.01, a copier ~1)"]
+             *format_heldout_report(result).splitlines()]
     if result.get("warning"):
         lines.insert(0, f"Warning: {result['warning']}")
     if result.get("nearest_grid"):
         lines.append(f"Closest sample-training pairs: {result['nearest_grid']}")
     return lines
-
-
-def _number(value):
-    return "n/a" if value is None else f"{value:.3f}"

@@ -17,7 +17,7 @@ from ..gan.models import is_conditional
 from ..gan.objectives import get_objective
 from ..gan.progressive_trainer import ProgressiveTrainer
 from ..gan.trainer import Trainer
-from .heldout_scores import run_split
+from .heldout_scores import load_heldout, run_split
 from .metrics_log import check_metrics_reach, read_metrics, write_metrics
 from .resume import record_resume
 from .run_checkpoints import checkpoint_content
@@ -87,6 +87,8 @@ def load_batches(config, trainer):
                                 f"{' and '.join(s + '.gz' for s in SPLITS['test'])}): add "
                                 "them, or pass --evaluate 0", searched=[named],
                                 reason="no test split")
+    if config.evaluate:   # the score at the end needs held-out images: look now, not then
+        load_heldout(config, f"--evaluate {config.evaluate}", "add images, or pass --evaluate 0")
     conditional = is_conditional(trainer.G)
     if conditional:
         check_labels(labels, trainer.G.num_classes, config, data)

@@ -33,14 +33,15 @@ from .classifier import (
     mnist_classifier,
     weights_path,
 )
-from .heldout_report import heldout_report
+from .heldout_report import format_heldout_report, heldout_report
 from .memorisation import closest_pairs, memorisation, nearest_training
 from .modes import mode_coverage
 from .precision_recall import precision_recall
 
 __all__ = ["ARCHITECTURE", "DEFAULT_MIN_FRACTION", "FEATURES", "NUM_CLASSES", "WEIGHTS_FILE",
            "class_coverage", "class_histogram", "classifier_outputs", "closest_pairs",
-           "evaluate_samples", "feature_statistics", "format_report", "frechet_distance",
-           "frechet_distance_from_statistics", "heldout_report", "heldout_split",
-           "load_classifier", "mean_confidence", "memorisation", "mnist_classifier",
-           "mode_coverage", "nearest_training", "precision_recall", "weights_path"]
+           "evaluate_samples", "feature_statistics", "format_heldout_report", "format_report",
+           "frechet_distance", "frechet_distance_from_statistics", "heldout_report",
+           "heldout_split", "load_classifier", "mean_confidence", "memorisation",
+           "mnist_classifier", "mode_coverage", "nearest_training", "precision_recall",
+           "weights_path"]

@@ -52,3 +52,22 @@ def heldout_report(fake, train, heldout, k=DEFAULT_K):
     result["memorisation"] = memorisation(fake, train, held_m)
     result["copy_fraction"] = result["memorisation"]["copy_fraction"]
     return result
+
+
+def format_heldout_report(result):
+    """The text of ``heldout_report``'s own numbers (to print after ``format_report``'s):
+    the real-vs-real reference, precision and recall, the copy fraction."""
+    n, k = result["precision_recall_n"], result["precision_recall_k"]
+    return "\n".join([
+        f"  real vs real at these sizes ({result['n_reference']} training images): "
+        f"Frechet distance {result['reference_frechet_distance']:.3f}",
+        f"Precision (fidelity) {_number(result['precision'])}   recall (diversity) "
+        f"{_number(result['recall'])}   (k={k}, {n} vs {n}; real vs real: "
+        f"{_number(result['reference_precision'])} / {_number(result['reference_recall'])})",
+        f"Copy fraction {result['copy_fraction']:.3f}: samples nearer a training image "
+        f"than 99% of held-out images are (pixel distance < "
+        f"{result['memorisation']['threshold']:.2f}; new images score ~0.01, a copier ~1)"])
+
+
+def _number(value):
+    return "n/a" if value is None else f"{value:.3f}"

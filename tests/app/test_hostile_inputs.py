@@ -18,6 +18,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import struct
 import tracemalloc
@@ -28,7 +29,7 @@ import pytest
 from cli_rows import assert_refused, finished_tiny_run, run, tiny_data
 
 from minigan.checkpoint import load_checkpoint
-from minigan.data import write_idx
+from minigan.data import load_embedded_mnist, write_idx
 
 W = "trainer.G.0.weight"
 
@@ -286,6 +287,9 @@ def data_dir(kind):
     if kind != "empty":
         write_idx("d/train-labels-idx1-ubyte.gz", labels)
         write_idx("d/train-images-idx3-ubyte.gz", images)
+    if kind == "empty test split":
+        write_idx("d/t10k-labels-idx1-ubyte.gz", labels[:0])
+        write_idx("d/t10k-images-idx3-ubyte.gz", images[:0])
     if kind == "2 million":
         with open("d/train-images-idx3-ubyte.gz", "wb") as file:
             file.write(gzip.compress(idx_header((2_000_000, 28, 28)), mtime=0))
@@ -316,6 +320,10 @@ DATA = [
     ("a label 12 for a conditional model", "label 12", ["--data", "d", "--model", "conditional"],
      r"--model conditional needs training labels 0 to 9, but 2 of the 200 labels in d are "
      r"not \(label 12 at index 7\)"),
+    ("an empty test split to score against", "empty test split",
+     ["--data", "d", "--evaluate", "100"],
+     r"--evaluate 100: the test split to score against, in d, holds 0 image\(s\); at least 2 "
+     r"are needed \(a Fréchet distance needs a covariance\): add images, or pass --evaluate 0"),
     ("no test split to score against", "train only", ["--data", "d", "--evaluate", "100"],
      r"--evaluate 100 scores against the test split, which the data directory d does not "
      r"hold \(expected t10k-images-idx3-ubyte\.gz and t10k-labels-idx1-ubyte\.gz\)"),
@@ -335,6 +343,16 @@ def test_bad_data_is_refused_before_the_run_directory_exists(row, tmp_path, caps
     argv = ["train", "--model", "mlp", "--no-progress", "--evaluate", "0", *extra]
     assert_refused(argv, capsys, tmp_path, 2, pattern)
     assert not (tmp_path / "runs").exists()
+
+
+def test_evaluate_refuses_a_test_split_of_one_image(tmp_path, capsys):
+    data, out = finished_tiny_run(tmp_path, 0)
+    images = load_embedded_mnist(quiet=True)[0][:1]
+    write_idx(os.path.join(data, "t10k-images-idx3-ubyte.gz"), images)
+    write_idx(os.path.join(data, "t10k-labels-idx1-ubyte.gz"), np.zeros(1, np.uint8))
+    assert_refused(["evaluate", str(out / "checkpoints" / "last.npz"), "--n", "50"], capsys,
+                   tmp_path, 2, r"scoring the samples: the test split to score against, in "
+                   rf"{re.escape(data)}, holds 1 image\(s\); at least 2 are needed")
 
 
 @pytest.mark.parametrize("command", ["sample", "evaluate"])
