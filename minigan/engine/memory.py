@@ -25,35 +25,28 @@ training step: ``MINIGAN_KEEP_FREED_MEMORY=0`` in the environment, or
 
 import ctypes
 import ctypes.util
-import os
 
-from ..errors import ConfigError
+from .switch import Switch
 
 THRESHOLD = 1 << 30          # 1 GiB
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3   # mallopt parameters (glibc's malloc.h)
 _done = False                # asked once per process: the answer is kept in _kept
 _kept = False
-_allowed = None              # set_keep_freed_memory(); None: the environment decides
+_allowed = Switch("MINIGAN_KEEP_FREED_MEMORY", "parallel.set_keep_freed_memory",
+                  on="keep freed memory for reuse", off="leave glibc's malloc alone")
 
 
 def set_keep_freed_memory(enabled):
     """Allow (True, the default) or forbid (False) ``keep_freed_memory`` to raise glibc's
-    thresholds; None: back to ``MINIGAN_KEEP_FREED_MEMORY`` (anything but "0" allows).
-    Returns the previous setting. Decided at the first region of the process: call it
-    before the first training step (thresholds once raised stay raised)."""
-    global _allowed
-    if enabled is not None and not isinstance(enabled, bool):
-        raise ConfigError(f"parallel.set_keep_freed_memory: enabled must be True, False or None, "
-                          f"got {enabled!r}")
-    previous, _allowed = _allowed, enabled
-    return previous
+    thresholds; None: back to ``MINIGAN_KEEP_FREED_MEMORY`` ("1" or "0"). Returns the
+    previous setting. Decided at the first region of the process: call it before the
+    first training step (thresholds once raised stay raised)."""
+    return _allowed.set(enabled)
 
 
 def allowed():
     """Whether ``keep_freed_memory`` may change the allocator (see set_keep_freed_memory)."""
-    if _allowed is not None:
-        return _allowed
-    return os.environ.get("MINIGAN_KEEP_FREED_MEMORY", "1").strip() != "0"
+    return _allowed.enabled()
 
 
 def keep_freed_memory():

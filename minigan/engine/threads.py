@@ -39,6 +39,7 @@ from .. import backend
 from ..errors import ConfigError
 from . import blas
 from .memory import keep_freed_memory
+from .switch import Switch
 
 _lock = threading.Lock()
 _state = threading.local()       # .inside: this thread is running a piece (no nesting)
@@ -46,7 +47,8 @@ _requested = None                # set_threads(n)
 _region_threads = None           # the thread count held by an open region()
 _pool = None
 _pool_key = None                 # (workers, process id): a forked child makes its own pool
-_blas_control = None             # set_blas_control(); None: MINIGAN_BLAS_CONTROL decides
+_blas_control = Switch("MINIGAN_BLAS_CONTROL", "parallel.set_blas_control",
+                       on="switch OpenBLAS to one thread inside a step", off="leave it alone")
 
 
 def set_blas_control(enabled):
@@ -55,23 +57,12 @@ def set_blas_control(enabled):
     previous setting. Forbidden, OpenBLAS is left alone and minigan runs on one thread of
     its own unless ``set_threads`` says otherwise (pieces on top of a multi-threaded BLAS
     would fight it for the cores)."""
-    global _blas_control
-    if enabled is not None and not isinstance(enabled, bool):
-        raise ConfigError(f"parallel.set_blas_control: enabled must be True, False or None, "
-                          f"got {enabled!r}")
-    previous, _blas_control = _blas_control, enabled
-    return previous
+    return _blas_control.set(enabled)
 
 
 def blas_control():
     """Whether a region switches OpenBLAS to one thread (see ``set_blas_control``)."""
-    if _blas_control is not None:
-        return _blas_control
-    from_env = os.environ.get("MINIGAN_BLAS_CONTROL", "1").strip()
-    if from_env not in ("0", "1"):
-        raise ConfigError(f"MINIGAN_BLAS_CONTROL must be 1 (switch OpenBLAS to one thread "
-                          f"inside a step) or 0 (leave it alone), got {from_env!r}")
-    return from_env == "1"
+    return _blas_control.enabled()
 
 
 def set_threads(n):

@@ -128,6 +128,10 @@ def test_keeping_freed_memory_can_be_forbidden_by_a_call_before_the_first_region
     assert memory.allowed() is True                 # back to the environment's default
     with pytest.raises(ConfigError, match="enabled must be True, False or None"):
         parallel.set_keep_freed_memory("no")
+    monkeypatch.setenv("MINIGAN_KEEP_FREED_MEMORY", "no")   # "0" or "1", like the others
+    with pytest.raises(ConfigError, match=r"MINIGAN_KEEP_FREED_MEMORY must be 1 \(keep freed "
+                                          r"memory for reuse\) or 0 .*, got 'no'"):
+        memory.allowed()
 
 
 def test_a_region_leaves_the_blas_alone_when_told_to(monkeypatch):
