@@ -71,7 +71,13 @@ class _MirrorFailed(Exception):
 
 
 def _progress_bar(total, name, enabled):
+    """A tqdm bar on a terminal; elsewhere (a log file, a pipe) one line, since a bar's
+    carriage-return frames would fill a log with hundreds of half-lines."""
     if not enabled:
+        return contextlib.nullcontext(None)
+    if not getattr(sys.stderr, "isatty", lambda: False)():
+        size = "" if total is None else f" ({total / 2**20:.1f} MiB)"
+        print(f"downloading {name}{size}", file=sys.stderr, flush=True)
         return contextlib.nullcontext(None)
     from tqdm import tqdm
 

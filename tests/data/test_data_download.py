@@ -121,13 +121,16 @@ def only_file(directory):
     return sorted(p.name for p in directory.iterdir())
 
 
-def test_good_mirror(tmp_path, mirror):
+def test_good_mirror(tmp_path, mirror, capsys):
     base, hits = mirror
     dest = tmp_path / "cache" / "data.gz"  # the directory is created
     assert download([f"{base}/good/data.gz"], dest, SHA, size=len(PAYLOAD),
                     progress=True) == str(dest)
     assert dest.read_bytes() == PAYLOAD
     assert only_file(dest.parent) == ["data.gz"]
+    # stderr is not a terminal here: one line instead of a bar's carriage-return frames
+    err = capsys.readouterr().err
+    assert "\r" not in err and err.count("downloading data.gz") == 1, err
 
 
 @pytest.mark.parametrize("bad", ["wrong", "half", "html", "missing"])
