@@ -116,6 +116,29 @@ def aggregate(rows):
     return out
 
 
+def markdown(table):
+    """The table as Markdown rows, as the training guide shows it."""
+    def cell(row, key, digits):
+        if key not in row:
+            return "–"
+        value = row[key]
+        spread = "" if value["std"] is None else f" ± {value['std']:.{digits}f}"
+        return f"{value['mean']:.{digits}f}{spread}"
+
+    lines = ["| setting | steps | CPU s a run | FD (seeds: " + ", ".join(
+        str(s) for s in next(iter(table.values()))["seeds"]) + ") | FD per seed | precision "
+             "| recall | copy fraction | classes | accuracy vs label |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in table.values():
+        per_seed = " / ".join(f"{v:.1f}" for v in row["frechet_distance"]["values"])
+        lines.append(f"| {row['label']} | {row['steps']['mean']:,.0f} | "
+                     f"{cell(row, 'cpu_seconds', 0)} | **{cell(row, 'frechet_distance', 1)}** "
+                     f"| {per_seed} | {cell(row, 'precision', 3)} | {cell(row, 'recall', 3)} | "
+                     f"{cell(row, 'copy_fraction', 3)} | {cell(row, 'classes_present', 1)} | "
+                     f"{cell(row, 'conditional_accuracy', 3)} |")
+    return "\n".join(lines)
+
+
 def draw(table, path):
     import matplotlib
 
@@ -157,6 +180,7 @@ def main():
     parser.add_argument("--out", default="runs/seeds", help="where the runs go")
     parser.add_argument("--table", help="write the means, spreads and per-seed values here")
     parser.add_argument("--figure", help="draw the Fréchet distance, precision and recall")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--smoke", action="store_true",
                         help="3 steps and 50 scored samples a run: proves the script runs")
     args = parser.parse_args()
@@ -173,6 +197,8 @@ def main():
         fd = table[name]["frechet_distance"]
         print(f"{name:18s} FD {fd['mean']:6.1f} ± {fd['std'] or 0:5.1f}  "
               f"({', '.join(f'{v:.1f}' for v in fd['values'])})")
+    if args.markdown:
+        print(markdown(table))
     if args.table:
         Path(args.table).parent.mkdir(parents=True, exist_ok=True)
         Path(args.table).write_text(json.dumps(table, indent=1) + "\n")
