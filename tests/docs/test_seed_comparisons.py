@@ -8,17 +8,24 @@
   guide and the README print are the table's.
 """
 
+import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCRIPT = ROOT / "scripts" / "compare_over_seeds.py"
 TABLE = ROOT / "docs" / "figures" / "seed_comparisons" / "results.json"
 GUIDE = ROOT / "docs" / "training_guide.md"
+README = ROOT / "README.md"
+_spec = importlib.util.spec_from_file_location("compare_over_seeds", SCRIPT)
+compare = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(compare)
 
 
 def run_script(*arguments):
@@ -54,3 +61,46 @@ def test_the_script_runs_aggregates_its_seeds_and_does_not_rerun_finished_runs(t
     assert len(ran(first)) == 4   # two training runs, two example runs (each: both models)
     assert ran(second) == []       # nothing ran again
     assert json.loads((tmp_path / "table.json").read_text()) == table
+
+
+def shipped_table():
+    return json.loads(TABLE.read_text())
+
+
+def fd_text(row):
+    """A setting's Fréchet distance as the docs print it: mean ± sample sd, one decimal."""
+    fd = row["frechet_distance"]
+    return f"{fd['mean']:.1f} ± {fd['std']:.1f}"
+
+
+def test_the_shipped_table_has_three_seeds_of_every_setting_scored_on_held_out_digits():
+    table = shipped_table()
+    assert set(table) == set(compare.SETTINGS)
+    for name, row in table.items():
+        assert len(row["seeds"]) >= 3, name
+        for key in ("frechet_distance", "precision", "recall", "copy_fraction"):
+            values = row[key]["values"]
+            assert len(values) == len(row["seeds"]), (name, key)
+            assert row[key]["mean"] == pytest.approx(np.mean(values), rel=1e-12)
+            assert row[key]["std"] == pytest.approx(np.std(values, ddof=1), rel=1e-12)
+        # the real-vs-real reference at the held-out sizes (training digits against the 500
+        # held out) is about 5 for every run: a run scored another way would not be near it
+        reference = row["reference_frechet_distance"]["values"]
+        assert all(4.0 < value < 6.5 for value in reference), (name, reference)
+        assert all(value < 0.05 for value in row["copy_fraction"]["values"]), name
+    for name in ("conditional-mlp", "conditional-dcgan"):
+        assert all(0.1 < value <= 1 for value in table[name]["conditional_accuracy"]["values"])
+
+
+def test_the_guide_and_the_readme_print_the_tables_numbers():
+    table = shipped_table()
+    # Markdown renders a line break as a space: "44.0 ±\n1.0" reads "44.0 ± 1.0"
+    guide = " ".join(GUIDE.read_text().split())
+    for name, row in table.items():
+        assert fd_text(row) in guide, (name, fd_text(row))
+    printed = set(re.findall(r"\*\*(\d+\.\d ± \d+\.\d)\*\*", guide))
+    assert printed, "the guide shows no mean ± sd in bold"
+    assert printed <= {fd_text(row) for row in table.values()}, printed
+    readme = " ".join(README.read_text().split())
+    for name in ("dcgan", "wgan-gp", "wgan-gp-2", "progressive-time", "conditional-dcgan"):
+        assert fd_text(table[name]) in readme, (name, fd_text(table[name]))
